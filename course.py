@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""One entry point for the course kit, needing nothing but Python 3.10+.
+
+    python3 course.py demo     set up, then run the main job (the demo)
+    python3 course.py test     set up, then run the test suite
+    python3 course.py lab      set up, then start JupyterLab on the course
+    python3 course.py setup    only create or refresh the virtual environment
+
+The first call creates a virtual environment in `.venv/` and installs the project into it
+(with its test extra); later calls reuse it and reinstall only when `pyproject.toml` changed.
+Every command runs with `.venv/bin` first on PATH, because nbgrader starts `alembic` as a
+program, and with one BLAS thread so that timings are steady.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".installed-pyproject-sha256"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+COMMANDS = {
+    "demo": [str(PYTHON), "-m", "course_lib.demo"],
+    "test": [str(PYTHON), "-m", "pytest"],
+    "lab": [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"],
+    "setup": None,
+}
+PYTEST_NO_TESTS_COLLECTED = 5
+
+
+def _pyproject_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def setup() -> None:
+    """Create `.venv` and install the project into it, unless it is already up to date."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"course.py: Python 3.10 or newer is needed, this is {sys.version.split()[0]}")
+    if not PYTHON.exists():
+        print(f"course.py: creating the virtual environment {VENV.relative_to(ROOT)}/", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    digest = _pyproject_digest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    print("course.py: installing the project and its dependencies (about a minute)", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
+    subprocess.run(pip + ["install", "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(digest + "\n")
+
+
+def environment(interactive: bool = False) -> dict[str, str]:
+    """The process environment for a command: the venv first on PATH, one BLAS thread, and
+    (except for interactive sessions) matplotlib's file-only backend."""
+    env = dict(os.environ)
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if not interactive:
+        env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__.strip())
+        return 2 if argv else 0
+    name, extra = argv[0], argv[1:]
+    try:
+        setup()
+    except subprocess.CalledProcessError as error:
+        print(f"course.py: installation failed ({error}); see the pip output above", file=sys.stderr)
+        return 1
+    command = COMMANDS[name]
+    if command is None:
+        return 0
+    code = subprocess.call(command + extra, cwd=ROOT, env=environment(interactive=name == "lab"))
+    if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
+        print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

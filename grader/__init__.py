@@ -1,0 +1,1 @@
+"""The course grader, built on nbgrader (see README)."""
