@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "activations": ["sigmoid", "sigmoid_grad", "softmax", "log_softmax", "softmax_jacobian",
                     "relu", "relu_grad", "tanh", "tanh_grad"],
-    "losses": ["cross_entropy", "weight_decay_penalty", "weight_decay_grad"],
+    "losses": ["cross_entropy", "cross_entropy_grad", "weight_decay_penalty", "weight_decay_grad"],
     "gradcheck": ["numerical_gradient", "check_gradients", "check_jacobian", "rel_error",
                   "GradientCheckError"],
     "mnist": ["load_mnist", "load_idx", "one_hot", "train_val_split"],

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .activations import CLASS_AXIS, log_softmax
+from .activations import CLASS_AXIS, log_softmax, softmax
 
-__all__ = ["cross_entropy", "cross_entropy_from_log_probs", "weight_decay_penalty",
-           "weight_decay_grad", "is_weight"]
+__all__ = ["cross_entropy", "cross_entropy_from_log_probs", "cross_entropy_grad",
+           "weight_decay_penalty", "weight_decay_grad", "is_weight"]
 
 
 def cross_entropy_from_log_probs(log_y, T):
@@ -58,6 +58,16 @@ def cross_entropy(Z, T):
         raise ValueError(f"logits Z {Z.shape} and targets T {T.shape} must have the same shape "
                          "(n_classes, m), one column per sample")
     return cross_entropy_from_log_probs(log_softmax(Z), T)
+
+
+def cross_entropy_grad(Z, T):
+    """Gradient of ``cross_entropy(Z, T)`` with respect to the logits: ``(softmax(Z) - T) / m``.
+
+    For one sample this is the famous ``dE/dz = y - t``; the mean over m columns adds 1/m.
+    Shapes: Z and T are (n_classes, m); so is the result.
+    """
+    Z = np.asarray(Z)
+    return (softmax(Z) - np.asarray(T)) / Z.shape[-1]
 
 
 def is_weight(name: str) -> bool:

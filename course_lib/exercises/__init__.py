@@ -1,0 +1,93 @@
+"""The graded checks of each notebook, one module per assignment.
+
+A notebook's test cell calls ``check("name", answer)``: it runs the visible cases, computes the
+expected results with course_lib's reference, prints what was tested and either a success line or
+expected-against-got with a hint, and raises ``CheckFailed`` on failure. Hidden tests call
+``check_hidden("name", answer)``: other inputs, expected results read from the grader's build
+output (``grader/expected/<assignment>.json``), and feedback that never shows those values.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+from pathlib import Path
+
+from ..checks import HIDDEN, VISIBLE, Check, CheckFailed, Outcome, report
+
+__all__ = ["Exercise", "ASSIGNMENTS", "load", "VISIBLE_SEED"]
+
+ASSIGNMENTS = ("ex1_softmax",)  # ex2_backprop and ex3_mnist join as they are written
+VISIBLE_SEED = 2026
+
+
+def expected_path(assignment: str) -> Path:
+    """Where ``python -m grader build`` writes the expected results of an assignment."""
+    spec = importlib.util.find_spec("grader")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the grader package is not installed, so hidden tests cannot "
+                                "find their expected results; install the project with "
+                                "`python3 course.py setup`")
+    return Path(list(spec.submodule_search_locations)[0]) / "expected" / f"{assignment}.json"
+
+
+class Exercise:
+    """The checks of one assignment, looked up by name."""
+
+    def __init__(self, assignment: str, checks: list[Check]):
+        self.assignment = assignment
+        self.checks = {c.name: c for c in checks}
+        if len(self.checks) != len(checks):
+            raise ValueError(f"{assignment}: two checks share a name")
+
+    def __getitem__(self, name: str) -> Check:
+        try:
+            return self.checks[name]
+        except KeyError:
+            raise KeyError(f"{self.assignment} has no check called {name!r}; known: "
+                           f"{', '.join(self.checks)}") from None
+
+    def visible_outcomes(self, name: str, obj) -> list[Outcome]:
+        check = self[name]
+        return [check.judge(check.expected(args), check.run(obj, args), args)
+                for args in check.case_args(VISIBLE, VISIBLE_SEED)]
+
+    def hidden_outcomes(self, name: str, obj) -> list[Outcome]:
+        check = self[name]
+        path = expected_path(self.assignment)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `python -m grader build`")
+        stored = json.loads(path.read_text())
+        cases = check.case_args(HIDDEN, stored["hidden_seed"])
+        expected = stored["checks"][name][HIDDEN]
+        return [redact(check.judge(exp, check.run(obj, args), args), i, len(cases))
+                for i, (exp, args) in enumerate(zip(expected, cases), start=1)]
+
+    def check(self, name: str, obj) -> None:
+        """Run the visible cases of a check in the student's kernel and report."""
+        report(self.visible_outcomes(name, obj))
+
+    def check_hidden(self, name: str, obj) -> None:
+        """Run the hidden cases against the stored expected results and report without them."""
+        report(self.hidden_outcomes(name, obj))
+
+
+def redact(outcome: Outcome, index: int, total: int) -> Outcome:
+    """Hidden-case feedback: what was tested, what the student returned and the hint, but no
+    expected value."""
+    if outcome.passed:
+        return outcome
+    shape_only = outcome.expected.startswith("shape ")
+    return Outcome(outcome.check, False, f"{outcome.tested} (hidden case {index} of {total})",
+                   expected=outcome.expected if shape_only else "", got=outcome.got, hint=outcome.hint,
+                   detail=outcome.detail.split(";")[0] if outcome.detail else "")
+
+
+def load(assignment: str) -> Exercise:
+    """The ``Exercise`` of an assignment by name, e.g. ``load("ex1_softmax")``."""
+    if assignment not in ASSIGNMENTS:
+        raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
+    return importlib.import_module(f"{__name__}.{assignment}").EXERCISE
+
+
+__all__ += ["CheckFailed"]

@@ -1,0 +1,133 @@
+"""``python -m grader build``: regenerate what is derived from the instructor sources.
+
+1. ``grader/expected/<assignment>.json``: the expected results of every check, visible and hidden,
+   computed by course_lib's reference implementation (never pasted by hand).
+2. ``notebooks/<assignment>/``: the student versions, made by nbgrader's generate_assignment
+   (solutions replaced by stubs, hidden tests removed).
+
+``build --check`` builds into a temporary folder and reports every file that differs from the
+committed one, and every source notebook that carries outputs; it changes nothing.
+"""
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from course_lib import __version__ as course_lib_version
+from course_lib.checks import HIDDEN, VISIBLE, as_json
+from course_lib.exercises import VISIBLE_SEED, load
+
+from . import settings
+from .nbgrader_api import nbgrader_api
+
+__all__ = ["build", "compute_expected", "source_problems"]
+
+
+def compute_expected(assignment: str, hidden_seed: int = settings.HIDDEN_SEED) -> dict:
+    """Expected results of every check of an assignment, keyed by check name and variant."""
+    exercise = load(assignment)
+    checks = {}
+    for name, check in exercise.checks.items():
+        checks[name] = {
+            VISIBLE: [check.expected(args) for args in check.case_args(VISIBLE, VISIBLE_SEED)],
+            HIDDEN: [check.expected(args) for args in check.case_args(HIDDEN, hidden_seed)],
+        }
+    return {"assignment": assignment, "course_lib_version": course_lib_version,
+            "visible_seed": VISIBLE_SEED, "hidden_seed": hidden_seed, "checks": checks}
+
+
+def shown(path: Path) -> str:
+    """A path as people see it: relative to the project when it is inside it."""
+    try:
+        return str(path.relative_to(settings.ROOT))
+    except ValueError:
+        return str(path)
+
+
+def source_notebooks(assignment: str) -> list[Path]:
+    return sorted((settings.SOURCE_DIR / assignment).glob("*.ipynb"))
+
+
+def source_problems(assignment: str) -> list[str]:
+    """Sources must be free of outputs and execution counts."""
+    problems = []
+    for path in source_notebooks(assignment):
+        nb = nbformat.read(path, as_version=4)
+        dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+                 and (cell.outputs or cell.execution_count is not None)]
+        if dirty:
+            problems.append(f"{shown(path)}: cells {dirty} have outputs; "
+                            "clear them (Kernel > Restart and Clear Outputs) before committing")
+    return problems
+
+
+def _write_expected(assignment: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{assignment}.json"
+    path.write_text(as_json(compute_expected(assignment)) + "\n")
+    return path
+
+
+def _generate_release(assignment: str, release_dir: Path, db_url: str) -> None:
+    api = nbgrader_api(release_directory=str(release_dir), db_url=db_url)
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result.get("success"):
+        raise RuntimeError(f"nbgrader could not generate {assignment}:\n"
+                           f"{result.get('error') or result.get('log')}")
+    for checkpoint in (release_dir / assignment).rglob(".ipynb_checkpoints"):
+        shutil.rmtree(checkpoint)
+
+
+def _differences(built: Path, committed: Path) -> list[str]:
+    """Files that differ between two folders, relative to ``committed``."""
+    if not committed.exists():
+        return [f"{shown(committed)} is missing"]
+    report = []
+    comparison = filecmp.dircmp(built, committed)
+
+    def walk(cmp, prefix):
+        for name in cmp.left_only:
+            report.append(f"{prefix / name} is missing")
+        for name in cmp.right_only:
+            report.append(f"{prefix / name} should not be there")
+        for name in cmp.diff_files:
+            report.append(f"{prefix / name} is out of date")
+        for name, sub in cmp.subdirs.items():
+            walk(sub, prefix / name)
+
+    walk(comparison, Path(shown(committed)))
+    return report
+
+
+def build(*, check: bool = False, assignments=settings.ASSIGNMENTS, log=print) -> list[str]:
+    """Build (or, with ``check``, verify) expected results and student notebooks.
+
+    Returns the list of problems found (empty when everything is up to date).
+    """
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="grader-build-") as tmp:
+        tmp = Path(tmp)
+        expected_out = tmp / "expected" if check else settings.EXPECTED_DIR
+        release_out = tmp / "release" if check else settings.RELEASE_DIR
+        db_url = f"sqlite:///{tmp / 'gradebook.db'}"
+        for assignment in assignments:
+            if not source_notebooks(assignment):
+                problems.append(f"{shown(settings.SOURCE_DIR / assignment)}/ holds no notebook")
+                continue
+            problems += source_problems(assignment)
+            expected = _write_expected(assignment, expected_out)
+            _generate_release(assignment, release_out, db_url)
+            if check:
+                committed = settings.EXPECTED_DIR / expected.name
+                if not committed.exists() or json.loads(committed.read_text()) != \
+                        json.loads(expected.read_text()):
+                    problems.append(f"{shown(committed)} is out of date")
+                problems += _differences(release_out / assignment, settings.RELEASE_DIR / assignment)
+            else:
+                log(f"built {assignment}: {shown(expected)}, {shown(release_out / assignment)}/")
+    return problems

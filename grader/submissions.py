@@ -1,0 +1,59 @@
+"""Make submissions from the course's own notebooks: the blank release, the release filled in with
+the instructor's solutions (a perfect student), and variants with some answers replaced."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+
+from . import settings
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def release_notebook(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(settings.RELEASE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def source_notebook(assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(settings.SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def strip_solution_markers(source: str) -> str:
+    """The solution as a student would write it: the marker lines removed, indentation kept."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in SOLUTION_MARKERS)
+
+
+def solutions(assignment: str) -> dict[str, str]:
+    """Instructor answers by grade id: code and markdown solution cells, markers removed."""
+    answers = {}
+    for cell in source_notebook(assignment).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            answers[meta["grade_id"]] = strip_solution_markers(cell.source)
+    return answers
+
+
+def filled_release(assignment: str, overrides: dict[str, str] | None = None
+                   ) -> nbformat.NotebookNode:
+    """The student version with every answer cell filled in from the solutions, then with the
+    cells named in ``overrides`` (grade id -> source) replaced."""
+    answers = {**solutions(assignment), **(overrides or {})}
+    nb = copy.deepcopy(release_notebook(assignment))
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if gid in answers and cell.metadata["nbgrader"].get("solution"):
+            cell.source = answers[gid]
+    return nb
+
+
+def write(nb: nbformat.NotebookNode, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path

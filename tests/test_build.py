@@ -1,0 +1,69 @@
+"""The committed student notebooks and expected results are exactly what `python -m grader build`
+makes from solutions/, they leak no solution or hidden test, and the sources carry no outputs."""
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from grader import settings, submissions
+from grader.build import build, compute_expected, source_problems
+
+
+def test_build_check_reports_nothing_out_of_date():
+    assert build(check=True) == []
+
+
+@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+def test_sources_have_no_outputs(assignment):
+    assert source_problems(assignment) == []
+
+
+@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+def test_release_leaks_no_solution_and_no_hidden_test(assignment):
+    text = (settings.RELEASE_DIR / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "check_hidden"):
+        assert marker not in text
+    release = submissions.release_notebook(assignment)
+    released = {submissions.grade_id(c): c.source for c in release.cells}
+    for gid, answer in submissions.solutions(assignment).items():
+        body = [line for line in answer.splitlines()
+                if line.strip() and not line.lstrip().startswith(("def ", '"""', "#"))]
+        assert not any(line in released[gid] for line in body), f"{gid} leaks its solution"
+
+
+@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+def test_expected_results_match_course_lib(assignment):
+    committed = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    assert committed == json.loads(json.dumps(compute_expected(assignment)))
+
+
+def test_build_check_detects_a_stale_release(tmp_path, monkeypatch):
+    stale = tmp_path / "notebooks"
+    for assignment in settings.ASSIGNMENTS:
+        nb = submissions.release_notebook(assignment)
+        nb.cells[0].source += "\n\nan edit made by hand"
+        submissions.write(nb, stale / assignment / f"{assignment}.ipynb")
+    monkeypatch.setattr(settings, "RELEASE_DIR", stale)
+    problems = build(check=True)
+    assert any("out of date" in p for p in problems)
+
+
+def test_build_check_detects_outputs_in_a_source(tmp_path, monkeypatch):
+    assignment = settings.ASSIGNMENTS[0]
+    nb = submissions.source_notebook(assignment)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", text="hello\n")]
+    submissions.write(nb, tmp_path / assignment / f"{assignment}.ipynb")
+    monkeypatch.setattr(settings, "SOURCE_DIR", tmp_path)
+    assert any("have outputs" in p for p in source_problems(assignment))
+
+
+def test_cli_build_check_exit_code():
+    ok = subprocess.run([sys.executable, "-m", "grader", "build", "--check"], capture_output=True,
+                        text=True)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "grader", "build", "--nope"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr

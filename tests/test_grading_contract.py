@@ -1,0 +1,50 @@
+"""The grading contract, proven with real nbgrader autograde, a real kernel and the real SQLite
+gradebook: the solutions score full marks, the untouched student versions score zero, and every
+typical mistake in grader/mutants.py loses the points of the tests it must fail (and only a few
+others, so partial credit works)."""
+import pytest
+
+from grader import nbgrader_autograde as nbgrader
+from grader import settings, submissions
+from grader.mutants import mutants_of
+
+
+@pytest.fixture(scope="module", params=settings.ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    assignment = request.param
+    tmp = tmp_path_factory.mktemp(assignment)
+    subs = {"solution": submissions.write(submissions.filled_release(assignment), tmp / "s.ipynb"),
+            "blank": submissions.write(submissions.release_notebook(assignment), tmp / "b.ipynb")}
+    mutants = mutants_of(assignment)
+    for i, mutant in enumerate(mutants):
+        nb = submissions.filled_release(assignment, mutant.overrides)
+        subs[f"mutant{i}"] = submissions.write(nb, tmp / f"m{i}.ipynb")
+    return assignment, mutants, nbgrader.autograde(assignment, subs, tmp / "course")
+
+
+def test_solution_scores_full_marks(graded):
+    _, _, scores = graded
+    score, maximum = nbgrader.total(scores["solution"])
+    assert maximum > 0 and score == maximum
+    failed = [c.grade_id for c in scores["solution"].values() if not c.manual and c.score != c.max_score]
+    assert failed == []
+
+
+def test_blank_release_scores_zero(graded):
+    _, _, scores = graded
+    assert scores["blank"], "the blank notebook was not graded"
+    assert nbgrader.total(scores["blank"], auto_only=False)[0] == 0
+
+
+def test_every_mutant_loses_points(graded):
+    assignment, mutants, scores = graded
+    full = nbgrader.total(scores["solution"])[0]
+    assert mutants, f"{assignment} has no mutants"
+    for i, mutant in enumerate(mutants):
+        cells = scores[f"mutant{i}"]
+        lost = [gid for gid, c in cells.items() if not c.manual and c.score != c.max_score]
+        missing = [gid for gid in mutant.must_fail if gid not in lost]
+        assert not missing, f"{mutant.name!r} kept the points of {missing}"
+        assert nbgrader.total(cells)[0] < full
+        # partial credit: a single mistake does not wipe out the whole notebook
+        assert nbgrader.total(cells)[0] > 0, f"{mutant.name!r} lost every point"
