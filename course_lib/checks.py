@@ -19,6 +19,7 @@ name (``"course_lib.activations:softmax"``) only when a visible check computes a
 from __future__ import annotations
 
 import base64
+import copy
 import importlib
 import json
 import zlib
@@ -59,6 +60,12 @@ def encode(value) -> dict:
     if isinstance(value, (tuple, list)) and all(isinstance(v, (int, np.integer)) and
                                                 not isinstance(v, bool) for v in value):
         return {"kind": "ints", "value": [int(v) for v in value]}
+    if isinstance(value, (tuple, list)) and any(isinstance(v, (np.ndarray, tuple, list, dict))
+                                                for v in value):
+        if len(value) > 10_000:
+            return {"kind": "other", "type": type(value).__name__,
+                    "repr": f"a sequence of {len(value)} items (too long to grade)"}
+        return {"kind": "list", "items": [encode(v) for v in value]}
     try:
         array = np.array(value, dtype=np.float64)
     except Exception:  # noqa: BLE001 - any failure means "not numeric"
@@ -86,6 +93,8 @@ def decode(data: dict):
         return np.frombuffer(raw, dtype="<f8").reshape(data["shape"]).astype(np.float64)
     if kind == "dict":
         return {k: decode(v) for k, v in data["items"].items()}
+    if kind == "list":
+        return [decode(v) for v in data["items"]]
     if kind in ("ints", "bool"):
         return tuple(data["value"]) if kind == "ints" else data["value"]
     return data
@@ -104,6 +113,10 @@ def summarize(data: dict) -> str:
         return repr(decode(data))
     if kind == "dict":
         return "{" + ", ".join(f"{k!r}: {summarize(v)}" for k, v in data["items"].items()) + "}"
+    if kind == "list":
+        items = data["items"]
+        shown = ", ".join(summarize(v) for v in items[:2])
+        return f"a sequence of {len(items)} items: [{shown}{', ...' if len(items) > 2 else ''}]"
     array = decode(data)
     if array.ndim == 0:
         return f"{float(array):.6g}"
@@ -152,8 +165,8 @@ class Outcome:
 def _first_mismatch(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> str:
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
-    where = f"at index {index}" if index else ""
-    return (f"{int(bad.sum())} of {bad.size} values differ; first {where}: expected "
+    where = f"; first at index {index}" if index else ""
+    return (f"{int(bad.sum())} of {bad.size} values differ{where}: expected "
             f"{expected[index]:.6g}, got {got[index]:.6g}")
 
 
@@ -199,6 +212,8 @@ def compare_values(name: str, tested: str, expected, got, args: tuple = (), *,
         return outcome
     if expected["kind"] == "dict":
         return _compare_dicts(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints)
+    if expected["kind"] == "list":
+        return _compare_lists(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints)
     if expected["kind"] in ("ints", "bool"):
         outcome.passed = decode(got) == decode(expected) if kind == expected["kind"] else False
         if not outcome.passed:
@@ -251,6 +266,23 @@ def _compare_dicts(name, tested, expected, got, args, **options) -> Outcome:
     return Outcome(name, True, tested, detail="all entries match")
 
 
+def _compare_lists(name, tested, expected, got, args, **options) -> Outcome:
+    if got.get("kind") != "list":
+        return Outcome(name, False, tested, expected=summarize(expected), got=summarize(got),
+                       hint=_custom_hint(options["hints"], expected, got, args) or
+                       "return a list (or a generator) of items")
+    if len(got["items"]) != len(expected["items"]):
+        return Outcome(name, False, tested, expected=f"{len(expected['items'])} items",
+                       got=f"{len(got['items'])} items",
+                       hint=_custom_hint(options["hints"], expected, got, args))
+    for i, (exp, item) in enumerate(zip(expected["items"], got["items"])):
+        outcome = compare_values(name, tested, exp, item, args, **options)
+        if not outcome.passed:
+            outcome.detail = f"item {i}: {outcome.detail}".rstrip(": ")
+            return outcome
+    return Outcome(name, True, tested, detail="all items match")
+
+
 def _custom_hint(hints: Sequence[Hint], expected, got, args) -> str:
     for hint in hints:
         try:
@@ -287,6 +319,10 @@ class Check:
         ``call=lambda obj, args: obj``.
     cases : dict
         Number of cases per variant, e.g. ``{"visible": 1, "hidden": 3}``.
+    judge_with : str, optional
+        ``"module:function"`` replacing the value comparison:
+        ``function(check, expected, got, args) -> Outcome``, for answers judged by a property
+        (such as the accuracy a trained network reaches) rather than by equality.
     strict_floats : bool
         Run the student's code with NumPy floating-point errors raised (overflow, division by
         zero, invalid operations; underflow is allowed), so that an unstable formula that only
@@ -302,6 +338,7 @@ class Check:
     hints: Sequence[Hint] = ()
     cases: dict = field(default_factory=lambda: {VISIBLE: 1, HIDDEN: 3})
     strict_floats: bool = True
+    judge_with: str | None = None
 
     def case_args(self, variant: str, seed: int) -> list[tuple]:
         """The inputs of every case of a variant; the same seed gives the same inputs anywhere."""
@@ -312,9 +349,7 @@ class Check:
 
     def run(self, obj, args: tuple) -> dict:
         """Call the student's object on copies of the inputs and encode what comes back."""
-        fresh = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else
-                      ({k: np.array(v, copy=True) for k, v in a.items()} if isinstance(a, dict)
-                       else a) for a in args)
+        fresh = copy.deepcopy(args)
         errors = dict(over="raise", divide="raise", invalid="raise", under="ignore")
         try:
             with np.errstate(**(errors if self.strict_floats else {})):
@@ -325,23 +360,27 @@ class Check:
 
     def expected(self, args: tuple) -> dict:
         """The reference result for one case, encoded (needs the reference implementation)."""
-        return encode(_resolve(self.reference)(*args))
+        return encode(_resolve(self.reference)(*copy.deepcopy(args)))
 
     def judge(self, expected: dict, got: dict, args: tuple) -> Outcome:
+        if self.judge_with is not None:
+            return _resolve(self.judge_with)(self, expected, got, args)
         return compare_values(self.name, self.tested, expected, got, args, rtol=self.rtol,
                               atol=self.atol, hints=self.hints)
 
 
 def report(outcomes: Sequence[Outcome], *, raise_on_failure: bool = True) -> None:
     """Print the outcomes; raise ``CheckFailed`` with the first failure's explanation."""
+    if not outcomes:
+        raise CheckFailed("no case was run: the check has no inputs for this variant")
     failed = [o for o in outcomes if not o.passed]
     if not failed:
-        name = outcomes[0].check if outcomes else "check"
-        print(f"PASSED {name}: {outcomes[0].tested} ({len(outcomes)} case"
-              f"{'s' if len(outcomes) != 1 else ''}, {outcomes[0].detail})")
+        first = outcomes[0]
+        count = f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}"
+        print(f"PASSED {first.check}: {first.tested} ({count}"
+              + (f", {first.detail})" if first.detail else ")"))
         return
-    for outcome in failed[:1]:
-        print(outcome)
+    print(failed[0])
     if raise_on_failure:
         raise CheckFailed(str(failed[0]))
 

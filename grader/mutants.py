@@ -58,6 +58,90 @@ def cross_entropy_grad(Z, T):
 def cross_entropy_grad(Z, T):
     return (T - softmax(Z)) / Z.shape[1]
 '''}, ("test_cross_entropy_grad",)),
+    # --- exercise 2 --------------------------------------------------------------------------
+    Mutant("ex2_backprop", "softmax over the wrong axis in the forward pass", {"forward": '''
+def forward(params, X):
+    Y1 = sigmoid(params["W1"] @ X)
+    Z2 = params["W2"] @ Y1
+    e = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
+    return Y1, e / e.sum(axis=1, keepdims=True)
+'''}, ("test_forward",)),
+    Mutant("ex2_backprop", "weight decay left out of the loss", {"loss": '''
+def loss(params, X, T, wd=0.0):
+    Z2 = params["W2"] @ sigmoid(params["W1"] @ X)
+    return -np.sum(T * log_softmax(Z2)) / X.shape[1]
+'''}, ("test_loss",)),
+    Mutant("ex2_backprop", "stage 2 with the wrong sign", {"dE_dz2": '''
+def dE_dz2(y2, t):
+    return (t - y2).T
+'''}, ("test_dE_dz2",)),
+    Mutant("ex2_backprop", "transposed gradient dE/dW2", {"dE_dW2": '''
+def dE_dW2(dE_dz2_row, y1):
+    return y1 @ dE_dz2_row
+'''}, ("test_dE_dW2",)),
+    Mutant("ex2_backprop", "sigma' applied to z instead of y", {"dy1_dz1": '''
+def dy1_dz1(y1):
+    return np.diagflat(sigmoid(y1) * (1.0 - sigmoid(y1)))
+'''}, ("test_dy1_dz1",)),
+    Mutant("ex2_backprop", "stage 5 as a vector instead of a diagonal matrix", {"dy1_dz1": '''
+def dy1_dz1(y1):
+    return y1 * (1.0 - y1)
+'''}, ("test_dy1_dz1",)),
+    Mutant("ex2_backprop", "transposed gradient dE/dW1", {"dE_dW1": '''
+def dE_dW1(dE_dz1_row, x):
+    return x @ dE_dz1_row
+'''}, ("test_dE_dW1",)),
+    Mutant("ex2_backprop", "batch gradient without 1/m", {"batch_gradients": '''
+def batch_gradients(params, X, T):
+    Y1, Y2 = forward(params, X)
+    D2 = Y2 - T
+    D1 = (params["W2"].T @ D2) * Y1 * (1.0 - Y1)
+    return {"W1": D1 @ X.T, "W2": D2 @ Y1.T}
+'''}, ("test_batch_gradients",)),
+    Mutant("ex2_backprop", "batch gradient with sigma' of z instead of y", {"batch_gradients": '''
+def batch_gradients(params, X, T):
+    Y1, Y2 = forward(params, X)
+    Z1 = params["W1"] @ X
+    D2 = (Y2 - T) / X.shape[1]
+    D1 = (params["W2"].T @ D2) * Z1 * (1.0 - Z1)
+    return {"W1": D1 @ X.T, "W2": D2 @ Y1.T}
+'''}, ("test_batch_gradients",)),
+    Mutant("ex2_backprop", "weight decay forgotten", {"add_weight_decay": '''
+def add_weight_decay(grads, params, wd):
+    return dict(grads)
+''', "gradients": '''
+def gradients(params, X, T, wd=0.0):
+    return batch_gradients(params, X, T)
+'''}, ("test_add_weight_decay", "test_gradients")),
+    Mutant("ex2_backprop", "weight decay with wd/2 instead of wd", {"add_weight_decay": '''
+def add_weight_decay(grads, params, wd):
+    return {name: g + wd / 2 * params[name] for name, g in grads.items()}
+'''}, ("test_add_weight_decay", "test_gradients")),
+    # --- exercise 3 --------------------------------------------------------------------------
+    Mutant("ex3_mnist", "prediction over the wrong axis", {"predict": '''
+def predict(Y):
+    return np.argmax(Y, axis=1)
+'''}, ("test_predict",)),
+    Mutant("ex3_mnist", "accuracy over the wrong axis", {"accuracy": '''
+def accuracy(Y, labels):
+    return float(np.mean(np.argmax(Y, axis=1)[:len(labels)] == labels[:Y.shape[0]]))
+'''}, ("test_accuracy",)),
+    Mutant("ex3_mnist", "momentum with the wrong sign", {"sgd_momentum_step": '''
+def sgd_momentum_step(params, grads, velocity, lr, momentum):
+    new_velocity = {name: momentum * velocity[name] + lr * grads[name] for name in params}
+    return {name: params[name] - new_velocity[name] for name in params}, new_velocity
+'''}, ("test_sgd_momentum_step",)),
+    Mutant("ex3_mnist", "minibatches that shuffle X but not T", {"minibatches": '''
+def minibatches(X, T, batch_size, rng):
+    m = X.shape[1]
+    order = rng.permutation(m)
+    return [(X[:, order[i:i + batch_size]], T[:, i:i + batch_size]) for i in range(0, m, batch_size)]
+'''}, ("test_minibatches", "test_train_710")),
+    Mutant("ex3_mnist", "minibatches without shuffling", {"minibatches": '''
+def minibatches(X, T, batch_size, rng):
+    m = X.shape[1]
+    return [(X[:, i:i + batch_size], T[:, i:i + batch_size]) for i in range(0, m, batch_size)]
+'''}, ("test_minibatches",)),
 ]
 
 

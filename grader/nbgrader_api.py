@@ -12,11 +12,17 @@ from traitlets.config.loader import PyFileConfigLoader
 from . import settings
 
 
-def ensure_venv_on_path() -> None:
-    """nbgrader starts ``alembic`` as a program to create a gradebook: it must be on PATH."""
+def prepare_environment() -> None:
+    """What nbgrader and the kernels it starts need from this process's environment.
+
+    nbgrader starts ``alembic`` as a program to create a gradebook, so the venv's ``bin`` must be
+    on PATH; kernels use one BLAS thread each (see nbgrader_config.py).
+    """
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
 
 def course_config(**course_directory) -> Config:
@@ -29,7 +35,7 @@ def course_config(**course_directory) -> Config:
 
 def nbgrader_api(**course_directory):
     """An ``NbGraderAPI`` on this course (quiet unless something fails)."""
-    ensure_venv_on_path()
+    prepare_environment()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 

@@ -7,7 +7,13 @@
 The project root's nbgrader_config.py loads this file, so plain `nbgrader generate_assignment`,
 `nbgrader autograde` and the formgrader in JupyterLab work from the project root.
 """
+import os
 from pathlib import Path
+
+# Kernels inherit this process's environment. The notebooks multiply small matrices, for which
+# several BLAS threads per kernel are slower, not faster (and the grader runs kernels in parallel).
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 root = Path(__file__).resolve().parents[1]
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file

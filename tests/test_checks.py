@@ -102,6 +102,8 @@ def test_redact_keeps_shapes_but_not_values():
     value = compare_values("f", "t", encode(np.array([0.123456])), encode(np.array([0.5])))
     hidden = redact(value, 1, 3)
     assert "0.123456" not in str(hidden) and "differ" in hidden.detail
+    scalar = redact(compare_values("f", "t", encode(2.953125), encode(17.5)), 1, 3)
+    assert "2.953" not in str(scalar) and "17.5" in str(scalar)
 
 
 def test_summarize_is_short():
