@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from . import settings
 
@@ -22,6 +24,39 @@ def _build(args) -> int:
     return 0
 
 
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _autograde(args) -> int:
+    from .autograde import Options, autograde
+    from .execute import Limits
+    from .report import print_table
+
+    folder = Path(args.submissions)
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder; pass the folder that holds the submissions",
+              file=sys.stderr)
+        return 2
+    limits = Limits(cell_seconds=args.timeout, total_seconds=args.total_timeout,
+                    memory_bytes=int(args.memory * 2**30))
+    options = Options(jobs=args.jobs, force=args.force, limits=limits, output=Path(args.output),
+                      db_url=args.db_url or "")
+    results = autograde(folder, options)
+    print()
+    print_table(results)
+    print(f"\ngradebook: {options.db_url}\ngrades:    {options.csv_path}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader",
                                   description="Build, check and grade the course's notebooks.")
@@ -34,6 +69,30 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
                        metavar="ASSIGNMENT", help=f"default: all ({', '.join(settings.ASSIGNMENTS)})")
     build.set_defaults(run=_build)
+
+    grade = commands.add_parser(
+        "autograde", help="grade a folder of submissions in parallel",
+        description="Grade every submission in SUBMISSIONS: nbgrader's layout "
+                    "(<student>/<assignment>/<notebook>.ipynb) or flat files named "
+                    "<student>_<assignment>.ipynb. Scores go to nbgrader's gradebook and "
+                    "grades.csv; finished submissions are kept, so an interrupted run resumes.")
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
+    grade.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again even what is already graded and unchanged")
+    grade.add_argument("--timeout", type=_positive(float), default=60,
+                       help="seconds one cell may run (default 60)")
+    grade.add_argument("--total-timeout", type=_positive(float), default=300,
+                       help="seconds a whole notebook may run (default 300)")
+    grade.add_argument("--memory", type=_positive(float), default=4,
+                       help="GiB of memory a submission may use (default 4)")
+    grade.add_argument("--output", default=str(settings.WORK_DIR),
+                       help="folder for grades.csv, results and the default gradebook "
+                            "(default: course/)")
+    grade.add_argument("--db-url", default=None,
+                       help="SQLAlchemy URL of the gradebook (default: SQLite in --output)")
+    grade.set_defaults(run=_autograde)
     return top
 
 

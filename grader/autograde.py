@@ -1,0 +1,128 @@
+"""``python -m grader autograde SUBMISSIONS [--jobs N]``: grade a folder of submissions in parallel.
+
+Each finished submission is saved at once (its JSON result, then the gradebook), so an
+interrupted run loses nothing finished, and running again skips what is already graded unless
+the file, the assignment or the expected results changed (or ``--force``). Every submission,
+graded or not, gets one row in grades.csv.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import sandbox, settings
+from .discover import Submission, discover
+from .execute import Limits
+from .grade import (FAILED, SubmissionResult, assignment_fingerprint, file_sha256,
+                    grade_submission)
+from .nbgrader_api import prepare_environment
+from .records import Gradebook, load_result, result_path, save_result, write_csv
+
+
+@dataclass
+class Options:
+    jobs: int = 2
+    force: bool = False
+    limits: Limits = None
+    output: Path = settings.WORK_DIR
+    db_url: str = ""
+
+    def __post_init__(self):
+        self.limits = self.limits or Limits()
+        self.db_url = self.db_url or f"sqlite:///{self.output / 'gradebook.db'}"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.output / "results"
+
+    @property
+    def csv_path(self) -> Path:
+        return self.output / "grades.csv"
+
+
+def _failed(sub: Submission) -> SubmissionResult:
+    return SubmissionResult(sub.student, sub.assignment, str(sub.path), "", FAILED,
+                            reason=sub.problem)
+
+
+def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
+    """A saved result that still applies to this exact file and assignment version."""
+    if options.force or sub.problem:
+        return None
+    previous = load_result(result_path(options.results_dir, sub.student, sub.assignment))
+    if previous is None or previous.file != str(sub.path):
+        return None
+    try:
+        same = (previous.sha256 == file_sha256(sub.path) and
+                previous.fingerprint == assignment_fingerprint(sub.assignment))
+    except OSError:
+        return None
+    return previous if same else None
+
+
+def _grade_in_worker(assignment, student, path, workdir, limits) -> str:
+    return grade_submission(assignment, student, Path(path), Path(workdir), limits).to_json()
+
+
+def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
+    prepare_environment()
+    kind, warning = sandbox.describe()
+    if warning:
+        log(warning)
+    submissions = discover(folder)
+    options.output.mkdir(parents=True, exist_ok=True)
+    gradebook = Gradebook(options.db_url)
+    results: list[SubmissionResult] = []
+    todo: list[Submission] = []
+    for sub in submissions:
+        if sub.problem:
+            result = _failed(sub)
+            save_result(options.results_dir, result)
+            results.append(result)
+            log(f"  {sub.student:<20} {sub.assignment or '?':<14} failed: {sub.problem}")
+            continue
+        previous = _previous(sub, options)
+        if previous is not None:
+            gradebook.register(previous.assignment, options.output / "release")
+            gradebook.record(previous)
+            results.append(previous)
+        else:
+            todo.append(sub)
+    if len(results) > sum(1 for s in submissions if s.problem):
+        log(f"{len(results) - sum(1 for s in submissions if s.problem)} submissions already "
+            "graded and unchanged (use --force to grade them again)")
+    for assignment in sorted({sub.assignment for sub in todo}):
+        gradebook.register(assignment, options.output / "release")
+    total = len(todo)
+    workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool:
+        futures = {pool.submit(_grade_in_worker, sub.assignment, sub.student, str(sub.path),
+                               str(workdir), options.limits): sub for sub in todo}
+        for done, future in enumerate(as_completed(futures), start=1):
+            sub = futures[future]
+            try:
+                result = SubmissionResult.from_json(future.result())
+            except Exception as error:  # noqa: BLE001 - a crashed worker must not lose the row
+                result = _failed(sub)
+                result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
+            if sub.note:
+                result.notes.insert(0, sub.note)
+            save_result(options.results_dir, result)
+            gradebook.record(result)
+            results.append(result)
+            score = (f"{result.score:g}/{result.max_score:g}" if result.status != FAILED
+                     else "failed")
+            extra = f" - {result.reason}" if result.reason else ""
+            log(f"[{done}/{total}] {sub.student:<20} {sub.assignment:<14} {score:>9} "
+                f"({result.seconds:.1f} s){extra}")
+    write_csv(options.csv_path, results)
+    try:
+        os.rmdir(workdir)
+    except OSError:
+        pass
+    return results

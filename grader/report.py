@@ -1,0 +1,14 @@
+"""Printing results as a table a person reads at a glance."""
+from __future__ import annotations
+
+from .grade import FAILED, SubmissionResult
+
+
+def print_table(results: list[SubmissionResult], out=print) -> None:
+    rows = sorted(results, key=lambda r: (r.student, r.assignment))
+    out(f"{'student':<20} {'assignment':<14} {'score':>9}  {'status':<7} reason")
+    out("-" * 96)
+    for r in rows:
+        score = "" if r.status == FAILED or r.score is None else f"{r.score:g}/{r.max_score:g}"
+        reason = r.summary()
+        out(f"{r.student:<20} {r.assignment or '?':<14} {score:>9}  {r.status:<7} {reason[:70]}")
