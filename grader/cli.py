@@ -57,6 +57,25 @@ def _autograde(args) -> int:
     return 0
 
 
+def _feedback(args) -> int:
+    from .feedback import write_feedback
+
+    results = Path(args.output) / "results"
+    if not results.is_dir():
+        print(f"error: no results in {results}: run `python -m grader autograde` first",
+              file=sys.stderr)
+        return 1
+    pages = write_feedback(Path(args.output), student=args.student, assignment=args.assignment)
+    for page in pages:
+        print(page)
+    if not pages:
+        print(f"no results in {results} match", file=sys.stderr)
+        return 1
+    print(f"\n{len(pages)} feedback page{'s' if len(pages) != 1 else ''} in "
+          f"{Path(args.output) / 'feedback'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader",
                                   description="Build, check and grade the course's notebooks.")
@@ -93,6 +112,17 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--db-url", default=None,
                        help="SQLAlchemy URL of the gradebook (default: SQLite in --output)")
     grade.set_defaults(run=_autograde)
+
+    feedback = commands.add_parser(
+        "feedback", help="write an HTML feedback page per student and assignment",
+        description="Write <output>/feedback/<student>/<assignment>.html for every saved result "
+                    "in <output>/results: the score, what each failed test checked, expected "
+                    "(visible cases only) against got, and hints. Self-contained: no network.")
+    feedback.add_argument("--output", default=str(settings.WORK_DIR),
+                          help="the folder autograde wrote to (default: course/)")
+    feedback.add_argument("--student", default=None, help="only this student")
+    feedback.add_argument("--assignment", default=None, help="only this assignment")
+    feedback.set_defaults(run=_feedback)
     return top
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -81,16 +82,17 @@ def _error_text(output) -> str:
     return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:400]
 
 
-def execute(nb, scratch: Path, limits: Limits, *, log=None) -> Execution:
-    """Run ``nb`` in a fresh limited kernel whose working directory is ``scratch``."""
+def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
+    """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is ``scratch``."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     tag = uuid.uuid4().hex
     scratch.mkdir(parents=True, exist_ok=True)
-    box = sandbox.choose(scratch)
-    settings = {"tag": tag, "prefix": box.prefix,
+    box = sandbox.choose(scratch, assignment)
+    groups = sandbox.create_cgroups(tag, limits.processes, limits.memory_bytes)
+    settings = {"tag": tag, "prefix": box.prefix, "cgroups": [str(g) for g in groups],
                 "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
                            "processes": limits.processes, "file_size": limits.file_bytes,
                            "files": 256}}
@@ -100,9 +102,8 @@ def execute(nb, scratch: Path, limits: Limits, *, log=None) -> Execution:
             command = super().format_kernel_cmd(extra_arguments)
             return [sys.executable, "-m", "grader.launch", json.dumps(settings), "--", *command]
 
-    km = LimitedKernelManager(kernel_name="python3", transport=box.transport)
-    if box.transport == "ipc":
-        km.ip = str(scratch / ".kernel")
+    km = LimitedKernelManager(kernel_name="python3", transport=box.transport,
+                              **({"ip": str(scratch / ".kernel")} if box.transport == "ipc" else {}))
     km.connection_file = str(scratch / ".kernel-connection.json")
     result = Execution(sandbox=box.description)
     current = {"index": None}
@@ -118,8 +119,10 @@ def execute(nb, scratch: Path, limits: Limits, *, log=None) -> Execution:
     watchdog = threading.Timer(limits.total_seconds, kill_tagged, args=(tag,))
     start = time.monotonic()
     watchdog.start()
+    kernel_log = open(scratch / ".kernel.log", "wb")
     try:
-        client.execute(cwd=str(scratch), env=box.environment(os.environ))
+        client.execute(cwd=str(scratch), env=box.environment(os.environ),
+                       stdout=kernel_log, stderr=subprocess.STDOUT)
     except CellTimeoutError:
         result.stopped_at = current["index"]
         result.stop_reason = f"time limit {limits.cell_seconds:g} s exceeded"
@@ -131,11 +134,15 @@ def execute(nb, scratch: Path, limits: Limits, *, log=None) -> Execution:
                               "the kernel died (the code exited, crashed, or ran out of memory "
                               "or CPU time)")
     except Exception as error:  # noqa: BLE001 - any other failure ends the run with a reason
-        result.stopped_at = current["index"]
-        result.stop_reason = f"the kernel failed: {type(error).__name__}: {error}"[:300]
+        result.stopped_at = current["index"] or 0
+        log_tail = (scratch / ".kernel.log").read_bytes()[-300:].decode(errors="replace").strip()
+        result.stop_reason = (f"the kernel failed: {type(error).__name__}: {error}"[:300]
+                              + (f" (kernel log: {log_tail})" if log_tail else ""))
     finally:
+        kernel_log.close()
         watchdog.cancel()
         kill_tagged(tag)
+        sandbox.remove_cgroups(groups)
         result.seconds = time.monotonic() - start
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):

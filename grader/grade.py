@@ -163,7 +163,7 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     nb, roles = planning.grading_notebook(plan, matched, nonce, expected(assignment)["hidden_seed"])
     scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
     try:
-        run = execute(nb, scratch, limits)
+        run = execute(nb, scratch, limits, assignment)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result.sandbox = run.sandbox

@@ -1,8 +1,9 @@
 """The kernel launcher: ``python -m grader.launch LIMITS_JSON -- KERNEL COMMAND...``.
 
-It runs in the child process that becomes the kernel: it applies the resource limits, marks the
-process (and so every process it starts) with the run's tag, and then replaces itself with the
-sandbox (see ``grader.sandbox``) wrapped around the kernel command.
+It runs in the child process that becomes the kernel: it joins the run's cgroups, applies the
+resource limits, marks the process (and so every process it starts) with the run's tag, and then
+replaces itself with the sandbox (see ``grader.sandbox``) wrapped around the kernel command. It
+imports nothing but the standard library, so it starts fast.
 """
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ def main(argv: list[str]) -> None:
     settings = json.loads(argv[0])
     command = argv[2:]
     os.environ[TAG_VARIABLE] = settings["tag"]
+    for group in settings.get("cgroups", []):       # processes and memory of the whole run
+        try:
+            with open(os.path.join(group, "cgroup.procs"), "w") as handle:
+                handle.write(str(os.getpid()))
+        except OSError:
+            pass
     apply_limits(settings.get("limits", {}))
     wrapped = settings.get("prefix", []) + command
     os.execvp(wrapped[0], wrapped)

@@ -1,54 +1,196 @@
-"""Where a submission's kernel runs.
+"""Where a submission's kernel runs, and what it can see.
 
-``choose`` returns the best isolation this machine offers. Without a sandbox the kernel still gets
-resource limits and a private working folder, but it can read any file the grader can read: the
-grader says so loudly.
+With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own namespaces:
+
+* no network (a private network namespace with nothing in it);
+* a file system made only of read-only system and Python folders, a *sealed* copy of
+  course_lib, and the run's private scratch folder (the only writable place besides a private
+  /tmp): the project, the solutions, the expected results, the gradebook and other students'
+  files do not exist inside;
+* its own process namespace, so killing the sandbox kills every process it started.
+
+The sealed copy of course_lib leaves out the modules that implement the assignment's answers
+(``Exercise.sealed``): importing one raises an ImportError that says why.
+
+Limits (see ``grader.launch``): rlimits for CPU time, address space, file size and open files,
+and, where the machine allows it (root with cgroup v1 controllers), a cgroup per run capping the
+number of processes and the total memory. Without bubblewrap the kernel gets the same limits, the
+sealed course_lib first on its path and a private working folder, but it can read the grader's
+files; the grader then prints a warning.
 """
 from __future__ import annotations
 
+import functools
+import os
 import shutil
+import subprocess
 import sys
+import sysconfig
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.exercises import load
+
+from . import settings
+
 # Variables passed to the kernel; everything else (tokens, credentials) is dropped.
-KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                  "MKL_NUM_THREADS", "VIRTUAL_ENV", "PYTHONHASHSEED")
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
+SEALED_MOUNT = "/opt/nn-course"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
+                    "isolated: they run with resource limits in a private folder, but they can "
+                    "read the grader's files, including the expected results. Install it "
+                    "(Debian/Ubuntu: apt-get install bubblewrap) before grading a real class.")
+
+STUB = '''"""Left out while grading."""
+raise ImportError("course_lib.{name} is not available while grading {assignment}: it holds the "
+                  "reference answers of this exercise, and your answers must be your own code")
+'''
 
 
 @dataclass
 class Sandbox:
     description: str
+    home: str
+    sealed: Path
     prefix: list = field(default_factory=list)   # command put in front of the kernel command
     transport: str = "tcp"
-    home: str = ""
 
     def environment(self, parent: dict) -> dict:
         env = {key: parent[key] for key in KEPT_VARIABLES if key in parent}
+        python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
         env.update(HOME=self.home, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=python_path, MPLCONFIGDIR=self.home, IPYTHONDIR=f"{self.home}/.ipython")
         return env
 
 
-FALLBACK_WARNING = ("WARNING: no sandbox available: submissions run with resource limits in a "
-                    "private folder, but they can read the grader's files, including the "
-                    "expected results (install bubblewrap for isolation)")
+@functools.lru_cache(maxsize=None)
+def sealed_course_lib(assignment: str) -> Path:
+    """A copy of course_lib without the assignment's sealed modules (one per process)."""
+    package = Path(settings.ROOT / "course_lib")
+    root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-"))
+    sealed = set(load(assignment).sealed)
+
+    def ignore(folder, names):
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+        if Path(folder) == package:
+            skipped |= {n for n in names if n.endswith(".py") and n[:-3] in sealed}
+            skipped.add("data")                    # bound read-only instead of copied
+        return skipped
+
+    shutil.copytree(package, root / "course_lib", ignore=ignore)
+    for name in sealed:
+        (root / "course_lib" / f"{name}.py").write_text(STUB.format(name=name, assignment=assignment))
+    (root / "course_lib" / "data").mkdir()
+    return root
 
 
-def choose(scratch: Path) -> Sandbox:
-    """Rlimits plus a private working folder (the fallback)."""
-    return Sandbox("rlimits only (no isolation from the grader's files)", home=str(scratch))
+@functools.lru_cache(maxsize=None)
+def bubblewrap_works() -> bool:
+    path = shutil.which("bwrap")
+    if not path:
+        return False
+    try:
+        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--dev", "/dev",
+                                "--proc", "/proc", "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _readable_roots() -> list[str]:
+    """Folders the kernel needs to read: the interpreter, its standard library and the venv."""
+    roots = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    roots.add(str(Path(sys.executable).resolve().parent.parent))
+    roots = sorted(os.path.realpath(r) for r in roots if r and os.path.exists(r))
+    kept = []
+    for root in roots:                      # drop folders already inside another one
+        if not any(root == k or root.startswith(k + os.sep) for k in kept):
+            kept.append(root)
+    project = str(settings.ROOT.resolve())
+    for root in kept:
+        if project.startswith(root + os.sep) or project == root:
+            raise RuntimeError(f"the Python environment {root} contains the project {project}; "
+                               "the sandbox cannot show one without the other")
+    return kept
+
+
+def bubblewrap_prefix(scratch: Path, sealed: Path) -> list[str]:
+    # JPY_PARENT_PID would make ipykernel watch for its parent, which in the new process
+    # namespace looks like PID 1, and shut down at once.
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--unsetenv", "JPY_PARENT_PID",
+            "--unshare-user", "--uid", "65534", "--gid", "65534",
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for folder in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
+        if os.path.exists(folder):
+            args += ["--ro-bind", folder, folder] if not os.path.islink(folder) else \
+                ["--symlink", os.readlink(folder), folder]
+    for file in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group",
+                 "/etc/nsswitch.conf", "/etc/fonts"):
+        if os.path.exists(file):
+            args += ["--ro-bind", file, file]
+    for root in _readable_roots():
+        args += ["--ro-bind", root, root]
+    args += ["--ro-bind", str(sealed), SEALED_MOUNT,
+             "--ro-bind", str(settings.ROOT / "course_lib" / "data"),
+             f"{SEALED_MOUNT}/course_lib/data",
+             "--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
+    return args
+
+
+def choose(scratch: Path, assignment: str) -> Sandbox:
+    """The best isolation available for one run."""
+    sealed = sealed_course_lib(assignment)
+    if bubblewrap_works():
+        return Sandbox("bubblewrap: no network, only the run's folder is visible and writable",
+                       home=str(scratch), sealed=sealed, prefix=bubblewrap_prefix(scratch, sealed),
+                       transport="ipc")
+    return Sandbox("rlimits only (no isolation from the grader's files)", home=str(scratch),
+                   sealed=sealed)
 
 
 def describe() -> tuple[str, str]:
     """(kind, warning or "") of the isolation ``choose`` will give, for the grader to announce."""
+    if bubblewrap_works():
+        return "bubblewrap", ""
     return "rlimits", FALLBACK_WARNING
 
 
-def python_prefix() -> str:
-    """The prefix of the Python installation (what the kernel must be able to read)."""
-    return sys.prefix
+# --- cgroups: processes and total memory of a run ------------------------------------------
+
+def create_cgroups(tag: str, processes: int, memory_bytes: int) -> list[Path]:
+    """Per-run cgroups (v1 ``pids`` and ``memory``) where the machine lets us; else none."""
+    made = []
+    for controller, settings_ in (("pids", {"pids.max": processes}),
+                                  ("memory", {"memory.limit_in_bytes": memory_bytes})):
+        parent = CGROUP_ROOT / controller
+        if not (parent / "cgroup.procs").exists() or not os.access(parent, os.W_OK):
+            continue
+        group = parent / f"nn-grader-{tag}"
+        try:
+            group.mkdir()
+            for name, value in settings_.items():
+                (group / name).write_text(str(value))
+            made.append(group)
+        except OSError:
+            remove_cgroups([group])
+    return made
 
 
-def bubblewrap() -> str | None:
-    return shutil.which("bwrap")
+def join_cgroups(groups) -> None:
+    for group in groups:
+        try:
+            (Path(group) / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:
+            pass
+
+
+def remove_cgroups(groups) -> None:
+    for group in groups:
+        try:
+            Path(group).rmdir()
+        except OSError:
+            pass

@@ -33,10 +33,15 @@ def expected_path(assignment: str) -> Path:
 
 
 class Exercise:
-    """The checks of one assignment, looked up by name."""
+    """The checks of one assignment, looked up by name.
 
-    def __init__(self, assignment: str, checks: list[Check]):
+    ``sealed`` names the course_lib modules that implement this assignment's answers: the
+    grader's sandbox leaves them out, so an answer cannot call the reference implementation.
+    """
+
+    def __init__(self, assignment: str, checks: list[Check], sealed: tuple[str, ...] = ()):
         self.assignment = assignment
+        self.sealed = tuple(sealed)
         self.checks = {c.name: c for c in checks}
         if len(self.checks) != len(checks):
             raise ValueError(f"{assignment}: two checks share a name")

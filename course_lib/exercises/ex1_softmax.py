@@ -92,7 +92,7 @@ EXERCISE = Exercise("ex1_softmax", [
           hints=[Hint("this is T - Y: the gradient is Y - T (then divided by m)",
                       lambda exp, got, args: np.allclose(got, -exp) or
                       np.allclose(got, -exp * args[0].shape[1]))]),
-])
+], sealed=("activations", "losses", "net710", "mlp", "training", "demo", "widgets"))
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden

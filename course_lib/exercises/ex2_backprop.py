@@ -143,7 +143,7 @@ EXERCISE = Exercise("ex2_backprop", [
           _weight_decay_args, "course_lib.net710:add_weight_decay", hints=[UNCHANGED, HALF_DECAY]),
     Check("gradients", "gradients(params, X, T, wd) for 9 samples with weight decay",
           _gradients_args, "course_lib.net710:gradients", rtol=1e-6, atol=1e-12),
-])
+], sealed=("net710", "mlp", "training", "demo"))
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden

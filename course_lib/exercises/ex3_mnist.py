@@ -192,7 +192,7 @@ EXERCISE = Exercise("ex3_mnist", [
           "course_lib.exercises.ex3_mnist:short_run_reference", call=_call_train,
           judge_with="course_lib.exercises.ex3_mnist:judge_test_accuracy",
           cases={"visible": 1, "hidden": 1}),
-])
+], sealed=("training", "mlp", "demo", "widgets"))
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden
