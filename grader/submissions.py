@@ -30,6 +30,19 @@ def strip_solution_markers(source: str) -> str:
                      if line.strip() not in SOLUTION_MARKERS)
 
 
+def solution_lines(source: str) -> list[str]:
+    """The lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (what students write)."""
+    inside, lines = False, []
+    for line in source.splitlines():
+        if line.strip() == SOLUTION_MARKERS[0]:
+            inside = True
+        elif line.strip() == SOLUTION_MARKERS[1]:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
 def solutions(assignment: str) -> dict[str, str]:
     """Instructor answers by grade id: code and markdown solution cells, markers removed."""
     answers = {}
