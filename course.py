@@ -27,7 +27,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 COMMANDS = {
-    "demo": [str(PYTHON), "-m", "course_lib.demo"],
+    "demo": [str(PYTHON), "-m", "grader", "demo"],
     "test": [str(PYTHON), "-m", "pytest"],
     "lab": [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"],
     "setup": None,

@@ -44,7 +44,7 @@ from course_lib import net710  # noqa: E402
 from course_lib.gradcheck import check_gradients  # noqa: E402
 from course_lib.mlp import MLP  # noqa: E402
 from course_lib.mnist import load_mnist, one_hot  # noqa: E402
-from course_lib.training import step_decay, train  # noqa: E402
+from course_lib.training import train  # noqa: E402
 
 try:
     import torch
@@ -57,14 +57,23 @@ TORCH_INSTALL = "pip install torch==2.13.0"
 # --- configurations -------------------------------------------------------------------------
 
 def cosine(epochs: int):
-    """Learning-rate factor falling from 1 to 0 along half a cosine over ``epochs`` epochs."""
+    """Learning-rate factor falling from 1 towards 0 along half a cosine over ``epochs`` epochs."""
     return lambda epoch: 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
-NET710 = dict(lr=0.5, momentum=0.9, batch_size=128, schedule="step decay: x0.5 every 30 epochs")
+# Chosen on a 50k/10k train/validation split (3 seeds for the 7-10 net). For the 7-10 net, larger
+# rates (0.5-1.0 with momentum 0.9) and step decay did worse: about 89-90% validation accuracy
+# against 91.5% here; batch 64 and momentum 0.5 or 0.95 did not help either.
+NET710 = dict(lr=0.05, momentum=0.9, batch_size=128)
 BEST_MLP = dict(sizes=[784, 512, 512, 10], hidden="relu", dropout=0.2, max_norm=3.0,
-                lr=0.05, momentum=0.9, batch_size=128, schedule="cosine to 0")
+                lr=0.1, momentum=0.9, batch_size=128)
+SCHEDULE = "cosine decay to 0 over the run"
 SPEED_NETS = ("7-10", "784-256-256-10")
+
+
+def describe(config) -> str:
+    return (f"lr {config['lr']}, momentum {config['momentum']}, batch {config['batch_size']}, "
+            f"{SCHEDULE}")
 
 
 # --- output ---------------------------------------------------------------------------------
@@ -280,23 +289,20 @@ def run_seeds(make_model, data, seeds, epochs, **options):
 def bench_net710(table, data, quick):
     seeds = [0] if quick else [0, 1, 2]
     epochs = 10 if quick else 100
-    print(f"7-10 net: lr {NET710['lr']}, momentum {NET710['momentum']}, batch "
-          f"{NET710['batch_size']}, {NET710['schedule']}; {epochs} epochs, seeds {seeds}")
+    print(f"7-10 net: {describe(NET710)}; {epochs} epochs, seeds {seeds}")
     curves = run_seeds(lambda seed: MLP.from_params(net710.init_params(seed=seed, dtype=np.float32),
                                                     hidden="sigmoid"),
                        data, seeds, epochs, lr=NET710["lr"], momentum=NET710["momentum"],
-                       batch_size=NET710["batch_size"], schedule=step_decay(30, 0.5))
+                       batch_size=NET710["batch_size"], schedule=cosine(epochs))
     mean = curves.mean(axis=0)
-    n = f"mean of {len(seeds)}"
+    n = f"mean of {len(seeds)} seeds"
     table.add(f"7-10 net test accuracy after 10 epochs ({n})", f"{mean[9]:.2%}")
     if quick:
         table.note("7-10 net test accuracy after 100 epochs", "skipped (--quick)")
     else:
         table.add(f"7-10 net test accuracy after 100 epochs ({n})", f"{mean[99]:.2%}",
                   ">= 92.0%", mean[99] >= 0.92)
-    table.add("7-10 net hyperparameters",
-              f"lr {NET710['lr']}, momentum {NET710['momentum']}, batch {NET710['batch_size']}, "
-              f"{NET710['schedule']}")
+    table.add("7-10 net hyperparameters", describe(NET710))
 
 
 def bench_best_mlp(table, data, quick):
@@ -304,9 +310,8 @@ def bench_best_mlp(table, data, quick):
     seeds = [0] if quick else [0, 1, 2]
     epochs = 2 if quick else 20
     arch = "-".join(map(str, c["sizes"]))
-    print(f"best MLP: {arch} {c['hidden']}, dropout {c['dropout']}, max-norm {c['max_norm']}, "
-          f"lr {c['lr']}, momentum {c['momentum']}, batch {c['batch_size']}, {c['schedule']}; "
-          f"{epochs} epochs, seeds {seeds}")
+    what = f"{arch} {c['hidden']}, dropout {c['dropout']}, max-norm {c['max_norm']}, {describe(c)}"
+    print(f"best MLP: {what}; {epochs} epochs, seeds {seeds}")
     start = time.perf_counter()
     curves = run_seeds(lambda seed: MLP(c["sizes"], hidden=c["hidden"], dtype=np.float32,
                                         seed=seed, dropout=c["dropout"], max_norm=c["max_norm"]),
@@ -314,15 +319,14 @@ def bench_best_mlp(table, data, quick):
                        batch_size=c["batch_size"], schedule=cosine(epochs))
     minutes = (time.perf_counter() - start) / 60
     mean = curves[:, -1].mean()
-    label = f"best MLP test accuracy after {epochs} epochs (mean of {len(seeds)})"
+    label = f"best MLP test accuracy after {epochs} epochs (mean of {len(seeds)} seeds)"
     if quick:
         table.add(label + " [--quick]", f"{mean:.2%}")
     else:
         table.add(label, f"{mean:.2%}", ">= 98.5%", mean >= 0.985)
-    table.add("best MLP configuration",
-              f"{arch} {c['hidden']}, dropout {c['dropout']}, max-norm {c['max_norm']}, "
-              f"lr {c['lr']}, momentum {c['momentum']}, batch {c['batch_size']}, {c['schedule']}; "
-              f"{minutes:.1f} min for {len(seeds)} run(s)")
+    table.add("best MLP configuration", what)
+    table.add("best MLP training time", f"{minutes:.1f} min for {len(seeds)} run(s) "
+              f"of {epochs} epochs")
 
 
 # --- main -----------------------------------------------------------------------------------

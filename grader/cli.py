@@ -76,6 +76,12 @@ def _feedback(args) -> int:
     return 0
 
 
+def _demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.output), args.jobs)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader",
                                   description="Build, check and grade the course's notebooks.")
@@ -123,6 +129,16 @@ def parser() -> argparse.ArgumentParser:
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)
+
+    demo = commands.add_parser(
+        "demo", help="build, grade a small sample class in parallel, show the results",
+        description="The whole workflow on made-up submissions (correct, partly correct, blank, "
+                    "raising, looping forever, a faked test cell, a malformed file).")
+    demo.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
+                      help="submissions graded at once (default: the number of cores)")
+    demo.add_argument("--output", default=str(settings.WORK_DIR / "demo"),
+                      help="folder for the class, gradebook, CSV and feedback (default: course/demo)")
+    demo.set_defaults(run=_demo)
     return top
 
 

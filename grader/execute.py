@@ -84,7 +84,7 @@ def _error_text(output) -> str:
 
 def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
     """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is ``scratch``."""
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -97,7 +97,7 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
                            "processes": limits.processes, "file_size": limits.file_bytes,
                            "files": 256}}
 
-    class LimitedKernelManager(KernelManager):
+    class LimitedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
             command = super().format_kernel_cmd(extra_arguments)
             return [sys.executable, "-m", "grader.launch", json.dumps(settings), "--", *command]

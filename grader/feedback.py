@@ -87,10 +87,54 @@ def latex_to_html(tex: str, display: bool) -> str:
         if not mathml.startswith("<math"):
             raise ValueError("not MathML")
         # HTML knows the MathML namespace: the attribute is noise (and a URL nobody should fetch)
-        return re.sub(r'^<math xmlns="[^"]*"', "<math", mathml, count=1)
+        mathml = re.sub(r'^<math xmlns="[^"]*"', "<math", mathml, count=1)
+        return _VARIANT_TOKEN.sub(_styled_token, mathml)
     except Exception:  # noqa: BLE001 - a formula the converter cannot handle must not stop a page
         delimiter = "$$" if display else "$"
         return f'<code class="tex">{html.escape(delimiter + tex + delimiter)}</code>'
+
+
+# Chromium renders MathML Core, which ignores mathvariant="bold" and the like: a bold vector
+# would look like a scalar. So styled letters become the Unicode mathematical letters (U+1D400...).
+_VARIANT_TOKEN = re.compile(r'<(mi|mn|mo|mtext)((?:\s+[\w-]+="[^"]*")*?)\s+mathvariant="([\w-]+)"'
+                            r'((?:\s+[\w-]+="[^"]*")*)>([^<]*)</\1>')
+_VARIANT_NAMES = {"bold": "BOLD", "italic": "ITALIC", "bold-italic": "BOLD ITALIC",
+                  "double-struck": "DOUBLE-STRUCK", "script": "SCRIPT",
+                  "bold-script": "BOLD SCRIPT",
+                  "fraktur": "FRAKTUR", "bold-fraktur": "BOLD FRAKTUR", "sans-serif": "SANS-SERIF",
+                  "bold-sans-serif": "SANS-SERIF BOLD", "monospace": "MONOSPACE"}
+_LETTERLIKE = {"ITALIC SMALL H": "PLANCK CONSTANT", "FRAKTUR CAPITAL C": "BLACK-LETTER CAPITAL C",
+               "FRAKTUR CAPITAL H": "BLACK-LETTER CAPITAL H",
+               "FRAKTUR CAPITAL I": "BLACK-LETTER CAPITAL I",
+               "FRAKTUR CAPITAL R": "BLACK-LETTER CAPITAL R",
+               "FRAKTUR CAPITAL Z": "BLACK-LETTER CAPITAL Z"}
+
+
+def _styled_char(char: str, style: str) -> str:
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    rest = re.sub(r"^(LATIN|GREEK) (CAPITAL|SMALL) LETTER ", r"\2 ", name)
+    if rest == name and not name.startswith("DIGIT "):
+        return char
+    for candidate in (f"MATHEMATICAL {style} {rest}", f"{style} {rest}",
+                      _LETTERLIKE.get(f"{style} {rest}", "")):
+        try:
+            return unicodedata.lookup(candidate) if candidate else char
+        except KeyError:
+            continue
+    return char
+
+
+def _styled_token(match: re.Match) -> str:
+    tag, before, variant, after, content = match.groups()
+    style = _VARIANT_NAMES.get(variant)
+    if style is None:
+        return match.group(0)
+    styled = "".join(_styled_char(c, style) for c in html.unescape(content))
+    if styled == html.unescape(content):
+        return match.group(0)
+    return f"<{tag}{before}{after}>{html.escape(styled, quote=False)}</{tag}>"
 
 
 _MATH_OR_CODE = re.compile(
@@ -163,7 +207,8 @@ def task_markdown(assignment: str, test_id: str) -> str:
     if not assignment:
         return ""
     cells = _release_cells(assignment)
-    index = {meta.get("grade_id"): i for i, (_, _, meta) in enumerate(cells) if meta.get("grade_id")}
+    index = {meta.get("grade_id"): i for i, (_, _, meta) in enumerate(cells)
+             if meta.get("grade_id")}
     if test_id not in index:
         return ""
     answer = test_id[len("test_"):] if test_id.startswith("test_") else ""
@@ -265,6 +310,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 .outcome dd { margin: 0; min-width: 0; }
 .value { white-space: pre-wrap; overflow-wrap: anywhere; }
 .hint { border-top: 1px dashed var(--line); padding-top: .4rem; margin-top: .4rem; }
+.hint.shared { border: 0; background: var(--warn-bg); border-radius: 6px; padding: .6rem .9rem; }
 .cases { color: var(--muted); font-size: .9rem; }
 .passed-list { list-style: none; padding: 0; margin: 0; }
 .passed-list li { padding: .2rem 0; }
@@ -338,8 +384,8 @@ def _header(result: SubmissionResult, title: str) -> str:
     if result.status == FAILED:
         total = '<span class="total">not graded</span>'
     else:
-        total = (f'<span class="total">{_points(result.score)} / {_plural(result.max_score, "point")}'
-                 f' <small>autograded</small></span>')
+        total = (f'<span class="total">{_points(result.score)} / '
+                 f'{_plural(result.max_score, "point")} <small>autograded</small></span>')
     manual = ""
     if result.manual:
         items = []
@@ -400,7 +446,7 @@ def _cases_label(cases: list) -> str:
     return " and ".join(parts)
 
 
-def _outcome(outcome: dict, cases: list) -> str:
+def _outcome(outcome: dict, cases: list, with_hint: bool = True) -> str:
     rows = []
     if outcome.get("expected"):
         rows.append(f'<dt>expected</dt><dd class="value">{text(outcome["expected"])}</dd>')
@@ -409,7 +455,7 @@ def _outcome(outcome: dict, cases: list) -> str:
     if outcome.get("detail"):
         rows.append(f'<dt>details</dt><dd>{text(outcome["detail"])}</dd>')
     hint = (f'<p class="hint"><strong>Hint:</strong> {text(outcome["hint"])}</p>'
-            if outcome.get("hint") else "")
+            if outcome.get("hint") and with_hint else "")
     return (f'<div class="outcome"><p><strong>Tested:</strong> {text(outcome.get("tested", ""))}'
             f' <span class="cases">(<code>{text(outcome.get("check", ""))}</code>, '
             f'{text(_cases_label(cases))})</span></p>'
@@ -429,8 +475,13 @@ def _failed_cell(assignment: str, cell: CellResult) -> str:
     failed = [o for o in outcomes if not o.get("passed")]
     if not failed:
         parts.append(f'<p>{text(cell.reason or "this test did not pass")}</p>')
-    for outcome, cases in _group(failed):
-        parts.append(_outcome(outcome, cases))
+    groups = _group(failed)
+    hints = {str(outcome.get("hint") or "") for outcome, _ in groups}
+    shared = hints.pop() if len(groups) > 1 and len(hints) == 1 else ""
+    for outcome, cases in groups:
+        parts.append(_outcome(outcome, cases, with_hint=not shared))
+    if shared:
+        parts.append(f'<p class="hint shared"><strong>Hint:</strong> {text(shared)}</p>')
     passed = len(outcomes) - len(failed)
     if outcomes:
         parts.append(f'<p class="cases">{passed} of {len(outcomes)} cases passed; the test '

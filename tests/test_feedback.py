@@ -1,0 +1,171 @@
+"""Feedback pages made from real grading results: they explain failures, render the task's maths
+offline as MathML, escape whatever a submission produced, and never show hidden tests or the
+expected values of hidden cases."""
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from course_lib.checks import decode
+from grader import settings, submissions
+from grader.feedback import feedback_path, markdown_to_html, text as as_html, write_feedback
+from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
+from grader.mutants import mutants_of
+from grader.records import save_result
+
+ASSIGNMENT = "ex1_softmax"
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """Graded ex1 submissions saved like autograde saves them: a perfect one, a typical mistake,
+    one whose answer returns a script tag, and a file that is not JSON."""
+    tmp = tmp_path_factory.mktemp("feedback")
+    output, work = tmp / "course", tmp / "work"
+    work.mkdir()
+    mutant = mutants_of(ASSIGNMENT)[0]
+    notebooks = {
+        "alice": submissions.filled_release(ASSIGNMENT),
+        "bob": submissions.filled_release(ASSIGNMENT, mutant.overrides),
+        "mallory": submissions.filled_release(
+            ASSIGNMENT, {"sigmoid_grad": f"def sigmoid_grad(y):\n    return {XSS!r}\n"}),
+    }
+    results = {}
+    for student, nb in notebooks.items():
+        path = submissions.write(nb, tmp / "subs" / f"{student}.ipynb")
+        results[student] = grade_submission(ASSIGNMENT, student, path, work)
+    broken = tmp / "subs" / "carol.ipynb"
+    broken.write_text('{"cells": [')
+    results["carol"] = grade_submission(ASSIGNMENT, "carol", broken, work)
+    for result in results.values():
+        save_result(output / "results", result)
+    pages = write_feedback(output)
+    return output, results, mutant, pages
+
+
+def page(output, student):
+    return feedback_path(output, student, ASSIGNMENT).read_text()
+
+
+def test_a_page_per_result(course):
+    output, results, _, pages = course
+    alice = results["alice"]
+    assert alice.status == GRADED and alice.score == alice.max_score
+    assert results["carol"].status == FAILED
+    assert sorted(pages) == sorted(feedback_path(output, s, ASSIGNMENT) for s in results)
+    text = page(output, "alice")
+    assert f"{alice.score:g} / {alice.max_score:g} points" in text
+    assert "derivation_softmax_ce" in text and "graded by your instructor" in text
+    assert "What went wrong" not in text
+    assert write_feedback(output, student="alice") == [feedback_path(output, "alice", ASSIGNMENT)]
+    assert write_feedback(output, assignment="ex3_mnist") == []
+
+
+def test_a_failed_check_is_explained(course):
+    output, results, mutant, _ = course
+    test_id = mutant.must_fail[0]
+    cell = next(c for c in results["bob"].cells if c.grade_id == test_id)
+    assert not cell.passed
+    visible = next(o for o in cell.outcomes if not o["passed"] and "hidden case" not in o["tested"])
+    text = page(output, "bob")
+    for field in ("tested", "expected", "got", "hint"):
+        assert visible[field] and as_html(visible[field]) in text, field
+    assert f'id="{test_id}"' in text and "0 / 2 points" in text
+    # the task: the markdown before the answer in the release notebook, with its maths as MathML
+    assert "The task" in text and "<math" in text and r"\sigma" not in text
+    assert "$" not in text.split("The task", 1)[1].split("Tested:", 1)[0]
+    # the tests that passed get one line each, without their outcomes
+    passed = [c.grade_id for c in results["bob"].cells if c.passed]
+    assert passed and all(f"<code>{gid}</code> &middot;" in text for gid in passed)
+
+
+def _formatted(values) -> set[str]:
+    found = set()
+    for value in values:
+        if isinstance(value, dict):
+            found |= _formatted(value.values()) if "kind" not in value else set()
+        elif isinstance(value, (list, tuple)):
+            found |= _formatted(value)
+        else:
+            for v in np.ravel(np.asarray(value, dtype=float)):
+                found.add(f"{v:.4g}")
+    return {text for text in found if len(text) >= 5}
+
+
+def test_no_hidden_tests_or_hidden_expected_values(course):
+    output, _, _, pages = course
+    stored = json.loads((settings.EXPECTED_DIR / f"{ASSIGNMENT}.json").read_text())
+    hidden = _formatted(decode(e) for c in stored["checks"].values() for e in c["hidden"])
+    public = _formatted(decode(e) for c in stored["checks"].values() for e in c["visible"])
+    secret = hidden - public              # values the visible cases also show are not secret
+    assert len(secret) > 50
+    for path in pages:
+        text = path.read_text()
+        assert "check_hidden" not in text and "BEGIN HIDDEN" not in text
+        assert str(stored["hidden_seed"]) not in text
+        leaked = sorted(v for v in secret if re.search(rf"(?<![\d.]){re.escape(v)}(?!\d)", text))
+        assert not leaked, f"{path.name} shows hidden expected values {leaked[:5]}"
+
+
+def test_pages_are_self_contained(course):
+    _, _, _, pages = course
+    for path in pages:
+        text = path.read_text()
+        assert "<script" not in text
+        assert not re.search(r"<(link|img|iframe|object|embed)\b", text)
+        assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text)
+        assert "@import" not in text and "url(" not in text
+
+
+def test_what_a_submission_returned_is_escaped(course):
+    output, results, _, _ = course
+    got = [o["got"] for c in results["mallory"].cells for o in c.outcomes if not o["passed"]]
+    assert any(XSS in g for g in got)
+    text = page(output, "mallory")
+    assert XSS not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_notes_and_reasons_are_escaped(tmp_path):
+    result = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED,
+                              reason=f"time limit 60 s exceeded in cell 7 {XSS}", score=0,
+                              max_score=12, notes=[f"answer cell {XSS!r} is missing"])
+    save_result(tmp_path / "results", result)
+    [path] = write_feedback(tmp_path)
+    text = path.read_text()
+    assert "<script" not in text and text.count("&lt;script&gt;") == 2
+    assert "The grader stopped running your notebook" in text and "time limit 60 s" in text
+
+
+def test_a_failed_submission_gets_its_reason(course):
+    output, results, _, _ = course
+    text = page(output, "carol")
+    assert "invalid JSON" in results["carol"].reason
+    assert "could not be graded" in text and "invalid JSON" in text and "What to do" in text
+    assert "<table" not in text
+
+
+def test_maths_become_mathml_and_bad_formulas_stay_readable():
+    html = markdown_to_html(r"Let $a_1 * b_2$ and $$\frac{x_i}{2}$$, price \$5, `$code$`, "
+                            r"broken $\frac{$ here.")
+    assert html.count("<math") == 2 and "<em>" not in html
+    assert "$5" in html and "<code>$code$</code>" in html
+    assert r'<code class="tex">$\frac{$</code>' in html
+
+
+def test_cli(course, tmp_path):
+    output = course[0]
+    run = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output", str(output)],
+                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert str(feedback_path(output, "alice", ASSIGNMENT)) in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "grader", "feedback", "--no-such-flag"],
+                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
+    assert bad.returncode == 2 and "usage:" in bad.stderr
+    empty = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output",
+                            str(tmp_path)], capture_output=True, text=True, cwd=settings.ROOT,
+                           timeout=120)
+    assert empty.returncode == 1 and "autograde" in empty.stderr
