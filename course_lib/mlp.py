@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, check_columns, check_same_columns
-from .activations import (log_softmax, relu, relu_grad, sigmoid, sigmoid_grad, softmax,
-                          tanh, tanh_grad)
+from .activations import relu, relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad
 from .losses import cross_entropy, is_weight, weight_decay_penalty
 
 __all__ = ["MLP", "ACTIVATIONS"]
@@ -140,8 +139,14 @@ class MLP:
 
     def loss(self, X, T) -> float:
         """Mean cross-entropy on (X, T) plus the penalty, in evaluation mode."""
+        return self.loss_and_logits(X, T)[0]
+
+    def loss_and_logits(self, X, T):
+        """``(loss(X, T), logits(X))`` from a single forward pass; ``train`` uses it to report
+        the loss and the accuracy of an epoch without running the network twice."""
         X, T = self._input(X, T)
-        return float(cross_entropy(self.logits(X), T)) + self.penalty()
+        Z = self.logits(X)
+        return float(cross_entropy(Z, T)) + self.penalty(), Z
 
     def loss_and_gradients(self, X, T, rng=None):
         """Loss (training mode: with dropout if enabled) and its gradients by backpropagation.
@@ -173,10 +178,17 @@ class MLP:
             fed.append(A)
             unmasked.append(H)
             masks.append(mask)
-        log_Y = log_softmax(self._affine(self.n_layers, A))
-        loss = float(-np.sum(T * log_Y) / m) + self.penalty()
+        # output layer: softmax and cross-entropy together (the log-sum-exp trick of
+        # log_softmax, written out so that the exponentials serve both the loss and the gradient)
+        Z = self._affine(self.n_layers, A)
+        Z -= Z.max(axis=0, keepdims=True)           # now every exponent is <= 0: no overflow
+        Y = np.exp(Z)
+        S = Y.sum(axis=0, keepdims=True)            # softmax denominators, one per column
+        Y /= S                                      # the softmax outputs
+        log_Y = Z - np.log(S)
+        loss = float(-np.vdot(T, log_Y)) / m + self.penalty()
         # backward: D is dE/dZ_l, one column per sample
-        D = (np.exp(log_Y) - T) / self.dtype.type(m)
+        D = (Y - T) / self.dtype.type(m)
         grads = {}
         for l in range(self.n_layers, 0, -1):
             W = self.params[f"W{l}"]

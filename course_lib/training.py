@@ -8,8 +8,8 @@ Momentum convention (one, used everywhere in the course):
 With ``momentum = 0`` this is plain gradient descent ``W <- W - lr * dE/dW``.
 
 A model is any object with ``params`` (dict of arrays), ``loss_and_gradients(X, T, rng)``,
-``loss(X, T)`` and ``logits(X)``, and optionally ``apply_constraints()``; ``course_lib.mlp.MLP``
-is one.
+``loss(X, T)`` and ``logits(X)``, and optionally ``apply_constraints()`` and
+``loss_and_logits(X, T)``; ``course_lib.mlp.MLP`` is one.
 """
 from __future__ import annotations
 
@@ -141,6 +141,16 @@ class History:
         return len(self.train_loss)
 
 
+def _evaluate(model, X, T) -> tuple[float, float]:
+    """Loss and accuracy of ``model`` on (X, T) in evaluation mode. A model that offers
+    ``loss_and_logits`` (like ``MLP``) gets both from one forward pass instead of two."""
+    if hasattr(model, "loss_and_logits"):
+        loss, logits = model.loss_and_logits(X, T)
+    else:
+        loss, logits = model.loss(X, T), model.logits(X)
+    return loss, accuracy(logits, np.argmax(T, axis=0))
+
+
 def _progress(total: int, enabled: bool, description: str):
     """A tqdm progress bar that renders as a widget in notebooks and as text in a terminal."""
     if not enabled:
@@ -189,6 +199,12 @@ def train(model, X, T, *, epochs: int, batch_size: int = 128, lr: float = 0.1,
     best_loss, best_params, waited = np.inf, None, 0
     bar = _progress(epochs, progress, description)
     constrain = getattr(model, "apply_constraints", None)
+    # Speed: store the data sample by sample (Fortran order: same shape and values, but each
+    # column is contiguous in memory), in the model's float type if it has one. Gathering a
+    # shuffled minibatch X[:, idx] then copies whole columns instead of single values from every
+    # row (about 20x faster for MNIST), and no batch needs converting. A one-off copy per call.
+    dtype = getattr(model, "dtype", None)
+    X, T = np.asfortranarray(X, dtype=dtype), np.asfortranarray(T, dtype=dtype)
     m = X.shape[1]
     probe = np.sort(rng.choice(m, size=min(m, train_eval_size), replace=False))
     X_probe, T_probe = X[:, probe], T[:, probe]
@@ -200,13 +216,15 @@ def train(model, X, T, *, epochs: int, batch_size: int = 128, lr: float = 0.1,
                 optimizer.step(model.params, grads)
                 if constrain is not None:
                     constrain()
-            history.train_loss.append(model.loss(X_probe, T_probe))
-            history.train_acc.append(accuracy(model.logits(X_probe), np.argmax(T_probe, axis=0)))
+            loss, acc = _evaluate(model, X_probe, T_probe)
+            history.train_loss.append(loss)
+            history.train_acc.append(acc)
             history.lr.append(optimizer.lr)
             postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
             if X_val is not None:
-                history.val_loss.append(model.loss(X_val, T_val))
-                history.val_acc.append(accuracy(model.logits(X_val), np.argmax(T_val, axis=0)))
+                loss, acc = _evaluate(model, X_val, T_val)
+                history.val_loss.append(loss)
+                history.val_acc.append(acc)
                 postfix["val_acc"] = f"{history.val_acc[-1]:.2%}"
                 if history.val_loss[-1] < best_loss:
                     best_loss, waited = history.val_loss[-1], 0

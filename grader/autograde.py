@@ -10,15 +10,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import sandbox, settings
 from .discover import Submission, discover
-from .execute import Limits
+from .execute import Limits, kill_tagged
 from .grade import (FAILED, SubmissionResult, assignment_fingerprint, file_sha256,
                     grade_submission)
+from .launch import BATCH_VARIABLE
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
 
@@ -68,6 +70,14 @@ def _grade_in_worker(assignment, student, path, workdir, limits) -> str:
     return grade_submission(assignment, student, Path(path), Path(workdir), limits).to_json()
 
 
+def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
+    """Cancel what has not started, stop the workers and every kernel of the batch."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.terminate()
+    kill_tagged(batch, BATCH_VARIABLE)
+
+
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
     prepare_environment()
     kind, warning = sandbox.describe()
@@ -99,8 +109,11 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         gradebook.register(assignment, options.output / "release")
     total = len(todo)
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=max(1, options.jobs), mp_context=context) as pool:
+    batch = uuid.uuid4().hex
+    os.environ[BATCH_VARIABLE] = batch            # inherited by workers, passed to every kernel
+    pool = ProcessPoolExecutor(max_workers=max(1, options.jobs),
+                               mp_context=multiprocessing.get_context("spawn"))
+    try:
         futures = {pool.submit(_grade_in_worker, sub.assignment, sub.student, str(sub.path),
                                str(workdir), options.limits): sub for sub in todo}
         for done, future in enumerate(as_completed(futures), start=1):
@@ -120,6 +133,12 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
             extra = f" - {result.reason}" if result.reason else ""
             log(f"[{done}/{total}] {sub.student:<20} {sub.assignment:<14} {score:>9} "
                 f"({result.seconds:.1f} s){extra}")
+    except KeyboardInterrupt:
+        log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
+            "same command again to grade the rest")
+        _stop(pool, batch)
+        raise
+    pool.shutdown()
     write_csv(options.csv_path, results)
     try:
         os.rmdir(workdir)

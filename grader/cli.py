@@ -82,6 +82,21 @@ def _demo(args) -> int:
     return run_demo(Path(args.output), args.jobs)
 
 
+def _check(args) -> int:
+    from .check import print_rows, run_check
+
+    rows = run_check(args.assignments or settings.ASSIGNMENTS, jobs=args.jobs)
+    print_rows(rows)
+    return 0 if all(row.ok for row in rows) else 1
+
+
+def _corpus(args) -> int:
+    from . import corpus
+
+    print(corpus.markdown_table())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader",
                                   description="Build, check and grade the course's notebooks.")
@@ -139,6 +154,22 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default=str(settings.WORK_DIR / "demo"),
                       help="folder for the class, gradebook, CSV and feedback (default: course/demo)")
     demo.set_defaults(run=_demo)
+
+    gate = commands.add_parser(
+        "check", help="quality gate: solutions full marks, blanks zero, mutants lose points",
+        description="Grade every solution, blank release and mutant (grader/mutants.py) and "
+                    "time each full notebook against its budget; exit 1 on any failure.")
+    gate.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
+                      metavar="ASSIGNMENT", help="default: all")
+    gate.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
+                      help="notebooks graded at once (default: the number of cores)")
+    gate.set_defaults(run=_check)
+
+    table = commands.add_parser(
+        "corpus", help="print the table of attacks the grader is tested against (for the README)",
+        description="Print, as a Markdown table, the adversarial submissions of grader/corpus.py "
+                    "and what the grader gives each.")
+    table.set_defaults(run=_corpus)
     return top
 
 
@@ -149,3 +180,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:          # output piped into `head` and the like
+        return 0
+    except (FileNotFoundError, PermissionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from course_lib.exercises import HARVEST_MIME
 
-from .launch import TAG_VARIABLE
+from .launch import BATCH_VARIABLE, TAG_VARIABLE
 from . import sandbox
 
 
@@ -45,9 +45,9 @@ class Execution:
     sandbox: str = ""
 
 
-def _tagged_processes(tag: str) -> list[int]:
-    """PIDs of every process whose environment carries the run's tag."""
-    needle = f"{TAG_VARIABLE}={tag}".encode()
+def _tagged_processes(tag: str, variable: str = TAG_VARIABLE) -> list[int]:
+    """PIDs of every process whose environment carries the run's (or batch's) tag."""
+    needle = f"{variable}={tag}".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
@@ -61,11 +61,11 @@ def _tagged_processes(tag: str) -> list[int]:
     return found
 
 
-def kill_tagged(tag: str) -> int:
+def kill_tagged(tag: str, variable: str = TAG_VARIABLE) -> int:
     """Kill every process of a run (repeatedly, in case one is forking); how many were killed."""
     killed = 0
     for _ in range(20):
-        pids = _tagged_processes(tag)
+        pids = _tagged_processes(tag, variable)
         if not pids:
             break
         for pid in pids:
@@ -76,6 +76,18 @@ def kill_tagged(tag: str) -> int:
                 pass
         time.sleep(0.05)
     return killed
+
+
+def reap_children() -> None:
+    """Collect the exit status of finished child processes (the killed sandboxes), so that no
+    zombie is left and the run's cgroups can be removed."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _error_text(output) -> str:
@@ -92,7 +104,8 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
     scratch.mkdir(parents=True, exist_ok=True)
     box = sandbox.choose(scratch, assignment)
     groups = sandbox.create_cgroups(tag, limits.processes, limits.memory_bytes)
-    settings = {"tag": tag, "prefix": box.prefix, "cgroups": [str(g) for g in groups],
+    settings = {"tag": tag, "batch": os.environ.get(BATCH_VARIABLE, ""), "prefix": box.prefix,
+                "cgroups": [str(g) for g in groups],
                 "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
                            "processes": limits.processes, "file_size": limits.file_bytes,
                            "files": 256}}
@@ -142,6 +155,8 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
         kernel_log.close()
         watchdog.cancel()
         kill_tagged(tag)
+        sandbox.kill_cgroup_members(groups)
+        reap_children()
         sandbox.remove_cgroups(groups)
         result.seconds = time.monotonic() - start
     for index, cell in enumerate(nb.cells):

@@ -12,7 +12,8 @@ import os
 import resource
 import sys
 
-TAG_VARIABLE = "NN_COURSE_GRADER_RUN"
+TAG_VARIABLE = "NN_COURSE_GRADER_RUN"          # one submission's run
+BATCH_VARIABLE = "NN_COURSE_GRADER_BATCH"      # every run of one autograde command
 
 
 def apply_limits(limits: dict) -> None:
@@ -31,6 +32,8 @@ def main(argv: list[str]) -> None:
     settings = json.loads(argv[0])
     command = argv[2:]
     os.environ[TAG_VARIABLE] = settings["tag"]
+    if settings.get("batch"):
+        os.environ[BATCH_VARIABLE] = settings["batch"]
     for group in settings.get("cgroups", []):       # processes and memory of the whole run
         try:
             with open(os.path.join(group, "cgroup.procs"), "w") as handle:

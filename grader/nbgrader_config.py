@@ -28,6 +28,12 @@ c.CourseDirectory.feedback_directory = "course/feedback"
 c.CourseDirectory.db_url = f"sqlite:///{root / 'course' / 'gradebook.db'}"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 c.Exchange.root = str(root / "course" / "exchange")
+# nbgrader treats a missing exchange as "no exchange": the formgrader then greys out Release and
+# `nbgrader release_assignment` fails. course/ is not committed, so create the folder here.
+try:
+    os.makedirs(c.Exchange.root, exist_ok=True)
+except OSError:
+    pass  # e.g. a read-only checkout: nbgrader reports the unwritable exchange itself
 c.Exchange.path_includes_course = True
 c.Execute.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

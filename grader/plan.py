@@ -222,13 +222,18 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
     index_of_source_id = {c.get("id"): i for i, c in enumerate(plan.cells) if c.get("id")}
     index_of_grade_id = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(plan.cells)
                          if nbgrader_meta(c).get("grade_id")}
+    # an editor that drops or duplicates cell ids still keeps the text of the given cells
+    index_of_text = {c["source"].strip(): i for i, c in enumerate(plan.cells)
+                     if c["cell_type"] == "code" and c["source"].strip()}
     extra: dict[int, list[tuple[str, int]]] = {}
     anchor = -1
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid in index_of_grade_id:
             anchor = index_of_grade_id[gid]
-        elif cell.get("id") in source_ids:
+        elif cell["source"].strip() in index_of_text and id(cell) not in used:
+            anchor = index_of_text[cell["source"].strip()]
+        elif cell.get("id") in source_ids and id(cell) not in used:
             anchor = index_of_source_id[cell["id"]]
         elif cell["cell_type"] == "code" and id(cell) not in used and cell["source"].strip():
             extra.setdefault(anchor, []).append((cell["source"], number[id(cell)]))

@@ -23,10 +23,12 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,10 +164,14 @@ def describe() -> tuple[str, str]:
 # --- cgroups: processes and total memory of a run ------------------------------------------
 
 def create_cgroups(tag: str, processes: int, memory_bytes: int) -> list[Path]:
-    """Per-run cgroups (v1 ``pids`` and ``memory``) where the machine lets us; else none."""
+    """Per-run cgroups (v1) where the machine lets us, else none: at most ``processes`` processes
+    and threads, ``memory_bytes`` of memory in all, and one CPU core's worth of time, so that
+    a spinning submission cannot slow the others down."""
     made = []
     for controller, settings_ in (("pids", {"pids.max": processes}),
-                                  ("memory", {"memory.limit_in_bytes": memory_bytes})):
+                                  ("memory", {"memory.limit_in_bytes": memory_bytes}),
+                                  ("cpu", {"cpu.cfs_period_us": 100_000,
+                                           "cpu.cfs_quota_us": 100_000})):
         parent = CGROUP_ROOT / controller
         if not (parent / "cgroup.procs").exists() or not os.access(parent, os.W_OK):
             continue
@@ -180,12 +186,29 @@ def create_cgroups(tag: str, processes: int, memory_bytes: int) -> list[Path]:
     return made
 
 
-def join_cgroups(groups) -> None:
-    for group in groups:
-        try:
-            (Path(group) / "cgroup.procs").write_text(str(os.getpid()))
-        except OSError:
-            pass
+def kill_cgroup_members(groups) -> None:
+    """Kill every process in the run's cgroups, including any that cleared its environment."""
+    for _ in range(20):
+        pids = set()
+        for group in groups:
+            try:
+                pids |= {int(p) for p in (Path(group) / "cgroup.procs").read_text().split()}
+            except (OSError, ValueError):
+                continue
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.05)
+
+
+def process_limit_available() -> bool:
+    """Whether a fork bomb can be contained: a pids cgroup, or a non-root user (RLIMIT_NPROC)."""
+    pids = CGROUP_ROOT / "pids"
+    return os.getuid() != 0 or ((pids / "cgroup.procs").exists() and os.access(pids, os.W_OK))
 
 
 def remove_cgroups(groups) -> None:

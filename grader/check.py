@@ -1,0 +1,95 @@
+"""``python -m grader check``: the quality gate to run before releasing an assignment.
+
+For every assignment: the solution must score full marks, the blank release zero, every mutant
+(grader/mutants.py) must lose the points of the tests it targets, and the whole solution notebook
+(every cell, demos included) must run within its time budget. Prints a table; exits 1 on any
+failure.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import settings, submissions
+from .autograde import Options, autograde
+from .execute import Limits
+from .mutants import mutants_of
+
+BUDGET_SECONDS = {"ex1_softmax": 30, "ex2_backprop": 30, "ex3_mnist": 60}
+
+
+@dataclass
+class Row:
+    assignment: str
+    what: str
+    expected: str
+    got: str
+    ok: bool
+
+
+def time_notebook(assignment: str) -> float:
+    """Seconds to run the instructor's notebook top to bottom in a plain kernel."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(settings.SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as scratch:
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": scratch}}).execute()
+    return time.monotonic() - start
+
+
+def run_check(assignments=settings.ASSIGNMENTS, jobs: int = 2, log=print) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as tmp:
+        folder = Path(tmp) / "submissions"
+        expectations = {}
+        for assignment in assignments:
+            def put(student, nb, what, check):
+                submissions.write(nb, folder / student / assignment / f"{assignment}.ipynb")
+                expectations[(student, assignment)] = (what, check)
+            put("solution", submissions.filled_release(assignment), "solution", "full")
+            put("blank", submissions.release_notebook(assignment), "blank release", "zero")
+            for i, mutant in enumerate(mutants_of(assignment), start=1):
+                put(f"mutant{i:02d}", submissions.filled_release(assignment, mutant.overrides),
+                    f"mutant: {mutant.name}", mutant)
+        log(f"grading {len(expectations)} notebooks (solutions, blank releases, mutants)")
+        results = autograde(folder, Options(jobs=jobs, force=True, output=Path(tmp) / "out",
+                                            limits=Limits(cell_seconds=60, total_seconds=300)),
+                            log=lambda line: None)
+        by_key = {(r.student, r.assignment): r for r in results}
+        for (student, assignment), (what, check) in sorted(expectations.items(),
+                                                            key=lambda kv: (kv[0][1], kv[0][0])):
+            result = by_key.get((student, assignment))
+            score = "not graded" if result is None or result.score is None else \
+                f"{result.score:g}/{result.max_score:g}"
+            if check == "full":
+                ok = result is not None and result.score == result.max_score
+                rows.append(Row(assignment, what, "full marks", score, ok))
+            elif check == "zero":
+                ok = result is not None and result.score == 0
+                rows.append(Row(assignment, what, "0", score, ok))
+            else:
+                lost = {c.grade_id for c in result.cells if not c.passed} if result else set()
+                ok = result is not None and set(check.must_fail) <= lost
+                rows.append(Row(assignment, what, f"loses {', '.join(check.must_fail)}",
+                                f"{score}, lost {', '.join(sorted(lost)) or 'nothing'}", ok))
+    for assignment in assignments:
+        seconds = time_notebook(assignment)
+        budget = BUDGET_SECONDS.get(assignment, 60)
+        rows.append(Row(assignment, "run time of the full notebook", f"<= {budget} s",
+                        f"{seconds:.1f} s", seconds <= budget))
+    return rows
+
+
+def print_rows(rows: list[Row], out=print) -> None:
+    out(f"{'':4}{'assignment':<14}{'check':<52}{'expected':<34}got")
+    for row in rows:
+        out(f"{'ok' if row.ok else 'FAIL':<4}{row.assignment:<14}{row.what[:50]:<52}"
+            f"{row.expected[:32]:<34}{row.got}")
+    failed = sum(not r.ok for r in rows)
+    out(f"\n{len(rows) - failed} of {len(rows)} checks passed" + (f", {failed} FAILED" if failed else ""))

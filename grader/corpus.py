@@ -1,0 +1,345 @@
+"""Adversarial submissions: cheating attempts, broken code and mangled files, each with the score
+and the reason the grader must give it. The tests grade the whole corpus in one batch; the
+README's "what the grader protects against" table is generated from it (``python -m grader
+corpus``).
+
+Scores follow from the honest point values: in exercise 1 a wrong ``softmax`` also costs the two
+answers built on it (the Jacobian and the gradient), so it is worth 6 of the 12 points.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import submissions
+
+CHEAT, BROKEN, MANGLED, LIMITS = ("cheating", "broken code", "mangled notebook",
+                                  "resource limits")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    assignment: str
+    category: str
+    attack: str                 # what the submission does, for the README
+    make: object                # () -> NotebookNode | bytes
+    score: float | None         # expected score (None: not graded)
+    reason: str                 # a phrase the result's reason, notes or cell reasons contain
+    needs: str = ""             # "sandbox" or "process-limit": protections a machine may lack
+    file_name: str = ""         # default: <name>_<assignment>.ipynb
+
+
+def answer(assignment: str, overrides: dict) -> nbformat.NotebookNode:
+    return submissions.filled_release(assignment, overrides)
+
+
+def with_cells(assignment: str, change) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(submissions.filled_release(assignment))
+    change(nb)
+    return nb
+
+
+def _cells_with(nb, prefix):
+    return [c for c in nb.cells if (submissions.grade_id(c) or "").startswith(prefix)]
+
+
+WRONG_SOFTMAX = ("def softmax(Z):\n    e = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
+                 "    return e / e.sum(axis=1, keepdims=True)\n")
+
+
+def _wrong_softmax_plus(prefix: str) -> nbformat.NotebookNode:
+    return answer("ex1_softmax", {"softmax": prefix + "\n\n" + WRONG_SOFTMAX})
+
+
+def _delete(gid_prefix):
+    def change(nb):
+        nb.cells = [c for c in nb.cells if not (submissions.grade_id(c) or "").startswith(gid_prefix)]
+    return change
+
+
+def _reorder(nb):
+    tests = _cells_with(nb, "test_")
+    others = [c for c in nb.cells if c not in tests]
+    nb.cells = tests + list(reversed(others))
+
+
+def _duplicate_answer(nb):
+    index = next(i for i, c in enumerate(nb.cells) if submissions.grade_id(c) == "softmax")
+    wrong = copy.deepcopy(nb.cells[index])
+    wrong.source = "def softmax(Z):\n    return Z"
+    right = nb.cells[index]
+    nb.cells[index:index + 1] = [wrong, right]
+
+
+def _duplicate_ids(nb):
+    for cell in nb.cells:
+        cell.id = "same-id"
+
+
+def _retype(nb):
+    cell = _cells_with(nb, "softmax")[0]
+    cell.cell_type = "markdown"
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+
+
+def _vscode(nb):
+    nb.metadata = {"language_info": {"name": "python", "version": "3.11.7"},
+                   "orig_nbformat": 4, "vscode": {"interpreter": {"hash": "abc"}}}
+    for cell in nb.cells:
+        cell.metadata["vscode"] = {"languageId": "python"}
+
+
+def _colab(nb):
+    """Colab keeps cells but this export lost nbgrader's metadata and added its own."""
+    nb.metadata = {"colab": {"provenance": [], "name": "ex1_softmax.ipynb"},
+                   "kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    for cell in nb.cells:
+        cell.metadata = {"id": "x" + (cell.get("id") or "")}
+
+
+def _old_format() -> bytes:
+    nb = submissions.filled_release("ex1_softmax")
+    v3 = nbformat.convert(nb, 3)
+    return nbformat.writes(v3, version=3).encode()
+
+
+def _truncated() -> bytes:
+    text = nbformat.writes(submissions.filled_release("ex2_backprop"))
+    return text[: len(text) // 3].encode()
+
+
+def _huge() -> bytes:
+    return b""          # written sparse by ``write_case``: 200 MB of nothing
+
+
+def _cheat_hook() -> nbformat.NotebookNode:
+    """Forge the grader's hand-over: an IPython hook that displays made-up results."""
+    forge = '''
+from IPython import get_ipython
+from IPython.display import display
+import re
+
+def _forge(result):
+    cell = result.info.raw_cell
+    if "_grader_harvest" in cell:
+        nonce = re.search(r"'([0-9a-f]{32})'", cell).group(1)
+        gid = re.search(r"'(test_\\\\w+)'", cell).group(1)
+        display({"application/vnd.nn-course.harvest+json": {"nonce": nonce, "cell": gid,
+                 "results": [{"check": "softmax", "variant": "visible",
+                              "results": [{"kind": "bool", "value": True}]}]}}, raw=True)
+
+get_ipython().events.register("post_run_cell", _forge)
+'''
+    return answer("ex1_softmax", {"softmax": forge + "\n" + WRONG_SOFTMAX})
+
+
+CASES = [
+    # --- cheating: none of these may earn the points of the function they fake -----------------
+    Case("np_allclose", "ex1_softmax", CHEAT, "redefines np.allclose, np.isclose and np.all to "
+         "return True", lambda: _wrong_softmax_plus(
+             "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+             "np.all = lambda *a, **k: True"), 6, "test_softmax"),
+    Case("builtins", "ex1_softmax", CHEAT, "redefines builtins (all, abs, isinstance)",
+         lambda: _wrong_softmax_plus("import builtins\nbuiltins.all = lambda *a: True\n"
+                                     "builtins.abs = lambda x: 0"), 6, "test_softmax"),
+    Case("patch_course_lib", "ex1_softmax", CHEAT, "replaces course_lib's comparison and check "
+         "functions with ones that always pass", lambda: _wrong_softmax_plus(
+             "import course_lib.checks as c\nc.compare_values = lambda *a, **k: "
+             "c.Outcome('softmax', True, 'faked')\nc.report = lambda *a, **k: None"),
+         6, "test_softmax"),
+    Case("call_reference", "ex1_softmax", CHEAT, "calls course_lib's reference softmax from "
+         "the answer", lambda: answer("ex1_softmax", {"softmax": (
+             "def softmax(Z):\n    from course_lib.activations import softmax as reference\n"
+             "    return reference(Z)")}), 6, "not available while grading", needs="sandbox"),
+    Case("call_reference_ex2", "ex2_backprop", CHEAT, "calls course_lib's reference gradients",
+         lambda: answer("ex2_backprop", {"batch_gradients": (
+             "def batch_gradients(params, X, T):\n    import course_lib.net710 as ref\n"
+             "    return ref.batch_gradients(params, X, T)")}), 12, "not available while grading",
+         needs="sandbox"),
+    Case("call_reference_ex3", "ex3_mnist", CHEAT, "calls course_lib's reference minibatches",
+         lambda: answer("ex3_mnist", {"minibatches": (
+             "def minibatches(X, T, batch_size, rng):\n    from course_lib.training import "
+             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 4,
+         "not available while grading", needs="sandbox"),
+    Case("always_equal", "ex1_softmax", CHEAT, "returns an object whose __eq__ is always true",
+         lambda: answer("ex1_softmax", {"softmax": (
+             "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
+             "def softmax(Z):\n    return np.zeros_like(Z).view(Anything)")}), 6, "test_softmax"),
+    Case("fake_success", "ex1_softmax", CHEAT, "prints a fake success line",
+         lambda: _wrong_softmax_plus('print("PASSED softmax: all checks passed")'), 6,
+         "test_softmax"),
+    Case("edit_test_cell", "ex1_softmax", CHEAT, "replaces a test cell by a success line",
+         lambda: _edited(lambda c: setattr(c, "source", 'print("PASSED")')), 6, "test_softmax"),
+    Case("points_100", "ex1_softmax", CHEAT, "changes a test cell's points to 100",
+         lambda: _edited(lambda c: c.metadata["nbgrader"].update(points=100)), 6, "test_softmax"),
+    Case("delete_tests", "ex1_softmax", CHEAT, "deletes every test cell",
+         lambda: _without_tests(), 6, "test_softmax"),
+    Case("exit_early", "ex1_softmax", CHEAT, "exits the kernel early (os._exit) after its "
+         "first answers", lambda: answer("ex1_softmax", {"softmax": "import os\nos._exit(0)"}),
+         3, "kernel died"),
+    Case("write_grades", "ex1_softmax", CHEAT, "tries to overwrite the gradebook and results",
+         lambda: _wrong_softmax_plus(_VANDAL), 6, "test_softmax", needs="sandbox"),
+    Case("read_expected", "ex1_softmax", CHEAT, "looks for the expected results and the "
+         "solutions on disk", lambda: answer("ex1_softmax", {"softmax": _PEEK}), 6,
+         "test_softmax", needs="sandbox"),
+    Case("forge_handover", "ex1_softmax", CHEAT, "forges the results handed to the grader with "
+         "an IPython hook", _cheat_hook, 6, "test_softmax"),
+    # --- broken code --------------------------------------------------------------------------
+    Case("syntax_error", "ex1_softmax", BROKEN, "a syntax error in one answer",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": "def sigmoid_grad(y)\n    return y"}),
+         11, "sigmoid_grad"),
+    Case("raises", "ex2_backprop", BROKEN, "an answer cell raises before defining its function",
+         lambda: answer("ex2_backprop", {"dE_dW1": "raise ValueError('not finished')"}), 15,
+         "raised ValueError"),
+    Case("sys_exit", "ex1_softmax", BROKEN, "calls sys.exit() in an answer",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": "import sys\nsys.exit(1)\n"}), 11,
+         "sigmoid_grad"),
+    Case("network", "ex3_mnist", BROKEN, "tries to download data from the internet",
+         lambda: answer("ex3_mnist", {"predict": (
+             "import urllib.request\ntry:\n    urllib.request.urlopen('http://example.com', "
+             "timeout=3)\n    ONLINE = True\nexcept Exception:\n    ONLINE = False\n"
+             "def predict(Y):\n    return None if ONLINE else np.argmax(Y, axis=0)")}), 11, "",
+         needs="sandbox"),
+    # --- limits -------------------------------------------------------------------------------
+    Case("infinite_loop", "ex2_backprop", LIMITS, "an infinite loop that ignores Ctrl-C (SIGINT)",
+         lambda: answer("ex2_backprop", {"dy1_dz1": (
+             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
+             "    pass")}), 8, "time limit"),
+    Case("sleeps", "ex3_mnist", LIMITS, "sleeps for an hour", lambda: answer(
+        "ex3_mnist", {"minibatches": "import time\ntime.sleep(3600)"}), 4, "time limit"),
+    Case("memory", "ex2_backprop", LIMITS, "allocates 30 GB", lambda: answer(
+        "ex2_backprop", {"dE_dW1": ("big = np.ones(30 * 2**30 // 8)\n"
+                                    "def dE_dW1(dE_dz1_row, x):\n    return dE_dz1_row.T @ x.T")}),
+         15, "MemoryError"),
+    Case("fork_bomb", "ex2_backprop", LIMITS, "a fork bomb", lambda: answer(
+        "ex2_backprop", {"dE_dz1": "import os\nwhile True:\n    try:\n        os.fork()\n"
+                                   "    except OSError:\n        pass"}), 9, "time limit",
+         needs="process-limit"),
+    Case("child_process", "ex1_softmax", LIMITS, "leaves a background process running",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": (
+             "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True, "
+             "env={})\ndef sigmoid_grad(y):\n    return y * (1 - y)")}), 12, ""),
+    # --- mangled notebooks --------------------------------------------------------------------
+    Case("delete_answer", "ex1_softmax", MANGLED, "deletes an answer cell",
+         lambda: with_cells("ex1_softmax", _delete("softmax")), 6, "missing"),
+    Case("duplicate_answer", "ex1_softmax", MANGLED, "duplicates an answer cell (a wrong and a "
+         "right copy)", lambda: with_cells("ex1_softmax", _duplicate_answer), 12, "appears 2 times"),
+    Case("reorder", "ex1_softmax", MANGLED, "reorders every cell", lambda: with_cells(
+        "ex1_softmax", _reorder), 12, ""),
+    Case("retype", "ex1_softmax", MANGLED, "turns an answer cell into markdown",
+         lambda: with_cells("ex1_softmax", _retype), 12, "turned into a markdown cell"),
+    Case("duplicate_ids", "ex1_softmax", MANGLED, "cells copied with duplicate ids",
+         lambda: with_cells("ex1_softmax", _duplicate_ids), 12, ""),
+    Case("vscode", "ex1_softmax", MANGLED, "saved by VS Code (other metadata)",
+         lambda: with_cells("ex1_softmax", _vscode), 12, ""),
+    Case("colab", "ex1_softmax", MANGLED, "saved by Colab without nbgrader's metadata",
+         lambda: with_cells("ex1_softmax", _colab), 12, "lost its grading metadata"),
+    Case("nbformat3", "ex1_softmax", MANGLED, "an old notebook format (nbformat 3)", _old_format,
+         12, "converted from the old notebook format 3"),
+    Case("invalid_json", "ex2_backprop", MANGLED, "invalid JSON (a file cut off)", _truncated,
+         None, "invalid JSON"),
+    Case("empty", "ex1_softmax", MANGLED, "an empty file", lambda: b"", None, "empty"),
+    Case("binary", "ex1_softmax", MANGLED, "binary garbage", lambda: bytes(range(256)) * 40,
+         None, "binary"),
+    Case("huge", "ex1_softmax", MANGLED, "a 200 MB notebook", _huge, None, "MB limit"),
+    Case("wrong_name", "", MANGLED, "a file name without the assignment",
+         lambda: submissions.filled_release("ex1_softmax"), None, "cannot tell the assignment",
+         file_name="homework-final.ipynb"),
+]
+
+_VANDAL = '''
+import glob, os
+for pattern in ("/work/**/gradebook.db", "/work/**/results/**/*.json", "/work/**/grades.csv",
+                os.path.expanduser("~/**/*.db")):
+    for path in glob.glob(pattern, recursive=True):
+        try:
+            with open(path, "w") as handle:
+                handle.write("hacked")
+        except OSError:
+            pass
+'''
+
+_PEEK = '''
+# A real exploit: find the grader's expected results, rebuild the hidden inputs from their seed
+# and answer every case from the table. Without isolation this scores full marks.
+import glob, json, os
+from course_lib.checks import decode
+from course_lib.exercises import load, VISIBLE_SEED
+TABLE = {}
+places = ["/work", "/home", "/root", "/srv", "/opt", "/tmp", os.getcwd() + "/../.."]
+found = [p for root in places for p in glob.glob(root + "/**/grader/expected/ex1_softmax.json",
+                                                 recursive=True)]
+for path in found:
+    stored = json.load(open(path))
+    check = load("ex1_softmax")["softmax"]
+    for variant, seed in (("visible", VISIBLE_SEED), ("hidden", stored["hidden_seed"])):
+        for args, expected in zip(check.case_args(variant, seed), stored["checks"]["softmax"][variant]):
+            TABLE[args[0].tobytes()] = decode(expected)
+    break
+def softmax(Z):
+    return TABLE.get(np.asarray(Z).tobytes(), Z)
+'''
+
+
+def _edited(change) -> nbformat.NotebookNode:
+    nb = answer("ex1_softmax", {"softmax": WRONG_SOFTMAX})
+    for cell in _cells_with(nb, "test_softmax"):
+        change(cell)
+    return nb
+
+
+def _without_tests() -> nbformat.NotebookNode:
+    nb = answer("ex1_softmax", {"softmax": WRONG_SOFTMAX})
+    nb.cells = [c for c in nb.cells if not (submissions.grade_id(c) or "").startswith("test_")]
+    return nb
+
+
+def write_case(case: Case, folder: Path) -> Path:
+    path = folder / (case.file_name or f"{case.name}_{case.assignment}.ipynb")
+    made = case.make()
+    if case.name == "huge":
+        with open(path, "wb") as handle:
+            handle.write(b'{"cells": [')
+            handle.truncate(200 * 2**20)
+    elif isinstance(made, bytes):
+        path.write_bytes(made)
+    else:
+        path.write_text(nbformat.writes(made))
+    return path
+
+
+def write_corpus(folder: Path, cases=CASES) -> list[Case]:
+    folder.mkdir(parents=True, exist_ok=True)
+    for case in cases:
+        write_case(case, folder)
+    return list(cases)
+
+
+def markdown_table(cases=CASES) -> str:
+    """The README's table: one row per attack, grouped by category."""
+    from .grade import blueprint
+
+    lines = ["| category | the submission ... | score | what the grader reports |",
+             "|---|---|---|---|"]
+    order = [CHEAT, LIMITS, BROKEN, MANGLED]
+    for case in sorted(cases, key=lambda c: order.index(c.category)):
+        if case.score is None:
+            score = "not graded"
+        else:
+            score = f"{case.score:g} / {blueprint(case.assignment).max_score:g}"
+        needs = {"sandbox": " (needs bubblewrap)", "process-limit": " (needs a process limit)"
+                 }.get(case.needs, "")
+        said = f"... {case.reason} ..." if case.reason else "the honest parts' scores"
+        lines.append(f"| {case.category} | {case.attack}{needs} | {score} | {said} |")
+    return "\n".join(lines)
+
+
+def as_json() -> str:
+    return json.dumps([{"name": c.name, "assignment": c.assignment, "score": c.score,
+                        "reason": c.reason} for c in CASES], indent=1)

@@ -1,0 +1,109 @@
+"""The adversarial corpus (grader/corpus.py), graded in one batch by `python -m grader autograde`'s
+machinery with a real kernel in the sandbox: every cheating attempt, broken submission and mangled
+file gets exactly the score and reason it should, nothing is left running and the batch never
+aborts.
+
+Cases whose protection this machine cannot give (no bubblewrap, or no way to limit processes)
+are not run at all: running them unprotected would be unsafe (one of them overwrites every
+gradebook it can find) and would prove nothing.
+"""
+import os
+import re
+
+import pytest
+
+from grader import corpus, sandbox
+from grader.autograde import Options, autograde
+from grader.execute import Limits
+from grader.grade import FAILED
+from grader.launch import BATCH_VARIABLE
+
+AVAILABLE = {"": True, "sandbox": sandbox.describe()[0] == "bubblewrap",
+             "process-limit": sandbox.process_limit_available()}
+RUNNABLE = [c for c in corpus.CASES if AVAILABLE[c.needs]]
+
+
+def _processes_named(fragment: str) -> int:
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if fragment.encode() in handle.read():
+                    count += 1
+        except OSError:
+            continue
+    return count
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    before = _processes_named("sleep\x00600")
+    corpus.write_corpus(folder / "submissions", RUNNABLE)
+    results = autograde(folder / "submissions",
+                        Options(jobs=2, force=True, output=folder / "out",
+                                limits=Limits(cell_seconds=15, total_seconds=120)),
+                        log=lambda line: None)
+    batch = os.environ[BATCH_VARIABLE]          # the tag every kernel of this batch carried
+    return {(r.student, r.assignment): r for r in results}, (before, batch), folder
+
+
+def _text(result) -> str:
+    """Everything the grader says about a submission."""
+    parts = [result.summary(), result.reason, *result.notes]
+    for cell in result.cells:
+        parts.append(cell.reason)
+        for outcome in cell.outcomes:
+            parts += [outcome.get("got", ""), outcome.get("hint", ""), outcome.get("detail", "")]
+    return " ".join(parts)
+
+
+def test_the_corpus_is_large_and_covers_all_three_assignments():
+    assert len(corpus.CASES) >= 30
+    assert {c.assignment for c in corpus.CASES} >= {"ex1_softmax", "ex2_backprop", "ex3_mnist"}
+    assert len({c.name for c in corpus.CASES}) == len(corpus.CASES)
+
+
+@pytest.mark.parametrize("case", corpus.CASES, ids=[c.name for c in corpus.CASES])
+def test_case_gets_its_score_and_reason(graded, case):
+    if not AVAILABLE[case.needs]:
+        pytest.skip(f"this machine cannot provide the protection it needs ({case.needs})")
+    results, _, _ = graded
+    student = case.file_name[:-len(".ipynb")] if case.file_name else case.name
+    result = results.get((student, case.assignment))
+    assert result is not None, "the submission is missing from the results"
+    if case.score is None:
+        assert result.status == FAILED and result.score is None
+    else:
+        assert result.status != FAILED, result.reason
+        assert result.score == case.score, result.summary()
+    assert case.reason in _text(result)
+
+
+def test_every_submission_has_one_result_and_one_csv_row(graded):
+    results, _, folder = graded
+    assert len(results) == len(RUNNABLE)
+    rows = (folder / "out" / "grades.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + len(RUNNABLE)
+
+
+def test_nothing_is_left_running(graded):
+    _, (before, batch), _ = graded
+    assert _processes_named("sleep\x00600") == before
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and
+                _environ_has(p, f"{BATCH_VARIABLE}={batch}")]
+
+
+def _environ_has(pid: str, entry: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            return entry.encode() in handle.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def test_readme_table_is_generated_from_the_corpus():
+    readme = (sandbox.settings.ROOT / "README.md").read_text()
+    table = re.search(r"<!-- corpus table -->\n(.*?)\n<!-- end corpus table -->", readme, re.S)
+    assert table, "README.md lacks the generated table between its corpus-table markers"
+    assert table.group(1).strip() == corpus.markdown_table().strip()

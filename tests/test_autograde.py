@@ -1,0 +1,136 @@
+"""python -m grader end to end, with real kernels, the sandbox and a real SQLite gradebook: the
+demo class gets the expected scores and reasons, the CSV has exactly one row per submission,
+feedback hides the hidden tests, an interrupted run resumes, and honest submissions get the same
+scores as plain nbgrader gives them."""
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import nbgrader_autograde, settings, submissions
+from grader.autograde import Options, autograde
+from grader.demo import run_demo
+from grader.execute import Limits
+from grader.mutants import mutants_of
+from grader.records import load_result
+
+ROOT = settings.ROOT
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    output = tmp_path_factory.mktemp("demo")
+    lines = []
+    assert run_demo(output, jobs=2, log=lines.append) == 0
+    results = {}
+    for path in (output / "results").rglob("*.json"):
+        result = load_result(path)
+        results[(result.student, result.assignment)] = result
+    return output, results, "\n".join(lines)
+
+
+def test_demo_class_scores_and_reasons(demo):
+    _, results, _ = demo
+    full = {a: submissions.release_notebook(a) and None for a in settings.ASSIGNMENTS}
+    assert all(results[("alice", a)].score == results[("alice", a)].max_score for a in full)
+    assert results[("carol", "ex1_softmax")].score == 0
+    bob = results[("bob", "ex1_softmax")]
+    assert 0 < bob.score < bob.max_score
+    frank = results[("frank", "ex1_softmax")]           # faked test cell: no points for it
+    assert not next(c for c in frank.cells if c.grade_id == "test_softmax").passed
+    erin = results[("erin", "ex2_backprop")]
+    assert "time limit" in erin.reason and 0 < erin.score < erin.max_score
+    dave = results[("dave", "ex1_softmax")]
+    assert any("RuntimeError" in note for note in dave.notes)
+    assert 0 < dave.score < dave.max_score
+    grace = results[("grace", "ex1_softmax")]
+    assert grace.status == "failed" and grace.score is None and "invalid JSON" in grace.reason
+
+
+def test_demo_prints_the_gradebook_and_where_things_are(demo):
+    output, _, printed = demo
+    assert "grades.csv" in printed and "feedback" in printed
+    assert str(output / "grades.csv") in printed
+
+
+def test_csv_has_one_row_per_submission_and_no_fake_zeros(demo):
+    output, results, _ = demo
+    rows = list(csv.DictReader(open(output / "grades.csv")))
+    assert len(rows) == len(results) == 10
+    assert len({(r["student"], r["assignment"]) for r in rows}) == len(rows)
+    for row in rows:
+        if row["status"] == "failed":
+            assert row["score"] == "" and row["reason"]
+        else:
+            assert row["status"] == "graded" and row["score"] != ""
+
+
+def test_gradebook_holds_the_scores(demo):
+    output, results, _ = demo
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gb:
+        for (student, assignment), result in results.items():
+            if result.status != "graded":
+                continue
+            submission = gb.find_submission(assignment, student)
+            assert submission.score == pytest.approx(result.score)
+
+
+def test_feedback_pages_hide_hidden_tests(demo):
+    output, results, _ = demo
+    pages = list((output / "feedback").rglob("*.html"))
+    assert len(pages) == len(results)
+    for page in pages:
+        text = page.read_text()
+        assert "check_hidden" not in text and "BEGIN HIDDEN" not in text
+        assert str(json.loads((settings.EXPECTED_DIR / "ex1_softmax.json").read_text())
+                   ["hidden_seed"]) not in text
+
+
+def test_interrupted_run_resumes_without_losing_grades(tmp_path):
+    folder = tmp_path / "subs"
+    students = ["ann", "ben", "cid", "dee"]
+    for i, student in enumerate(students):
+        nb = submissions.filled_release("ex1_softmax", mutants_of("ex1_softmax")[i].overrides)
+        submissions.write(nb, folder / student / "ex1_softmax" / "ex1_softmax.ipynb")
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "autograde", str(folder), "--jobs", "1",
+               "--output", str(output)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    results_dir = output / "results" / "ex1_softmax"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(results_dir.glob("*.json"))) < 1:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    finished = {p.stem: p.stat().st_mtime for p in results_dir.glob("*.json")}
+    assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "already graded" in again.stdout
+    for student, mtime in finished.items():          # finished grades were kept, not redone
+        assert (results_dir / f"{student}.json").stat().st_mtime == mtime
+    rows = list(csv.DictReader(open(output / "grades.csv")))
+    assert sorted(r["student"] for r in rows) == students
+    assert all(r["status"] == "graded" for r in rows)
+
+
+def test_same_scores_as_plain_nbgrader(tmp_path):
+    assignment = "ex1_softmax"
+    made = {"solution": submissions.filled_release(assignment),
+            "blank": submissions.release_notebook(assignment)}
+    for i, mutant in enumerate(mutants_of(assignment)[:3]):
+        made[f"mutant{i}"] = submissions.filled_release(assignment, mutant.overrides)
+    paths = {s: submissions.write(nb, tmp_path / "flat" / f"{s}_{assignment}.ipynb")
+             for s, nb in made.items()}
+    ours = autograde(tmp_path / "flat", Options(jobs=2, output=tmp_path / "ours",
+                                                 limits=Limits()), log=lambda line: None)
+    theirs = nbgrader_autograde.autograde(assignment, paths, tmp_path / "nbgrader")
+    for result in ours:
+        assert result.score == nbgrader_autograde.total(theirs[result.student])[0], result.student
