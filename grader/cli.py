@@ -97,6 +97,11 @@ def _corpus(args) -> int:
     return 0
 
 
+def _add_jobs(command) -> None:
+    command.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
+                         help="notebooks graded at once (default: the number of cores)")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader",
                                   description="Build, check and grade the course's notebooks.")
@@ -117,8 +122,7 @@ def parser() -> argparse.ArgumentParser:
                     "<student>_<assignment>.ipynb. Scores go to nbgrader's gradebook and "
                     "grades.csv; finished submissions are kept, so an interrupted run resumes.")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
-    grade.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
-                       help="submissions graded at once (default: the number of cores)")
+    _add_jobs(grade)
     grade.add_argument("--force", action="store_true",
                        help="grade again even what is already graded and unchanged")
     grade.add_argument("--timeout", type=_positive(float), default=60,
@@ -149,8 +153,7 @@ def parser() -> argparse.ArgumentParser:
         "demo", help="build, grade a small sample class in parallel, show the results",
         description="The whole workflow on made-up submissions (correct, partly correct, blank, "
                     "raising, looping forever, a faked test cell, a malformed file).")
-    demo.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
-                      help="submissions graded at once (default: the number of cores)")
+    _add_jobs(demo)
     demo.add_argument("--output", default=str(settings.WORK_DIR / "demo"),
                       help="folder for the class, gradebook, CSV and feedback (default: course/demo)")
     demo.set_defaults(run=_demo)
@@ -161,8 +164,7 @@ def parser() -> argparse.ArgumentParser:
                     "time each full notebook against its budget; exit 1 on any failure.")
     gate.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
                       metavar="ASSIGNMENT", help="default: all")
-    gate.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
-                      help="notebooks graded at once (default: the number of cores)")
+    _add_jobs(gate)
     gate.set_defaults(run=_check)
 
     table = commands.add_parser(

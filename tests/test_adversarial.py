@@ -16,7 +16,7 @@ from grader import corpus, sandbox
 from grader.autograde import Options, autograde
 from grader.execute import Limits
 from grader.grade import FAILED
-from grader.launch import BATCH_VARIABLE
+from grader.launch import BATCH_VARIABLE, TAG_VARIABLE
 
 AVAILABLE = {"": True, "sandbox": sandbox.describe()[0] == "bubblewrap",
              "process-limit": sandbox.process_limit_available()}
@@ -90,16 +90,19 @@ def test_every_submission_has_one_result_and_one_csv_row(graded):
 def test_nothing_is_left_running(graded):
     _, (before, batch), _ = graded
     assert _processes_named("sleep\x00600") == before
-    assert not [p for p in os.listdir("/proc") if p.isdigit() and
-                _environ_has(p, f"{BATCH_VARIABLE}={batch}")]
+    # every process a submission's run started carries the batch's tag and a run tag (the
+    # grader's own helper processes carry only the batch tag)
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _from_a_run(p, batch)]
 
 
-def _environ_has(pid: str, entry: str) -> bool:
+def _from_a_run(pid: str, batch: str) -> bool:
     try:
         with open(f"/proc/{pid}/environ", "rb") as handle:
-            return entry.encode() in handle.read().split(b"\0")
+            entries = handle.read().split(b"\0")
     except OSError:
         return False
+    return (f"{BATCH_VARIABLE}={batch}".encode() in entries
+            and any(e.startswith(TAG_VARIABLE.encode() + b"=") for e in entries))
 
 
 def test_readme_table_is_generated_from_the_corpus():

@@ -28,14 +28,7 @@ def figures():
         plt.close(fig)
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_figures():
-    before = set(plt.get_fignums())
-    yield
-    leaked = set(plt.get_fignums()) - before
-    for num in leaked:
-        plt.close(num)
-    assert not leaked, f"figures left open: {sorted(leaked)}"
+pytestmark = pytest.mark.usefixtures("no_leaked_figures")
 
 
 def _history(epochs=5, with_val=True):

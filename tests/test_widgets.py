@@ -17,14 +17,7 @@ from course_lib.widgets import softmax_explorer, training_panel  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def no_open_figures():
-    before = set(plt.get_fignums())
-    yield
-    leaked = set(plt.get_fignums()) - before
-    for num in leaked:
-        plt.close(num)
-    assert not leaked, f"figures left open: {sorted(leaked)}"
+pytestmark = pytest.mark.usefixtures("no_leaked_figures")
 
 
 def texts(output):
