@@ -1,5 +1,8 @@
 """The graded checks of each notebook, one module per assignment.
 
+The grader replaces test cells by ``harvest`` (below), which only runs the student's objects and
+hands the encoded results over; judging then happens in the grader's process.
+
 A notebook's test cell calls ``check("name", answer)``: it runs the visible cases, computes the
 expected results with course_lib's reference, prints what was tested and either a success line or
 expected-against-got with a hint, and raises ``CheckFailed`` on failure. Hidden tests call
@@ -16,7 +19,8 @@ from pathlib import Path
 
 from ..checks import HIDDEN, VISIBLE, Check, CheckFailed, Outcome, report
 
-__all__ = ["Exercise", "ASSIGNMENTS", "load", "VISIBLE_SEED"]
+__all__ = ["Exercise", "ASSIGNMENTS", "load", "harvest", "redact", "CheckFailed", "HIDDEN",
+           "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME"]
 
 ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist")
 VISIBLE_SEED = 2026
@@ -114,8 +118,6 @@ def load(assignment: str) -> Exercise:
         raise KeyError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     return importlib.import_module(f"{__name__}.{assignment}").EXERCISE
 
-
-__all__ += ["CheckFailed"]
 
 
 HARVEST_MIME = "application/vnd.nn-course.harvest+json"
