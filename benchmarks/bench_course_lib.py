@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Benchmark of course_lib: accuracy on MNIST, training speed next to PyTorch, gradient checks.
 
-    python benchmarks/bench_course_lib.py               # everything (about 15 minutes)
-    python benchmarks/bench_course_lib.py --quick       # smoke run, under 2 minutes
+    python benchmarks/bench_course_lib.py               # everything (about 7 minutes)
+    python benchmarks/bench_course_lib.py --quick       # smoke run, under a minute
     python benchmarks/bench_course_lib.py --skip-accuracy --skip-speed
 
 This is a script, not a test: it prints one table of figures, each with its target and a PASS or
@@ -302,9 +302,11 @@ def bench_speed(table, data, quick):
     table.note("Seconds per epoch: 60,000 samples, minibatches of 128, float32, SGD with momentum "
                "0.9, one thread. A course_lib epoch is one epoch inside a train() call (timed "
                "through its schedule hook, setup excluded), including train()'s end-of-epoch loss "
-               "and accuracy on a 10k probe (shown separately); the PyTorch epoch is a plain loop "
-               "over preloaded tensors without any evaluation. The two alternate, epoch by epoch; "
-               "the ratio is the median of the ratios of neighbouring epochs.")
+               "and accuracy on a 10k probe (shown separately)."
+               + (" The PyTorch epoch is a plain loop over preloaded tensors without any "
+                  "evaluation. The two alternate, epoch by epoch; the ratio is the median of the "
+                  "ratios of neighbouring epochs." if torch is not None else
+                  f" PyTorch is not installed; `{TORCH_INSTALL}` adds the side-by-side rows."))
 
 
 # --- 1. and 2. accuracy ---------------------------------------------------------------------

@@ -169,7 +169,9 @@ def train(model, X, T, *, epochs: int, batch_size: int = 128, lr: float = 0.1,
     Parameters
     ----------
     model : see the module docstring (for example ``MLP``); updated in place.
-    X, T : (n_in, m) inputs and (n_classes, m) one-hot targets.
+    X, T : (n_in, m) inputs and (n_classes, m) one-hot targets. ``train`` works on a copy stored
+        sample by sample in the model's float type (none is made if they already are so), so
+        while it runs they may take twice their memory.
     epochs, batch_size, lr, momentum : the usual; see ``SGD`` for the update rule.
     schedule : callable, optional
         ``schedule(epoch) -> factor``; the learning rate of an epoch is ``lr * factor``.

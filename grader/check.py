@@ -7,6 +7,7 @@ failure.
 """
 from __future__ import annotations
 
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ def time_notebook(assignment: str) -> float:
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:
         NotebookClient(nb, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": scratch}}).execute()
+                       resources={"metadata": {"path": scratch}}).execute(
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)   # the kernel's own chatter
     return time.monotonic() - start
 
 
