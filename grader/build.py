@@ -88,7 +88,9 @@ def _differences(built: Path, committed: Path) -> list[str]:
     if not committed.exists():
         return [f"{shown(committed)} is missing"]
     report = []
-    comparison = filecmp.dircmp(built, committed)
+    # Jupyter's checkpoints and caches are not part of the release (git ignores them too)
+    comparison = filecmp.dircmp(built, committed,
+                                ignore=filecmp.DEFAULT_IGNORES + [".ipynb_checkpoints"])
 
     def walk(cmp, prefix):
         for name in cmp.left_only:

@@ -51,6 +51,16 @@ def test_build_check_detects_a_stale_release(tmp_path, monkeypatch):
     assert any("out of date" in p for p in problems)
 
 
+def test_build_check_ignores_jupyter_checkpoints(tmp_path, monkeypatch):
+    release = tmp_path / "notebooks"
+    for assignment in settings.ASSIGNMENTS:
+        nb = submissions.release_notebook(assignment)
+        submissions.write(nb, release / assignment / f"{assignment}.ipynb")
+        submissions.write(nb, release / assignment / ".ipynb_checkpoints" / "x-checkpoint.ipynb")
+    monkeypatch.setattr(settings, "RELEASE_DIR", release)
+    assert build(check=True) == []
+
+
 def test_build_check_detects_outputs_in_a_source(tmp_path, monkeypatch):
     assignment = settings.ASSIGNMENTS[0]
     nb = submissions.source_notebook(assignment)
