@@ -369,7 +369,7 @@ class Check:
                               atol=self.atol, hints=self.hints)
 
 
-def report(outcomes: Sequence[Outcome], *, raise_on_failure: bool = True) -> None:
+def report(outcomes: Sequence[Outcome]) -> None:
     """Print the outcomes; raise ``CheckFailed`` with the first failure's explanation."""
     if not outcomes:
         raise CheckFailed("no case was run: the check has no inputs for this variant")
@@ -381,8 +381,7 @@ def report(outcomes: Sequence[Outcome], *, raise_on_failure: bool = True) -> Non
               + (f", {first.detail})" if first.detail else ")"))
         return
     print(failed[0])
-    if raise_on_failure:
-        raise CheckFailed(str(failed[0]))
+    raise CheckFailed(str(failed[0]))
 
 
 def as_json(data) -> str:

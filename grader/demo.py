@@ -15,10 +15,6 @@ import nbformat
 from . import settings, submissions
 from .mutants import mutants_of
 
-# student -> assignment -> (what it is, how to make it); "flat" files go straight in the folder
-DEMO_LAYOUT = "nbgrader"
-
-
 def _mutated(assignment: str, *names: str) -> nbformat.NotebookNode:
     chosen = [m for m in mutants_of(assignment) if m.name in names]
     overrides = {}
@@ -50,6 +46,8 @@ def _infinite_loop() -> nbformat.NotebookNode:
         "while True:\n    pass")})
 
 
+# student -> assignment -> (what it is, how to make it), written in nbgrader's layout; the
+# malformed file is a flat export, as learning platforms name them
 CLASS = {
     "alice": {"ex1_softmax": ("correct", lambda: submissions.filled_release("ex1_softmax")),
               "ex2_backprop": ("correct", lambda: submissions.filled_release("ex2_backprop")),
