@@ -339,7 +339,3 @@ def markdown_table(cases=CASES) -> str:
         lines.append(f"| {case.category} | {case.attack}{needs} | {score} | {said} |")
     return "\n".join(lines)
 
-
-def as_json() -> str:
-    return json.dumps([{"name": c.name, "assignment": c.assignment, "score": c.score,
-                        "reason": c.reason} for c in CASES], indent=1)
