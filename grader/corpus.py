@@ -9,7 +9,6 @@ answers built on it (the Jacobian and the gradient), so it is worth 6 of the 12 
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
