@@ -1,136 +1,158 @@
 """Student-facing checks: what was tested, expected against got, a hint, or a clear success line.
 
 A ``Check`` describes one graded quantity of an exercise: how to build its inputs from a random
-generator, which course_lib function computes the right answer, the tolerance, and hints that
-recognise typical mistakes. Grading is split in two halves so that it can run in two places:
+generator, how to call the student's answer, and the tolerance. Grading is split in two halves
+so that it can run in two places:
 
-* ``Check.run(obj, args)`` calls the student's object on the inputs and ``encode``s the result
-  as plain data (lists, numbers, strings). It needs neither the reference nor the expected value.
-* ``Check.judge(expected, got, args)`` compares two encoded results and returns an ``Outcome``.
+* ``Check.run(obj, args)`` calls the student's object on copies of the inputs and returns a plain
+  *case record* (see ``course_lib.encoding``). It needs neither the reference nor the expected
+  value, so it can run in the grader's sandbox, where the reference answers do not exist.
+* ``compare_values`` (through ``Exercise.judge``) compares an expected and a harvested result
+  and returns an ``Outcome``.
 
-In a notebook both halves run in the student's kernel (``check`` for the visible cases,
-``check_hidden`` for the hidden ones, whose expected values come from the grader's build
-output). The project's grader runs only the first half in the sandboxed kernel and judges in its
-own process, where the student's code cannot reach.
+The references, hints and special judges of each exercise live in ``course_lib.answers``, which
+the grader's sandbox leaves out.
 
-This module imports no reference implementation at import time; references are looked up by
-name (``"course_lib.activations:softmax"``) only when a visible check computes an expected value.
+Fair comparison rules, the same everywhere:
+
+* results computed in single precision (float32) are judged with float32-sized tolerances; a
+  wrong formula is still off by far more, and unstable formulas show up as inf/nan or errors;
+* a number may come back as a 0-d, ``(1,)`` or ``(1, 1)`` array; labels and shapes as a list,
+  tuple or integer array; where a shape matters (rows against columns) it is compared exactly;
+* NumPy's overflow, division-by-zero and invalid-operation errors are raised while an answer
+  runs, whatever error state the answer itself asks for, so an unstable formula cannot hide its
+  overflow behind ``np.errstate(all="ignore")``.
 """
 from __future__ import annotations
 
-import base64
+import contextlib
 import copy
-import importlib
+import hashlib
 import json
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Check", "Hint", "Outcome", "CheckFailed", "encode", "decode", "summarize",
-           "VISIBLE", "HIDDEN"]
+from .encoding import decode, encode, fingerprint, single_precision, summarize
+
+__all__ = ["Check", "Hint", "Outcome", "CheckFailed", "AnswerFormatError", "encode", "decode",
+           "summarize", "compare_values", "VISIBLE", "HIDDEN", "case_seed"]
 
 VISIBLE, HIDDEN = "visible", "hidden"
-_MAX_ENCODED_FLOATS = 2_000_000
+# float32 tolerances: measured rounding errors of correct float32 code on these checks stay below
+# 3e-7 of the largest expected value and 1e-4 relative on entries that are not tiny
+SINGLE_RTOL, SINGLE_ATOL = 1e-4, 1e-5          # atol is relative to the largest expected value
+_MISSING = object()
 
 
 class CheckFailed(AssertionError):
     """A graded check did not pass; the message says what was tested, expected, got and a hint."""
 
 
-# --- plain-data encoding of whatever a student's function returned --------------------------
+class AnswerFormatError(Exception):
+    """The answer returned something of the wrong form (raised by a check's ``call`` adapter).
 
-def encode(value) -> dict:
-    """Turn a result into plain, JSON-ready data without trusting the object.
+    Its message is shown as it is: it says what form was expected."""
 
-    Arrays (and anything NumPy turns into a numeric array) become float64 data with their shape;
-    tuples of ints stay exact (for answers such as shapes); dicts are encoded item by item;
-    exceptions and ``None`` keep their meaning so that feedback can explain them.
-    """
-    if isinstance(value, BaseException):
-        return {"kind": "error", "type": type(value).__name__, "message": str(value)[:500]}
-    if value is None:
-        return {"kind": "none"}
-    if isinstance(value, dict):
-        return {"kind": "dict", "items": {str(k): encode(v) for k, v in value.items()}}
-    if isinstance(value, (bool, np.bool_)):
-        return {"kind": "bool", "value": bool(value)}
-    if isinstance(value, (tuple, list)) and all(isinstance(v, (int, np.integer)) and
-                                                not isinstance(v, bool) for v in value):
-        return {"kind": "ints", "value": [int(v) for v in value]}
-    if isinstance(value, (tuple, list)) and any(isinstance(v, (np.ndarray, tuple, list, dict))
-                                                for v in value):
-        if len(value) > 10_000:
-            return {"kind": "other", "type": type(value).__name__,
-                    "repr": f"a sequence of {len(value)} items (too long to grade)"}
-        return {"kind": "list", "items": [encode(v) for v in value]}
+
+def case_seed(seed: int, check: str, variant: str, index: int) -> int:
+    """The seed of one case: the same anywhere, and it does not reveal ``seed`` (hidden cases
+    reach the student's kernel as their own seeds, never the course's hidden seed)."""
+    digest = hashlib.sha256(f"{seed}|{check}|{variant}|{index}".encode()).digest()
+    return int.from_bytes(digest[:16], "little")
+
+
+# --- running an answer (in the student's kernel or the grader's sandbox) ---------------------
+
+@contextlib.contextmanager
+def float_errors_raised():
+    """Raise FloatingPointError on overflow, division by zero and invalid operations, and keep
+    it so even where the answer sets its own error state (``np.errstate``, ``np.seterr``, as a
+    decorator or an alias): NumPy builds every error state through one function, which is
+    replaced for the duration. Underflow stays allowed."""
+    from numpy._core import _ufunc_config
+
+    real = _ufunc_config._make_extobj
+
+    def forced(**options):
+        if "all" in options:
+            options.setdefault("under", options.pop("all"))
+        options.update(divide="raise", over="raise", invalid="raise")
+        return real(**options)
+
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        _ufunc_config._make_extobj = forced
+        try:
+            yield
+        finally:
+            _ufunc_config._make_extobj = real
+
+
+def _stand_in(name: str, memo: dict, original, used: set):
+    """A function that answers the exact inputs in ``memo`` (fingerprint -> encoded result) with
+    the reference result, and anything else with the student's own function."""
+    def stand_in(*args, **kwargs):
+        key = fingerprint(list(args) + ([kwargs] if kwargs else []))
+        if key in memo:
+            used.add(name)
+            return decode(memo[key])
+        if original is _MISSING:
+            raise NameError(f"name {name!r} is not defined")
+        return original(*args, **kwargs)
+    stand_in.__name__ = name
+    return stand_in
+
+
+@contextlib.contextmanager
+def standing_in(obj, memos: dict, used: set):
+    """While ``obj`` runs, the names in ``memos`` (functions of the notebook that the answer is
+    expected to call) answer their known inputs with the reference results: a mistake in an
+    earlier function does not cost the points of a later one."""
+    namespace = getattr(obj, "__globals__", None)
+    if not memos or not isinstance(namespace, dict):
+        yield
+        return
+    saved = {name: namespace.get(name, _MISSING) for name in memos}
+    for name, memo in memos.items():
+        namespace[name] = _stand_in(name, memo, saved[name], used)
     try:
-        array = np.array(value, dtype=np.float64)
-    except Exception:  # noqa: BLE001 - any failure means "not numeric"
-        return {"kind": "other", "type": type(value).__name__, "repr": _safe_repr(value)}
-    if array.size > _MAX_ENCODED_FLOATS:
-        return {"kind": "other", "type": "array", "repr": f"an array of shape {array.shape} "
-                "(too large to grade)"}
-    data = np.ascontiguousarray(array, dtype="<f8").tobytes()
-    return {"kind": "array", "shape": list(array.shape), "type": type(value).__name__,
-            "data": base64.b64encode(data).decode("ascii")}
+        yield
+    finally:
+        for name, original in saved.items():
+            if original is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
 
 
-def _safe_repr(value) -> str:
-    try:
-        return repr(value)[:200]
-    except Exception:  # noqa: BLE001
-        return f"<{type(value).__name__} object>"
-
-
-def decode(data: dict):
-    """Inverse of ``encode`` for the kinds that carry values (arrays, dicts, ints, bools)."""
-    kind = data.get("kind")
-    if kind == "array":
-        raw = base64.b64decode(data["data"])
-        return np.frombuffer(raw, dtype="<f8").reshape(data["shape"]).astype(np.float64)
-    if kind == "dict":
-        return {k: decode(v) for k, v in data["items"].items()}
-    if kind == "list":
-        return [decode(v) for v in data["items"]]
-    if kind in ("ints", "bool"):
-        return tuple(data["value"]) if kind == "ints" else data["value"]
-    return data
-
-
-def summarize(data: dict) -> str:
-    """A short human description of an encoded result: its kind and shape, then a few values."""
-    kind = data.get("kind")
-    if kind == "none":
-        return "None (the function returned nothing)"
-    if kind == "error":
-        return f"an error: {data['type']}: {data['message']}"
-    if kind == "other":
-        return f"a {data['type']}: {data['repr']}"
-    if kind in ("ints", "bool"):
-        return repr(decode(data))
-    if kind == "dict":
-        return "{" + ", ".join(f"{k!r}: {summarize(v)}" for k, v in data["items"].items()) + "}"
-    if kind == "list":
-        items = data["items"]
-        shown = ", ".join(summarize(v) for v in items[:2])
-        return f"a sequence of {len(items)} items: [{shown}{', ...' if len(items) > 2 else ''}]"
-    array = decode(data)
-    if array.ndim == 0:
-        return f"{float(array):.6g}"
-    shown = np.array2string(array, precision=4, threshold=12, edgeitems=2, suppress_small=True)
-    return f"array of shape {array.shape}: {' '.join(shown.split())}"
+def changed_inputs(before: tuple, after: tuple, names: Sequence[str] = ()) -> list[str]:
+    """Which inputs (and which entries of dict inputs) differ after a call: 'grads['W1']'."""
+    changed = []
+    for i, (old, new) in enumerate(zip(before, after)):
+        label = names[i] if i < len(names) else f"argument {i + 1}"
+        if isinstance(old, dict) and isinstance(new, dict):
+            changed += [f"{label}[{key!r}]" for key in old
+                        if key not in new or fingerprint(old[key]) != fingerprint(new[key])]
+            if set(new) - set(old):
+                changed.append(f"{label} (entries were added)")
+        elif fingerprint(old) != fingerprint(new):
+            changed.append(label)
+    return changed
 
 
 # --- comparing results -------------------------------------------------------------------------
 
 @dataclass
 class Hint:
-    """A typical mistake: ``applies(expected, got, args)`` recognises it, ``message`` explains."""
+    """A typical mistake: ``applies(expected, got, args)`` recognises it, ``message`` explains.
+
+    ``expected`` and ``got`` are decoded values; ``args`` are the case's inputs. ``errors``
+    names exception types for which the hint is given instead of the generic error hint."""
     message: str
     applies: Callable[[Any, Any, tuple], bool]
+    errors: tuple = ()
 
 
 @dataclass
@@ -162,6 +184,27 @@ class Outcome:
         return dict(self.__dict__)
 
 
+class _Args:
+    """The case's inputs, built only when a hint needs them (some cases load MNIST)."""
+
+    def __init__(self, source):
+        self._source, self._value = source, None
+
+    def get(self) -> tuple:
+        if self._value is None:
+            self._value = self._source() if callable(self._source) else tuple(self._source)
+        return self._value
+
+
+def tolerance(rtol: float, atol: float, expected: np.ndarray, got: dict) -> tuple[float, float]:
+    """The (rtol, atol) to compare with: the check's own for double precision, float32-sized
+    (relative to the largest expected value) when the student computed in single precision."""
+    if got.get("kind") == "array" and single_precision(got):
+        scale = float(np.max(np.abs(expected), initial=0.0))
+        return max(rtol, SINGLE_RTOL), max(atol, SINGLE_ATOL * scale)
+    return rtol, atol
+
+
 def _first_mismatch(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> str:
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
     index = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -170,59 +213,107 @@ def _first_mismatch(expected: np.ndarray, got: np.ndarray, rtol: float, atol: fl
             f"{expected[index]:.6g}, got {got[index]:.6g}")
 
 
-def _generic_value_hint(expected: np.ndarray, got: np.ndarray, args: tuple) -> str:
-    """Hints that apply to any numeric answer: transposes, scale factors and sign."""
+def _generic_value_hint(expected: np.ndarray, got: np.ndarray, hidden: bool) -> str:
+    """Hints that apply to any numeric array: transposes, sign, and a constant factor (only for
+    arrays with several non-zero values, and never for hidden cases, where a ratio would reveal
+    the hidden expected values)."""
     if expected.ndim == 2 and expected.shape[0] == expected.shape[1] and \
-            np.allclose(got, expected.T, rtol=1e-6, atol=1e-12) and not np.allclose(got, expected):
+            np.allclose(got, expected.T, rtol=1e-5, atol=1e-12) and not np.allclose(got, expected):
         return "your result is the transpose of the expected one"
-    if np.allclose(got, -expected, rtol=1e-6, atol=1e-12):
+    if np.any(expected != 0) and np.allclose(got, -expected, rtol=1e-5, atol=1e-12):
         return "your result has the wrong sign"
     nonzero = np.abs(expected) > 1e-12
-    if nonzero.any() and np.all(np.abs(got[~nonzero]) < 1e-12):
-        ratio = got[nonzero] / expected[nonzero]
-        if np.allclose(ratio, ratio.flat[0], rtol=1e-6) and abs(ratio.flat[0] - 1) > 1e-6:
-            factor = ratio.flat[0]
-            return (f"your values are {factor:.6g} times the expected ones: look for a missing "
-                    "or extra factor (such as 1/m, the batch size, or 1/2)")
+    if hidden or nonzero.sum() < 2 or not np.all(np.abs(got[~nonzero]) < 1e-12):
+        return ""
+    ratio = got[nonzero] / expected[nonzero]
+    factor = float(ratio.flat[0])
+    if factor != 0 and abs(factor - 1) > 1e-4 and np.allclose(ratio, factor, rtol=1e-5):
+        return (f"your values are {factor:.6g} times the expected ones: look for a missing "
+                "or extra factor (such as 1/m, the batch size, or 1/2)")
     return ""
 
 
-def compare_values(name: str, tested: str, expected, got, args: tuple = (), *,
-                   rtol: float = 1e-7, atol: float = 1e-10,
-                   hints: Sequence[Hint] = ()) -> Outcome:
+def _custom_hint(hints: Sequence[Hint], expected, got, args: _Args) -> str:
+    for hint in hints:
+        try:
+            with np.errstate(all="ignore"):
+                if hint.applies(expected, got, args.get()):
+                    return hint.message
+        except Exception:  # noqa: BLE001 - a hint that cannot be evaluated simply does not apply
+            continue
+    return ""
+
+
+def _error_hint(got: dict) -> str:
+    kind = got["type"]
+    if kind == "NotImplementedError":
+        return "not implemented yet: replace `raise NotImplementedError()` with your code"
+    if kind == "FloatingPointError":
+        return ("a floating-point overflow, division by zero or invalid operation happened (for "
+                "example exp(1000) = inf, or log(0)): rewrite the formula so that it stays finite "
+                "for large inputs; note that np.where evaluates both branches, and that "
+                "silencing NumPy's warnings does not count as avoiding the overflow")
+    if kind == "AnswerFormatError":
+        return got["message"]
+    if kind == "NameError":
+        return "a name is not defined: run the cell that defines it, or check its spelling"
+    return "your code raised an exception; run it on the inputs above to see where"
+
+
+def _as_array(got: dict):
+    """The numeric value of a result that may stand for an array: an array, a list of ints
+    (labels) or a bool; None for anything else."""
+    if got.get("kind") == "array":
+        return decode(got)
+    if got.get("kind") == "ints":
+        return np.asarray(got["value"], dtype=np.int64)
+    if got.get("kind") == "bool":
+        return np.asarray(float(got["value"]))
+    return None
+
+
+def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *,
+                   rtol: float = 1e-7, atol: float = 1e-10, hints: Sequence[Hint] = (),
+                   hidden: bool = False, shape_note: str = "") -> Outcome:
     """Compare an expected and a student result, both encoded, and explain any difference.
 
-    The order of the checks follows what a student should fix first: errors and missing return
-    values, then the type and shape, then non-finite numbers, then the values themselves.
+    The order follows what a student should fix first: errors and missing return values, then
+    the type and shape, then non-finite numbers, then the values themselves. ``args`` are the
+    case's inputs, or a function that builds them (only called if a hint needs them).
+    ``shape_note`` explains why the exact shape matters, for the feedback.
     """
+    args = args if isinstance(args, _Args) else _Args(args)
     outcome = Outcome(name, False, tested, expected=summarize(expected), got=summarize(got))
     kind = got.get("kind")
     if kind == "error":
-        if got["type"] == "NotImplementedError":
-            outcome.hint = "not implemented yet: replace `raise NotImplementedError()` with your code"
-        elif got["type"] == "FloatingPointError":
-            outcome.hint = ("a floating-point overflow or invalid operation happened (for example "
-                            "exp(1000) = inf, or log(0)): rewrite the formula so that it stays "
-                            "finite for large inputs; note that np.where evaluates both branches")
-        else:
-            outcome.hint = "your code raised an exception; run it on the inputs above to see where"
+        outcome.hint = next((h.message for h in hints if got["type"] in h.errors), "") or \
+            _error_hint(got)
         return outcome
     if kind == "none":
         outcome.hint = "did you forget the `return` statement?"
         return outcome
+    options = dict(rtol=rtol, atol=atol, hints=hints, hidden=hidden, shape_note=shape_note)
     if expected["kind"] == "dict":
-        return _compare_dicts(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints)
+        return _compare_dicts(name, tested, expected, got, args, **options)
     if expected["kind"] == "list":
-        return _compare_lists(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints)
+        return _compare_lists(name, tested, expected, got, args, **options)
     if expected["kind"] in ("ints", "bool"):
-        outcome.passed = decode(got) == decode(expected) if kind == expected["kind"] else False
+        value = decode(got) if kind == expected["kind"] else None
+        if expected["kind"] == "ints" and kind == "array":
+            array = decode(got)
+            if array.ndim == 1 and np.all(array == np.round(array)):
+                value = tuple(int(v) for v in array)
+        outcome.passed = value is not None and tuple(np.atleast_1d(value)) == \
+            tuple(np.atleast_1d(decode(expected)))
         if not outcome.passed:
             outcome.hint = _custom_hint(hints, decode(expected), decode(got), args)
         return outcome
-    if kind != "array":
+    exp, val = decode(expected), _as_array(got)
+    if val is None:
         outcome.hint = "the result should be a NumPy array (or a number)"
         return outcome
-    exp, val = decode(expected), decode(got)
+    if exp.ndim == 0 and val.size == 1:
+        val = val.reshape(())                   # a number as 0-d, (1,) or (1, 1): all fine
     if val.shape != exp.shape:
         outcome.expected = f"shape {exp.shape}"
         outcome.got = f"shape {val.shape}"
@@ -233,18 +324,23 @@ def compare_values(name: str, tested: str, expected, got, args: tuple = (), *,
         else:
             outcome.hint = _custom_hint(hints, exp, val, args) or \
                 "check the shapes of the matrices you multiply"
+        if shape_note:
+            outcome.detail = shape_note
         return outcome
     if not np.all(np.isfinite(val)) and np.all(np.isfinite(exp)):
         outcome.detail = "your result contains nan or inf"
         outcome.hint = _custom_hint(hints, exp, val, args) or \
             "overflow? exp of a large number is inf: make the computation numerically stable"
         return outcome
-    if np.allclose(val, exp, rtol=rtol, atol=atol):
+    rtol, atol = tolerance(rtol, atol, exp, got)
+    with np.errstate(all="ignore"):
+        close = np.allclose(val, exp, rtol=rtol, atol=atol)
+    if close:
         outcome.passed = True
         outcome.detail = f"largest difference {float(np.max(np.abs(val - exp), initial=0)):.1e}"
         return outcome
     outcome.detail = _first_mismatch(exp, val, rtol, atol)
-    outcome.hint = _custom_hint(hints, exp, val, args) or _generic_value_hint(exp, val, args)
+    outcome.hint = _custom_hint(hints, exp, val, args) or _generic_value_hint(exp, val, hidden)
     return outcome
 
 
@@ -283,26 +379,11 @@ def _compare_lists(name, tested, expected, got, args, **options) -> Outcome:
     return Outcome(name, True, tested, detail="all items match")
 
 
-def _custom_hint(hints: Sequence[Hint], expected, got, args) -> str:
-    for hint in hints:
-        try:
-            if hint.applies(expected, got, args):
-                return hint.message
-        except Exception:  # noqa: BLE001 - a hint that cannot be evaluated simply does not apply
-            continue
-    return ""
-
-
 # --- the check itself ----------------------------------------------------------------------------
-
-def _resolve(path: str):
-    module, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module), attribute)
-
 
 @dataclass
 class Check:
-    """One graded quantity.
+    """One graded quantity, as the student's kernel sees it (no reference, no hints).
 
     Parameters
     ----------
@@ -312,61 +393,80 @@ class Check:
         What is tested, in words a student understands.
     make_args : callable(rng) -> tuple
         Builds the inputs for one case from a ``numpy.random.Generator``.
-    reference : str
-        ``"module:function"`` computing the right answer from the same inputs.
     call : callable(obj, args) -> result, optional
         How to use the student's object; by default ``obj(*args)``. For a graded variable use
-        ``call=lambda obj, args: obj``.
+        ``call=lambda obj, args: obj``. It raises ``AnswerFormatError`` for a result of the
+        wrong form.
     cases : dict
         Number of cases per variant, e.g. ``{"visible": 1, "hidden": 3}``.
-    judge_with : str, optional
-        ``"module:function"`` replacing the value comparison:
-        ``function(check, expected, got, args) -> Outcome``, for answers judged by a property
-        (such as the accuracy a trained network reaches) rather than by equality.
+    extreme : callable(rng) -> tuple, optional
+        Inputs of one more hidden case at the edge of floating point (for example scores whose
+        probabilities underflow), added after the random ones.
     strict_floats : bool
-        Run the student's code with NumPy floating-point errors raised (overflow, division by
-        zero, invalid operations; underflow is allowed), so that an unstable formula that only
-        happens to give the right number, with a RuntimeWarning, still fails.
+        Raise NumPy floating-point errors while the answer runs (overflow, division by zero and
+        invalid operations; underflow is allowed), so that an unstable formula that only
+        happens to give the right number fails.
+    keeps_inputs : bool
+        The task says not to modify the inputs: an answer that changes them in place fails.
+    arg_names : tuple of str
+        Names of the inputs, for messages.
+    stand_ins : tuple of str
+        Functions of the notebook that the answer is expected to call and that have their own
+        tests; while it runs, they answer the case's inputs with the reference results.
+    shape_note : str
+        Why the exact shape matters, shown when the shape is wrong (rows against columns).
     """
     name: str
     tested: str
     make_args: Callable[[np.random.Generator], tuple]
-    reference: str
     call: Callable[[Any, tuple], Any] | None = None
     rtol: float = 1e-7
     atol: float = 1e-10
-    hints: Sequence[Hint] = ()
     cases: dict = field(default_factory=lambda: {VISIBLE: 1, HIDDEN: 3})
+    extreme: Callable[[np.random.Generator], tuple] | None = None
     strict_floats: bool = True
-    judge_with: str | None = None
+    keeps_inputs: bool = False
+    arg_names: tuple = ()
+    stand_ins: tuple = ()
+    shape_note: str = ""
+
+    def count(self, variant: str) -> int:
+        return self.cases.get(variant, 0) + (1 if variant == HIDDEN and self.extreme else 0)
+
+    def seeds(self, variant: str, seed: int) -> list[int]:
+        """The seed of every case of a variant (see ``case_seed``)."""
+        return [case_seed(seed, self.name, variant, i) for i in range(self.count(variant))]
+
+    def args_of(self, variant: str, index: int, case: int) -> tuple:
+        """The inputs of one case from its own seed."""
+        rng = np.random.default_rng(case)
+        if variant == HIDDEN and self.extreme and index == self.count(variant) - 1:
+            return self.extreme(rng)
+        return self.make_args(rng)
 
     def case_args(self, variant: str, seed: int) -> list[tuple]:
         """The inputs of every case of a variant; the same seed gives the same inputs anywhere."""
-        salt = zlib.crc32(self.name.encode())
-        offset = 0 if variant == VISIBLE else 1_000_003
-        return [self.make_args(np.random.default_rng([seed, salt, offset + i]))
-                for i in range(self.cases.get(variant, 0))]
+        return [self.args_of(variant, i, s) for i, s in enumerate(self.seeds(variant, seed))]
 
-    def run(self, obj, args: tuple) -> dict:
-        """Call the student's object on copies of the inputs and encode what comes back."""
+    def invoke(self, obj, args: tuple):
+        """Call ``obj`` the way the notebook does and return its result in checkable form."""
+        return self.call(obj, args) if self.call else obj(*args)
+
+    def run(self, obj, args: tuple, memos: dict | None = None) -> dict:
+        """Call the student's object on copies of the inputs; the case record:
+        ``{"value": encoded result, "changed": [inputs changed in place], "stood_in": [...]}``."""
         fresh = copy.deepcopy(args)
-        errors = dict(over="raise", divide="raise", invalid="raise", under="ignore")
+        used: set[str] = set()
+        guard = float_errors_raised() if self.strict_floats else contextlib.nullcontext()
         try:
-            with np.errstate(**(errors if self.strict_floats else {})):
-                result = self.call(obj, fresh) if self.call else obj(*fresh)
+            with guard, standing_in(obj, memos or {}, used):
+                result = self.invoke(obj, fresh)
         except Exception as error:  # noqa: BLE001 - the student's error is part of the feedback
-            return encode(error)
-        return encode(result)
-
-    def expected(self, args: tuple) -> dict:
-        """The reference result for one case, encoded (needs the reference implementation)."""
-        return encode(_resolve(self.reference)(*copy.deepcopy(args)))
-
-    def judge(self, expected: dict, got: dict, args: tuple) -> Outcome:
-        if self.judge_with is not None:
-            return _resolve(self.judge_with)(self, expected, got, args)
-        return compare_values(self.name, self.tested, expected, got, args, rtol=self.rtol,
-                              atol=self.atol, hints=self.hints)
+            result = error
+        record = {"value": encode(result), "stood_in": sorted(used)}
+        if self.keeps_inputs:
+            record["changed"] = changed_inputs(args, fresh, self.arg_names)
+        return record
 
 
 def report(outcomes: Sequence[Outcome]) -> None:

@@ -18,11 +18,11 @@ from pathlib import Path
 from . import sandbox, settings
 from .discover import Submission, discover
 from .execute import Limits, kill_tagged
-from .grade import (FAILED, SubmissionResult, assignment_fingerprint, file_sha256,
-                    grade_submission)
+from .grade import assignment_fingerprint, file_sha256, grade_submission
 from .launch import BATCH_VARIABLE
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
+from .results import FAILED, SubmissionResult
 
 
 @dataclass

@@ -29,14 +29,12 @@ __all__ = ["build", "compute_expected", "source_problems"]
 
 
 def compute_expected(assignment: str, hidden_seed: int = settings.HIDDEN_SEED) -> dict:
-    """Expected results of every check of an assignment, keyed by check name and variant."""
+    """The stored cases of every check of an assignment (see ``Exercise.case``), keyed by check
+    name and variant."""
     exercise = load(assignment)
-    checks = {}
-    for name, check in exercise.checks.items():
-        checks[name] = {
-            VISIBLE: [check.expected(args) for args in check.case_args(VISIBLE, VISIBLE_SEED)],
-            HIDDEN: [check.expected(args) for args in check.case_args(HIDDEN, hidden_seed)],
-        }
+    checks = {name: {VISIBLE: exercise.cases(name, VISIBLE, VISIBLE_SEED),
+                     HIDDEN: exercise.cases(name, HIDDEN, hidden_seed)}
+              for name in exercise.checks}
     return {"assignment": assignment, "course_lib_version": course_lib_version,
             "visible_seed": VISIBLE_SEED, "hidden_seed": hidden_seed, "checks": checks}
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import settings
-from .grade import FAILED, CellResult, SubmissionResult
+from .results import FAILED, CellResult, SubmissionResult
 from .plan import nbgrader_meta
 from .records import load_result
 

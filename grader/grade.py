@@ -11,67 +11,15 @@ import json
 import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from course_lib.checks import Outcome
-from course_lib.exercises import HIDDEN, VISIBLE, VISIBLE_SEED, load, redact
+from course_lib.exercises import load
 
 from . import plan as planning
 from . import settings
 from .execute import Limits, execute
-
-GRADED, FAILED = "graded", "failed"
-
-
-@dataclass
-class CellResult:
-    grade_id: str
-    points: float
-    score: float
-    passed: bool
-    reason: str = ""
-    outcomes: list = field(default_factory=list)      # Outcome dicts (hidden ones redacted)
-
-
-@dataclass
-class SubmissionResult:
-    student: str
-    assignment: str
-    file: str
-    sha256: str
-    status: str
-    reason: str = ""
-    score: float | None = None
-    max_score: float = 0.0
-    manual: dict = field(default_factory=dict)        # grade id -> {"points", "answered"}
-    cells: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    seconds: float = 0.0
-    sandbox: str = ""
-    fingerprint: str = ""                              # what the grade depends on, for resuming
-
-    def summary(self) -> str:
-        """One line for people: why it was not graded, or where it lost points."""
-        if self.status == FAILED:
-            return self.reason
-        lost = [c for c in self.cells if not c.passed]
-        parts = [self.reason] if self.reason else []
-        if lost:
-            first = lost[0].reason if not lost[0].reason.startswith("not run") else ""
-            parts.append(f"failed {len(lost)} of {len(self.cells)} tests: "
-                         + ", ".join(c.grade_id for c in lost[:4]) + (" ..." if len(lost) > 4 else "")
-                         + (f" ({first})" if first else ""))
-        return "; ".join(parts)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=1)
-
-    @classmethod
-    def from_json(cls, text: str) -> "SubmissionResult":
-        data = json.loads(text)
-        data["cells"] = [CellResult(**c) for c in data.get("cells", [])]
-        return cls(**data)
+from .judge import judge_test
+from .results import FAILED, GRADED, CellResult, SubmissionResult
 
 
 def file_sha256(path: Path) -> str:
@@ -111,32 +59,6 @@ def describe_cell(role: dict) -> str:
     return f"{where} ({kinds[role['kind']]})"
 
 
-def judge_test(assignment: str, test: planning.TestCell, payloads: list) -> CellResult:
-    """Compare harvested results with the expected ones, in this process."""
-    exercise = load(assignment)
-    stored = expected(assignment)
-    results = {(r["check"], r["variant"]): r["results"] for r in payloads[0]["results"]}
-    outcomes: list[Outcome] = []
-    for name, variant, _ in test.calls:
-        check = exercise[name]
-        seed = VISIBLE_SEED if variant == VISIBLE else stored["hidden_seed"]
-        cases = check.case_args(variant, seed)
-        wanted = stored["checks"][name][variant]
-        got = results.get((name, variant), [])
-        if len(got) != len(wanted):
-            outcomes.append(Outcome(name, False, check.tested,
-                                    got=f"{len(got)} results for {len(wanted)} cases"))
-            continue
-        for i, (exp, value, args) in enumerate(zip(wanted, got, cases), start=1):
-            outcome = check.judge(exp, value, args)
-            outcomes.append(redact(outcome, i, len(cases)) if variant == HIDDEN else outcome)
-    passed = all(o.passed for o in outcomes)
-    failed = next((o for o in outcomes if not o.passed), None)
-    reason = "" if passed else (f"{failed.check}: {failed.hint or failed.detail or 'wrong result'}")
-    return CellResult(test.grade_id, test.points, test.points if passed else 0.0, passed,
-                      reason, [o.to_dict() for o in outcomes])
-
-
 def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
                      limits: Limits | None = None) -> SubmissionResult:
     """Grade one file; never raises for a bad submission (the result says what went wrong)."""
@@ -160,7 +82,8 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     result.manual = {gid: {"points": points, "answered": matched.manual_answered.get(gid, False)}
                      for gid, points in plan.manual.items()}
     nonce = uuid.uuid4().hex
-    nb, roles = planning.grading_notebook(plan, matched, nonce, expected(assignment)["hidden_seed"])
+    stored = expected(assignment)
+    nb, roles = planning.grading_notebook(plan, matched, nonce, stored)
     scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
     try:
         run = execute(nb, scratch, limits, assignment)
@@ -171,12 +94,19 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     if run.stopped_at is not None:
         stop = f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}"
     index_of_test = {role["grade_id"]: i for i, role in enumerate(roles) if role["kind"] == "test"}
+    exercise, failed = load(assignment), set()
     for gid, test in plan.tests.items():
         index = index_of_test[gid]
-        payloads = [p for p in run.harvests.get(index, []) if p.get("nonce") == nonce
-                    and p.get("cell") == gid]
-        if payloads:
-            result.cells.append(judge_test(assignment, test, payloads))
+        payloads = [p for p in run.harvests.get(index, []) if isinstance(p, dict)
+                    and p.get("nonce") == nonce and p.get("cell") == gid]
+        if len(payloads) == 1:
+            result.cells.append(judge_test(exercise, stored, test, payloads[0], failed))
+        elif len(payloads) > 1:
+            failed.update(name for name, _, _ in test.calls)
+            result.cells.append(CellResult(
+                gid, test.points, 0.0, False, f"the test handed over {len(payloads)} results "
+                "instead of one, so none was used: something in the notebook interferes with "
+                "grading"))
         elif run.stopped_at is not None and run.stopped_at <= index:
             result.cells.append(CellResult(gid, test.points, 0.0, False, f"not run: {stop}"))
         else:

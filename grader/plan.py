@@ -242,15 +242,20 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
 
 # --- the notebook to execute ---------------------------------------------------------------
 
-def harvest_source(plan: Blueprint, test: TestCell, nonce: str, hidden_seed: int) -> str:
-    calls = ",\n    ".join(f"({name!r}, {variant!r}, lambda: ({expression}))"
-                           for name, variant, expression in test.calls)
-    return (f"from course_lib.exercises import harvest as _grader_harvest\n"
-            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, {hidden_seed},"
-            f" [\n    {calls},\n])")
+def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) -> str:
+    """The cell that replaces a test cell: it runs the student's objects on each case (made from
+    the case's own seed, never the course's hidden seed) and hands the records over."""
+    cases = [[[case["seed"], case.get("stand_ins", {})] for case in stored["checks"][name][variant]]
+             for name, variant, _ in test.calls]
+    calls = ",\n    ".join(f"({name!r}, {variant!r}, _grader_cases[{i}], lambda: ({expression}))"
+                           for i, (name, variant, expression) in enumerate(test.calls))
+    return (f"import json as _grader_json\n"
+            f"from course_lib.exercises import harvest as _grader_harvest\n"
+            f"_grader_cases = _grader_json.loads({json.dumps(cases)!r})\n"
+            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, [\n    {calls},\n])")
 
 
-def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, hidden_seed: int
+def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict
                      ) -> tuple[nbformat.NotebookNode, list[dict]]:
     """The notebook to execute, and for each of its cells what it is (for error reports)."""
     nb = nbformat.v4.new_notebook()
@@ -268,7 +273,7 @@ def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, hidden_seed:
             tags = cell.get("metadata", {}).get("tags", [])
             if cell["cell_type"] == "code" and SKIP_TAG not in tags:
                 if gid in plan.tests:
-                    add(harvest_source(plan, plan.tests[gid], nonce, hidden_seed),
+                    add(harvest_source(plan, plan.tests[gid], nonce, stored),
                         {"kind": "test", "grade_id": gid, "position": slot + 1})
                 elif gid in plan.answers:
                     add(matched.answers[gid], {"kind": "answer", "grade_id": gid,

@@ -5,7 +5,7 @@ import csv
 import warnings
 from pathlib import Path
 
-from .grade import FAILED, GRADED, SubmissionResult
+from .results import FAILED, GRADED, SubmissionResult
 from .nbgrader_api import nbgrader_api
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "reason", "file"]

@@ -1,7 +1,7 @@
 """Printing results as a table a person reads at a glance."""
 from __future__ import annotations
 
-from .grade import FAILED, SubmissionResult
+from .results import FAILED, SubmissionResult
 
 
 def print_table(results: list[SubmissionResult], out=print) -> None:

@@ -9,7 +9,8 @@ With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own n
   files do not exist inside;
 * its own process namespace, so killing the sandbox kills every process it started.
 
-The sealed copy of course_lib leaves out the modules that implement the assignment's answers
+The sealed copy of course_lib leaves out ``course_lib.answers`` (every reference answer, hint
+and judge) and the top-level modules that implement the assignment's answers
 (``Exercise.sealed``): importing one raises an ImportError that says why.
 
 Limits (see ``grader.launch``): rlimits for CPU time, address space, file size and open files,
@@ -39,6 +40,7 @@ from . import settings
 # Variables passed to the kernel; everything else (tokens, credentials) is dropped.
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
 SEALED_MOUNT = "/opt/nn-course"
+ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
                     "isolated: they run with resource limits in a private folder, but they can "
@@ -79,12 +81,15 @@ def sealed_course_lib(assignment: str) -> Path:
         skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
         if Path(folder) == package:
             skipped |= {n for n in names if n.endswith(".py") and n[:-3] in sealed}
-            skipped.add("data")                    # bound read-only instead of copied
+            skipped |= {"data", ANSWERS}           # data is bound read-only instead of copied
         return skipped
 
     shutil.copytree(package, root / "course_lib", ignore=ignore)
     for name in sealed:
         (root / "course_lib" / f"{name}.py").write_text(STUB.format(name=name, assignment=assignment))
+    (root / "course_lib" / ANSWERS).mkdir()
+    (root / "course_lib" / ANSWERS / "__init__.py").write_text(
+        STUB.format(name=ANSWERS, assignment=assignment))
     (root / "course_lib" / "data").mkdir()
     return root
 

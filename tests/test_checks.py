@@ -1,23 +1,39 @@
 """The feedback machinery: encoding untrusted results, comparisons in the order a student should
-fix things, hints for typical mistakes, and hidden feedback that reveals no expected value."""
+fix things, fair rules (float32, harmless formats, stand-ins for earlier functions, inputs
+changed in place, silenced overflow), hints that are right, and hidden feedback that reveals no
+expected value."""
 import json
 
 import numpy as np
 import pytest
 
-from course_lib import activations
-from course_lib.checks import (Check, CheckFailed, Hint, compare_values, decode, encode,
-                               summarize)
-from course_lib.exercises import load, redact
+from course_lib import activations, losses, net710
+from course_lib.checks import Check, CheckFailed, Hint, compare_values, decode, encode
+from course_lib.encoding import EncodingError, fingerprint, summarize, validate
+from course_lib.exercises import HIDDEN, VISIBLE, VISIBLE_SEED, load, redact
 from grader import settings
 
 
-def test_encode_round_trips_arrays_dicts_and_ints():
-    value = {"W1": np.arange(6.0).reshape(2, 3), "shape": (7, 784)}
+def run_case(assignment, name, obj, variant=VISIBLE, index=0):
+    """Run and judge one stored case of a check, as grading does (expected from the build)."""
+    exercise = load(assignment)
+    stored = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    case = stored["checks"][name][variant][index]
+    check = exercise[name]
+    args = check.args_of(variant, index, case["seed"])
+    record = check.run(obj, args, case.get("stand_ins"))
+    outcome = exercise.judge(name, case, record, args, hidden=variant == HIDDEN)
+    return redact(outcome, index + 1, 3) if variant == HIDDEN else outcome
+
+
+def test_encode_round_trips_arrays_dicts_ints_and_dtypes():
+    value = {"W1": np.arange(6.0).reshape(2, 3), "shape": (7, 784),
+             "labels": np.array([3, 1, 4]), "small": np.ones(2, dtype=np.float32)}
     data = json.loads(json.dumps(encode(value)))
     back = decode(data)
     np.testing.assert_array_equal(back["W1"], value["W1"])
     assert back["shape"] == (7, 784)
+    assert back["labels"].dtype == np.int64 and data["items"]["small"]["dtype"] == "float32"
 
 
 def test_encode_never_trusts_the_object():
@@ -32,6 +48,29 @@ def test_encode_never_trusts_the_object():
     assert data["kind"] == "other" and data["type"] == "Liar"
     assert encode(None) == {"kind": "none"}
     assert encode(ValueError("boom"))["type"] == "ValueError"
+    lone = encode(ValueError("bad \udcff text"))["message"]
+    lone.encode("utf-8")                          # a lone surrogate never survives encoding
+
+
+def test_validate_accepts_what_encode_makes_and_rejects_the_rest():
+    for value in ({"W": np.ones((2, 3))}, [np.ones(2), np.zeros(3)], (7, 784), True, None,
+                  ValueError("x"), "text"):
+        data = json.loads(json.dumps(encode(value)))
+        assert validate(data) == data or value == "text"
+    bad = encode(np.ones(4))
+    for broken in ({**bad, "shape": [5]}, {**bad, "shape": "4"}, {**bad, "data": 3},
+                   {"kind": "weird"}, [1, 2], {"kind": "ints", "value": [1.5]}):
+        with pytest.raises(EncodingError):
+            validate(broken)
+    with pytest.raises(EncodingError, match="values"):
+        validate(encode(np.ones(10)), budget=[5])
+
+
+def test_fingerprint_tells_exact_inputs_apart():
+    a = {"W1": np.ones((2, 2)), "W2": np.zeros(3)}
+    assert fingerprint([a]) == fingerprint([{"W2": np.zeros(3), "W1": np.ones((2, 2))}])
+    assert fingerprint([a]) != fingerprint([{"W1": np.ones((2, 2), np.float32), "W2": np.zeros(3)}])
+    assert fingerprint([1.0]) != fingerprint([1])
 
 
 def test_compare_values_order_and_hints():
@@ -45,31 +84,160 @@ def test_compare_values_order_and_hints():
     assert compare_values("f", "t", expected, encode(np.ones((3, 2)) + 1e-12)).passed
 
 
+def test_factor_hint_only_for_true_multiples_and_never_for_scalars_or_hidden_cases():
+    expected = encode(np.array([1.0, 2.0, 3.0]))
+    assert "times" not in compare_values("f", "t", expected, encode(np.array([1.0, 2.0, 2.5]))).hint
+    assert "times" not in compare_values("f", "t", expected, encode(np.zeros(3))).hint
+    assert "times" not in compare_values("f", "t", encode(2.0), encode(3.0)).hint
+    hidden = compare_values("f", "t", expected, encode(np.array([2.0, 4.0, 6.0])), hidden=True)
+    assert "times" not in hidden.hint
+
+
+def test_shape_hint_only_when_the_shapes_differ():
+    right_shape = compare_values("f", "t", encode(np.ones((7, 5))), encode(np.zeros((7, 5))))
+    assert "shape" not in right_shape.hint
+    wrong = compare_values("f", "t", encode(np.ones((7, 5))), encode(np.zeros((3, 5))))
+    assert "shapes" in wrong.hint
+
+
+def test_float32_results_get_float32_tolerances_but_wrong_formulas_still_fail():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(0, 3, (5, 6))
+    exact = activations.softmax(Z)
+    single = activations.softmax(Z.astype(np.float32))
+    assert not np.allclose(single, exact, rtol=1e-7, atol=1e-10)     # float32 really differs
+    assert compare_values("f", "t", encode(exact), encode(single)).passed
+    # computed in float32 and converted back: the values give it away
+    assert compare_values("f", "t", encode(exact), encode(single.astype(np.float64))).passed
+    wrong = activations.softmax(Z.astype(np.float32) * 1.01)
+    assert not compare_values("f", "t", encode(exact), encode(wrong)).passed
+    # a float64 result keeps the strict tolerance
+    assert not compare_values("f", "t", encode(exact), encode(exact * (1 + 1e-5))).passed
+
+
+def test_harmless_formats_are_accepted():
+    assert compare_values("f", "t", encode(0.25), encode(np.array([[0.25]]))).passed
+    assert compare_values("f", "t", encode(0.25), encode(np.array([0.25]))).passed
+    assert compare_values("f", "t", encode(np.array([3, 1, 4])), encode([3, 1, 4])).passed
+    assert compare_values("f", "t", encode((7, 784)), encode([7, 784])).passed
+    assert compare_values("f", "t", encode((7, 784)), encode(np.array([7, 784]))).passed
+    assert not compare_values("f", "t", encode((7, 784)), encode((784, 7))).passed
+    row = compare_values("f", "t", encode(np.ones((1, 10))), encode(np.ones((10, 1))),
+                         shape_note="a ROW here")
+    assert not row.passed and "ROW" in row.detail
+
+
+def test_strict_floats_hold_even_when_the_answer_silences_numpy():
+    check = Check("sig", "sigmoid", lambda rng: (np.array([-1000.0, 0.0, 1000.0]),))
+    args = check.case_args(VISIBLE, 1)[0]
+
+    def naive(z):
+        return 1 / (1 + np.exp(-z))
+
+    def silenced(z):
+        with np.errstate(all="ignore"):
+            return 1 / (1 + np.exp(-z))
+
+    @np.errstate(over="ignore")
+    def decorated(z):
+        return 1 / (1 + np.exp(-z))
+
+    def seterr(z):
+        np.seterr(all="ignore")
+        return 1 / (1 + np.exp(-z))
+
+    before = np.geterr()
+    for answer in (naive, silenced, decorated, seterr):
+        record = check.run(answer, args)
+        assert record["value"]["type"] == "FloatingPointError", answer.__name__
+    assert check.run(activations.sigmoid, args)["value"]["kind"] == "array"
+    assert np.geterr() == before                    # the caller's state is left alone
+
+
+def test_run_gives_the_student_copies_and_notices_inputs_changed_in_place():
+    check = Check("f", "t", lambda rng: ({"W1": np.zeros(3)}, 0.5), keeps_inputs=True,
+                  arg_names=("grads", "wd"))
+    args = check.case_args(VISIBLE, 1)[0]
+
+    def vandal(grads, wd):
+        grads["W1"] += wd
+        return grads
+
+    record = check.run(vandal, args)
+    np.testing.assert_array_equal(args[0]["W1"], np.zeros(3))
+    assert record["changed"] == ["grads['W1']"]
+    assert check.run(lambda g, wd: {k: v + wd for k, v in g.items()}, args)["changed"] == []
+
+
+def test_an_answer_that_changes_its_inputs_loses_the_test():
+    def in_place(grads, params, wd):
+        for name in grads:
+            grads[name] += wd * params[name]
+        return grads
+
+    outcome = run_case("ex2_backprop", "add_weight_decay", in_place)
+    assert not outcome.passed and "in place" in outcome.got and "modify the inputs" in outcome.hint
+    assert run_case("ex2_backprop", "add_weight_decay", net710.add_weight_decay).passed
+
+
+def test_stand_ins_keep_a_mistake_in_one_function_out_of_the_next(monkeypatch):
+    wrong_softmax = lambda Z: np.exp(Z - Z.max()) / np.exp(Z - Z.max()).sum()  # noqa: E731
+    namespace = {"np": np, "softmax": wrong_softmax}
+    exec("def cross_entropy_grad(Z, T):\n    return (softmax(Z) - T) / Z.shape[1]", namespace)
+    for variant, index in ((VISIBLE, 0), (HIDDEN, 2)):
+        outcome = run_case("ex1_softmax", "cross_entropy_grad", namespace["cross_entropy_grad"],
+                           variant, index)
+        assert outcome.passed
+    assert namespace["softmax"] is wrong_softmax        # put back afterwards
+    # a wrong gradient still fails, whatever softmax it calls
+    exec("def cross_entropy_grad(Z, T):\n    return softmax(Z) - T", namespace)
+    assert not run_case("ex1_softmax", "cross_entropy_grad", namespace["cross_entropy_grad"]).passed
+
+
+def test_stand_in_answers_only_the_exact_inputs():
+    namespace = {"np": np, "softmax": lambda Z: Z * 0}
+    exec("def cross_entropy_grad(Z, T):\n"
+         "    return (softmax(Z.astype(np.float32)) - T) / Z.shape[1]", namespace)
+    assert not run_case("ex1_softmax", "cross_entropy_grad", namespace["cross_entropy_grad"]).passed
+
+
+def test_equivalent_momentum_convention_is_accepted_and_uphill_is_not():
+    def other_sign(params, grads, velocity, lr, momentum):
+        v = {k: momentum * velocity[k] + lr * grads[k] for k in params}
+        return {k: params[k] - v[k] for k in params}, v
+
+    def uphill(params, grads, velocity, lr, momentum):
+        v = {k: momentum * velocity[k] + lr * grads[k] for k in params}
+        return {k: params[k] + v[k] for k in params}, v
+
+    accepted = run_case("ex3_mnist", "sgd_momentum_step", other_sign)
+    assert accepted.passed and "convention" in accepted.detail
+    refused = run_case("ex3_mnist", "sgd_momentum_step", uphill)
+    assert not refused.passed and "uphill" in refused.hint
+
+
+def test_hints_recognise_typical_mistakes():
+    def jacobian_without_diagonal(z):
+        s = activations.softmax(z)
+        return -s @ s.T
+
+    assert "diagonal part is missing" in run_case(
+        "ex1_softmax", "softmax_jacobian", jacobian_without_diagonal).hint
+    single = run_case("ex1_softmax", "softmax_jacobian",
+                      lambda z: activations.softmax_jacobian(z.astype(np.float32)))
+    assert single.passed
+    log_of_softmax = run_case("ex2_backprop", "sample_loss", lambda z2, t: float(
+        -np.sum(t * np.log(activations.softmax(z2)))), HIDDEN, 3)
+    assert not log_of_softmax.passed and "log_softmax" in log_of_softmax.hint
+    percent = run_case("ex3_mnist", "accuracy", lambda Y, labels: 100 * float(np.mean(
+        np.argmax(Y, axis=0) == labels)))
+    assert "percentage" in percent.hint
+
+
 def test_custom_hint_wins_over_generic():
     hint = Hint("custom advice", lambda exp, got, args: True)
     outcome = compare_values("f", "t", encode(np.ones(3)), encode(2 * np.ones(3)), hints=[hint])
     assert outcome.hint == "custom advice"
-
-
-def test_strict_floats_turn_overflow_warnings_into_failures():
-    check = Check("sig", "sigmoid", lambda rng: (np.array([-1000.0, 0.0, 1000.0]),),
-                  "course_lib.activations:sigmoid")
-    args = check.case_args("visible", 1)[0]
-    naive = check.run(lambda z: 1 / (1 + np.exp(-z)), args)
-    assert naive["kind"] == "error" and naive["type"] == "FloatingPointError"
-    assert check.judge(check.expected(args), check.run(activations.sigmoid, args), args).passed
-
-
-def test_run_gives_the_student_copies_of_the_inputs():
-    check = Check("f", "t", lambda rng: (np.zeros(3),), "course_lib.activations:relu")
-    args = check.case_args("visible", 1)[0]
-
-    def vandal(z):
-        z[:] = 99
-        return z
-
-    check.run(vandal, args)
-    np.testing.assert_array_equal(args[0], np.zeros(3))
 
 
 def test_visible_check_prints_and_raises(capsys):
@@ -89,11 +257,21 @@ def test_hidden_feedback_reveals_no_expected_value(capsys):
         exercise.check_hidden("softmax", lambda Z: 0.5 * activations.softmax(Z))
     printed = capsys.readouterr().out + str(info.value)
     assert "hidden case" in printed and "values differ" in printed
-    for expected in stored["checks"]["softmax"]["hidden"]:
-        for v in decode(expected).ravel():
+    for case in stored["checks"]["softmax"]["hidden"]:
+        for v in decode(case["expected"]).ravel():
             for shown in (f"{v:.4g}", f"{v:.6g}"):
                 if len(shown) >= 5:          # distinctive numbers, not "0" or "1"
                     assert shown not in printed
+    assert str(stored["hidden_seed"]) not in json.dumps(stored["checks"]["softmax"]["hidden"][0]
+                                                        ["seed"])
+
+
+def test_hidden_error_messages_are_not_shown():
+    def leaky(Z):
+        raise ValueError(f"the input was {Z[0, 0]!r}")
+
+    outcome = run_case("ex1_softmax", "softmax", leaky, HIDDEN, 0)
+    assert outcome.got == "an error: ValueError"
 
 
 def test_redact_keeps_shapes_but_not_values():
@@ -112,3 +290,12 @@ def test_redact_keeps_shapes_but_not_values():
 def test_summarize_is_short():
     assert "shape (100, 100)" in summarize(encode(np.zeros((100, 100))))
     assert len(summarize(encode(np.zeros((100, 100))))) < 200
+
+
+def test_every_stored_case_matches_the_references():
+    for assignment in settings.ASSIGNMENTS:
+        exercise = load(assignment)
+        for name in exercise.checks:
+            case = exercise.case(name, VISIBLE, 0, exercise[name].seeds(VISIBLE, VISIBLE_SEED)[0])
+            assert "expected" in case and case["seed"] > 2**64
+    assert losses.cross_entropy is load("ex1_softmax").answers.REFERENCES["cross_entropy"]

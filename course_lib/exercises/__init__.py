@@ -1,29 +1,40 @@
 """The graded checks of each notebook, one module per assignment.
 
-The grader replaces test cells by ``harvest`` (below), which only runs the student's objects and
-hands the encoded results over; judging then happens in the grader's process.
-
 A notebook's test cell calls ``check("name", answer)``: it runs the visible cases, computes the
-expected results with course_lib's reference, prints what was tested and either a success line or
-expected-against-got with a hint, and raises ``CheckFailed`` on failure. Hidden tests call
-``check_hidden("name", answer)``: other inputs, expected results read from the grader's build
-output (``grader/expected/<assignment>.json``), and feedback that never shows those values.
+expected results with the reference answers (``course_lib.answers``), prints what was tested and
+either a success line or expected-against-got with a hint, and raises ``CheckFailed`` on failure.
+Hidden tests call ``check_hidden("name", answer)``: other inputs, expected results read from the
+grader's build output (``grader/expected/<assignment>.json``), and feedback that never shows
+those values.
+
+The project's grader replaces test cells by ``harvest`` (below), which only runs the student's
+objects and hands the case records over; judging then happens in the grader's process. The
+exercise modules hold only what the student's kernel needs (inputs and how to call an answer):
+the references, hints and special judges are in ``course_lib.answers``, which the grader's
+sandbox leaves out.
+
+A stored case (``Exercise.case``) is ``{"seed", "expected", "alternatives", "stand_ins"}``:
+the seed its inputs are made from, the encoded reference result, other accepted results (an
+equivalent convention), and the reference results of the functions the answer is expected to
+call, keyed by the fingerprint of their exact inputs (see ``Check.stand_ins``).
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import json
-import re
 from pathlib import Path
 
-from ..checks import HIDDEN, VISIBLE, Check, CheckFailed, Outcome, report
+from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, Check, CheckFailed, Outcome,
+                      compare_values, report)
+from ..encoding import encode, fingerprint
 
 __all__ = ["Exercise", "ASSIGNMENTS", "load", "harvest", "redact", "CheckFailed", "HIDDEN",
-           "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME"]
+           "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME", "AnswerFormatError"]
 
 ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist")
 VISIBLE_SEED = 2026
+HARVEST_MIME = "application/vnd.nn-course.harvest+json"
 
 
 def expected_path(assignment: str) -> Path:
@@ -39,8 +50,9 @@ def expected_path(assignment: str) -> Path:
 class Exercise:
     """The checks of one assignment, looked up by name.
 
-    ``sealed`` names the course_lib modules that implement this assignment's answers: the
-    grader's sandbox leaves them out, so an answer cannot call the reference implementation.
+    ``sealed`` names the top-level course_lib modules that implement this assignment's answers:
+    the grader's sandbox leaves them out (with ``course_lib.answers``), so an answer cannot call
+    a reference implementation.
     """
 
     def __init__(self, assignment: str, checks: list[Check], sealed: tuple[str, ...] = ()):
@@ -57,21 +69,105 @@ class Exercise:
             raise KeyError(f"{self.assignment} has no check called {name!r}; known: "
                            f"{', '.join(self.checks)}") from None
 
-    def visible_outcomes(self, name: str, obj) -> list[Outcome]:
+    @property
+    def answers(self):
+        """The module of reference answers, hints and judges (not available while grading)."""
+        return importlib.import_module(f"course_lib.answers.{self.assignment}")
+
+    # --- what is expected (needs the answers) --------------------------------------------------
+
+    def case(self, name: str, variant: str, index: int, seed: int) -> dict:
+        """Everything stored about one case: its seed, expected result, accepted alternatives
+        and the stand-in results for the functions the answer calls."""
+        check, answers = self[name], self.answers
+        args = check.args_of(variant, index, seed)
+        stored = {"seed": seed, "expected": encode(check.invoke(answers.REFERENCES[name], args))}
+        alternatives = [{"expected": encode(check.invoke(reference, args)), "note": note}
+                        for reference, note in answers.ALTERNATIVES.get(name, ())]
+        if alternatives:
+            stored["alternatives"] = alternatives
+        if check.stand_ins:
+            stored["stand_ins"] = self._memos(name, args)
+        return stored
+
+    def cases(self, name: str, variant: str, seed: int) -> list[dict]:
+        return [self.case(name, variant, i, s) for i, s in enumerate(self[name].seeds(variant, seed))]
+
+    def _memos(self, name: str, args: tuple) -> dict:
+        """For each stand-in function: fingerprint of its exact inputs -> encoded reference."""
+        answers = self.answers
+        memos = {}
+        for function in self[name].stand_ins:
+            calls = answers.STAND_IN_CALLS[name][function](*args)
+            memos[function] = {fingerprint(list(inner)): encode(answers.REFERENCES[function](*inner))
+                               for inner in calls}
+        return memos
+
+    # --- judging ---------------------------------------------------------------------------------
+
+    def judge(self, name: str, case: dict, record: dict, args, *, hidden: bool = False,
+              failed: frozenset = frozenset()) -> Outcome:
+        """The outcome of one case: the harvested ``record`` against the stored ``case``.
+
+        ``args`` are the case's inputs or a function that builds them (used by hints);
+        ``failed`` holds the checks this submission failed before, for tests that rely on them.
+        """
+        check, answers = self[name], self.answers
+        special = answers.JUDGES.get(name)
+        if special is not None:
+            outcome = special(self, check, case, record, args, hidden=hidden, failed=failed)
+        else:
+            outcome = self.compare(name, case["expected"], record["value"], args, hidden=hidden)
+            for alternative in case.get("alternatives", ()) if not outcome.passed else ():
+                other = self.compare(name, alternative["expected"], record["value"], args,
+                                     hidden=hidden)
+                if other.passed:
+                    outcome = other
+                    outcome.detail = alternative["note"]
+                    break
+        changed = record.get("changed") or []
+        if outcome.passed and check.keeps_inputs and changed:
+            outcome = Outcome(name, False, check.tested, got="the right values, but "
+                              f"{', '.join(changed[:3])} changed in place",
+                              hint="the task asks you not to modify the inputs: build new "
+                                   "arrays and a new dict (for example `g + wd * W`, not `g += "
+                                   "...`), or work on copies")
+        leaned_on = sorted(set(record.get("stood_in") or ()) & set(failed))
+        if leaned_on:
+            names = ", ".join(leaned_on)
+            outcome.detail = (f"{outcome.detail}; " if outcome.detail else "") + (
+                f"your {names} failed its own test, so the course's {names} answered for it "
+                "here: that mistake is counted only once")
+        return outcome
+
+    def compare(self, name: str, expected: dict, got: dict, args, *, hidden: bool = False
+                ) -> Outcome:
+        """Value comparison of a check, with its tolerance and the answers' hints."""
         check = self[name]
-        return [check.judge(check.expected(args), check.run(obj, args), args)
-                for args in check.case_args(VISIBLE, VISIBLE_SEED)]
+        return compare_values(name, check.tested, expected, got, args, rtol=check.rtol,
+                              atol=check.atol, hints=self.answers.HINTS.get(name, ()),
+                              hidden=hidden, shape_note=check.shape_note)
+
+    # --- in a notebook ---------------------------------------------------------------------------
+
+    def _outcomes(self, name: str, obj, variant: str, cases: list[dict]) -> list[Outcome]:
+        check, outcomes = self[name], []
+        for i, case in enumerate(cases, start=1):
+            args = check.args_of(variant, i - 1, case["seed"])
+            record = check.run(obj, args, case.get("stand_ins"))
+            outcome = self.judge(name, case, record, args, hidden=variant == HIDDEN)
+            outcomes.append(redact(outcome, i, len(cases)) if variant == HIDDEN else outcome)
+        return outcomes
+
+    def visible_outcomes(self, name: str, obj) -> list[Outcome]:
+        return self._outcomes(name, obj, VISIBLE, self.cases(name, VISIBLE, VISIBLE_SEED))
 
     def hidden_outcomes(self, name: str, obj) -> list[Outcome]:
-        check = self[name]
         path = expected_path(self.assignment)
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run `python -m grader build`")
         stored = json.loads(path.read_text())
-        cases = check.case_args(HIDDEN, stored["hidden_seed"])
-        expected = stored["checks"][name][HIDDEN]
-        return [redact(check.judge(exp, check.run(obj, args), args), i, len(cases))
-                for i, (exp, args) in enumerate(zip(expected, cases), start=1)]
+        return self._outcomes(name, obj, HIDDEN, stored["checks"][name][HIDDEN])
 
     def check(self, name: str, obj) -> None:
         """Run the visible cases of a check in the student's kernel and report."""
@@ -83,33 +179,42 @@ class Exercise:
 
 
 def redact(outcome: Outcome, index: int, total: int) -> Outcome:
-    """Hidden-case feedback: what was tested, what the student returned and the hint, but no
-    expected value."""
+    """Hidden-case feedback: what was tested, the kind of result and the hint, but no expected
+    value and none of the student's values (where most of an answer is right, they would be
+    the hidden expected ones)."""
     if outcome.passed:
         return outcome
     shape_only = outcome.expected.startswith("shape ")
     return Outcome(outcome.check, False, f"{outcome.tested} (hidden case {index} of {total})",
                    expected=outcome.expected if shape_only else "", got=_kind_only(outcome.got),
-                   hint=outcome.hint,
-                   detail=_value_free(outcome.detail))
+                   hint=outcome.hint, detail=_value_free(outcome.detail))
 
 
 def _kind_only(got: str) -> str:
-    """What the student returned on a hidden input, without its values: where most of an answer
-    is right, its values would be the hidden expected ones."""
-    if got.startswith(("an error", "None", "a ", "shape ")):
+    if got.startswith("an error: "):
+        return "an error: " + got[len("an error: "):].split(":")[0]   # the type, not the message
+    if got.startswith(("None", "shape ", "the right values")):
         return got
     if got.startswith("array of shape"):
+        return got.split(":")[0]
+    if got.startswith("a sequence of"):
+        return got.split(":")[0]
+    if got.startswith("a "):
         return got.split(":")[0]
     return "a number" if got else ""
 
 
 def _value_free(detail: str) -> str:
-    """Keep what a detail says about counts ("3 of 20 values differ"), never the numbers."""
-    count = re.match(r"\d+ of \d+ values differ", detail)
+    """Keep what a detail says without numbers: counts ("3 of 20 values differ") and fixed
+    phrases, never values."""
+    import re
+    count = re.match(r"(in '\w+': |item \d+: )?\d+ of \d+ values differ", detail)
     if count:
         return count.group(0)
-    return detail if detail.startswith("your result contains") else ""
+    kept = [part for part in detail.split("; ") if part.startswith(
+        ("your result contains", "your ", "the velocity convention", "history accuracies"))
+        and not any(ch.isdigit() for ch in part.replace("float32", ""))]
+    return "; ".join(kept)
 
 
 def load(assignment: str) -> Exercise:
@@ -119,32 +224,27 @@ def load(assignment: str) -> Exercise:
     return importlib.import_module(f"{__name__}.{assignment}").EXERCISE
 
 
+def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
+    """Used by the grader in place of a test cell: run the student's objects on the cases' inputs
+    and hand the case records over as plain data (one display output of type ``HARVEST_MIME``).
+    Nothing is compared here; the grader judges in its own process.
 
-HARVEST_MIME = "application/vnd.nn-course.harvest+json"
-
-
-def harvest(assignment: str, nonce: str, cell: str, hidden_seed: int, calls) -> None:
-    """Used by the grader in place of a test cell: run the student's objects on the visible and
-    hidden inputs and hand the encoded results over as plain data (a display output of type
-    ``HARVEST_MIME``). Nothing is compared here; the grader judges in its own process.
-
-    ``calls`` lists ``(check_name, variant, get_object)``; ``get_object()`` looks the student's
-    object up lazily, so that a missing definition becomes part of the feedback.
+    ``calls`` lists ``(check_name, variant, cases, get_object)`` where ``cases`` is a list of
+    ``(seed, stand_ins)`` and ``get_object()`` looks the student's object up lazily, so that a
+    missing definition becomes part of the feedback.
     """
     from IPython.display import display
 
-    from ..checks import encode
-
     exercise = load(assignment)
     results = []
-    for name, variant, get_object in calls:
+    for name, variant, cases, get_object in calls:
         check = exercise[name]
-        seed = VISIBLE_SEED if variant == VISIBLE else hidden_seed
         try:
             obj = get_object()
         except Exception as error:  # noqa: BLE001 - e.g. NameError: not defined
-            encoded = [encode(error)] * check.cases.get(variant, 0)
+            records = [{"value": encode(error), "stood_in": []} for _ in cases]
         else:
-            encoded = [check.run(obj, args) for args in check.case_args(variant, seed)]
-        results.append({"check": name, "variant": variant, "results": encoded})
+            records = [check.run(obj, check.args_of(variant, i, seed), memos)
+                       for i, (seed, memos) in enumerate(cases)]
+        results.append({"check": name, "variant": variant, "results": records})
     display({HARVEST_MIME: {"nonce": nonce, "cell": cell, "results": results}}, raw=True)

@@ -1,0 +1,68 @@
+"""Reference answers and hints of notebook 1 (left out of the grader's sandbox)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, losses
+from ..checks import Hint
+
+REFERENCES = {
+    "sigmoid": activations.sigmoid,
+    "sigmoid_grad": activations.sigmoid_grad,
+    "softmax": activations.softmax,
+    "log_softmax": activations.log_softmax,
+    "cross_entropy": losses.cross_entropy,
+    "softmax_jacobian": activations.softmax_jacobian,
+    "cross_entropy_grad": losses.cross_entropy_grad,
+}
+ALTERNATIVES: dict = {}
+STAND_IN_CALLS = {
+    "cross_entropy": {"log_softmax": lambda Z, T: [(Z,)]},
+    "softmax_jacobian": {"softmax": lambda z: [(z,)]},
+    "cross_entropy_grad": {"softmax": lambda Z, T: [(Z,)]},
+}
+JUDGES: dict = {}
+
+
+def _column(z):
+    return np.asarray(z, dtype=float).reshape(-1, 1)
+
+
+HINTS = {
+    "sigmoid_grad": [
+        Hint("you applied the sigmoid again: the argument is already y = sigma(z), so the "
+             "derivative is simply y * (1 - y)",
+             lambda exp, got, args: np.allclose(
+                 got, activations.sigmoid(args[0]) * (1 - activations.sigmoid(args[0])))),
+    ],
+    "softmax": [
+        Hint("your rows sum to 1, but each COLUMN is a sample: normalise over axis 0 (the "
+             "classes)",
+             lambda exp, got, args: np.allclose(np.sum(got, axis=1), 1.0) and not
+             np.allclose(np.sum(got, axis=0), 1.0)),
+    ],
+    "log_softmax": [
+        Hint("the log-probabilities of each COLUMN must satisfy logsumexp = 0: work over axis 0",
+             lambda exp, got, args: np.allclose(np.log(np.sum(np.exp(got), axis=1)), 0.0)),
+    ],
+    "cross_entropy": [
+        Hint("the loss is the MEAN over the m samples (columns): divide the sum by m",
+             lambda exp, got, args: np.isclose(got, exp * args[0].shape[1])),
+    ],
+    "softmax_jacobian": [
+        Hint("the diagonal part is missing: J = diag(s) - s s^T",
+             lambda exp, got, args: np.allclose(
+                 got, -activations.softmax(_column(args[0])) @ activations.softmax(
+                     _column(args[0])).T)),
+        Hint("the off-diagonal part is missing: J = diag(s) - s s^T",
+             lambda exp, got, args: np.allclose(
+                 got, np.diagflat(activations.softmax(_column(args[0]))))),
+    ],
+    "cross_entropy_grad": [
+        Hint("this is T - Y: the gradient is Y - T (then divided by m)",
+             lambda exp, got, args: np.allclose(got, -exp) or
+             np.allclose(got, -exp * args[0].shape[1])),
+        Hint("the gradient of the MEAN loss is (Y - T) / m: divide by the number of columns m",
+             lambda exp, got, args: np.allclose(got, exp * args[0].shape[1])),
+    ],
+}

@@ -1,0 +1,183 @@
+"""Reference answers, hints and judges of notebook 3 (left out of the grader's sandbox)."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import net710
+from ..checks import Hint, Outcome, compare_values
+from ..encoding import decode, summarize
+from ..exercises.ex3_mnist import THRESHOLD, TRAIN_SAMPLES, VAL_SAMPLES
+from ..training import accuracy as reference_accuracy
+from ..training import minibatches as reference_minibatches
+from ..training import predict as reference_predict
+
+
+def sgd_momentum_step(params, grads, velocity, lr, momentum):
+    new_velocity = {k: momentum * velocity[k] - lr * grads[k] for k in params}
+    return {k: params[k] + new_velocity[k] for k in params}, new_velocity
+
+
+def sgd_momentum_step_other_sign(params, grads, velocity, lr, momentum):
+    """The equivalent convention v <- momentum v + lr g, W <- W - v (velocities of the other
+    sign; from zero velocities it takes exactly the same steps)."""
+    new_velocity = {k: momentum * velocity[k] + lr * grads[k] for k in params}
+    return {k: params[k] - new_velocity[k] for k in params}, new_velocity
+
+
+def minibatches(X, T, batch_size, rng):
+    return list(reference_minibatches(X, T, batch_size, rng))
+
+
+def train_710(params, X, T, *, epochs, batch_size, lr, momentum, rng, X_val=None, T_val=None):
+    velocity = {k: np.zeros_like(v) for k, v in params.items()}
+    history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    for _ in range(epochs):
+        for Xb, Tb in minibatches(X, T, batch_size, rng):
+            grads = net710.gradients(params, Xb, Tb)
+            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)
+        for split, (Xs, Ts) in (("train", (X, T)), ("val", (X_val, T_val))):
+            if Xs is not None:
+                history[f"{split}_loss"].append(net710.loss(params, Xs, Ts))
+                history[f"{split}_acc"].append(
+                    reference_accuracy(net710.forward(params, Xs)["Y2"], np.argmax(Ts, axis=0)))
+    return params, history
+
+
+REFERENCES = {
+    "predict": reference_predict,
+    "accuracy": reference_accuracy,
+    "sgd_momentum_step": sgd_momentum_step,
+    "minibatches": minibatches,
+    "train_710": train_710,
+    "train_710_accuracy": train_710,
+}
+ALTERNATIVES = {
+    "sgd_momentum_step": [(sgd_momentum_step_other_sign,
+                           "the velocity convention v <- mu v + lr g, W <- W - v is the notebook's "
+                           "with the velocity's sign flipped: accepted")],
+}
+STAND_IN_CALLS = {"accuracy": {"predict": lambda Y, labels: [(Y,)]}}
+
+HINTS = {
+    "predict": [Hint("samples are columns: take the argmax over axis 0 (the classes)",
+                     lambda exp, got, args: np.shape(got) == (np.shape(args[0])[0],))],
+    "accuracy": [Hint("accuracy is a fraction between 0 and 1, not a percentage",
+                      lambda exp, got, args: np.isclose(got, 100 * exp)),
+                 Hint("accuracy is a fraction between 0 and 1 of the m columns; compare the "
+                      "argmax over axis 0 with the labels",
+                      lambda exp, got, args: not np.isclose(got, exp))],
+    "sgd_momentum_step": [
+        Hint("the step goes uphill: the velocity must move against the gradient "
+             "(v <- mu v - lr g, then W <- W + v)", lambda exp, got, args: _any_weight(
+                 got, args, lambda W, g, v, lr, mu: (W + mu * v + lr * g, W - mu * v + lr * g))),
+        Hint("the momentum term is missing: the new velocity is mu v - lr g, and W moves by it",
+             lambda exp, got, args: _any_weight(got, args, lambda W, g, v, lr, mu: (W - lr * g,))),
+    ],
+}
+
+
+def _any_weight(got, args, candidates) -> bool:
+    """Whether ``got`` equals one of the ``candidates(W, g, v, lr, mu)`` of some weight."""
+    params, grads, velocity, lr, mu = args
+    return any(np.allclose(got, option) for k in params
+               for option in candidates(params[k], grads[k], velocity[k], lr, mu))
+
+LEANED_ON = ("accuracy", "predict")            # what the history's accuracies come from
+RELIES_ON = ("minibatches", "sgd_momentum_step")   # what the task says train_710 must use
+
+
+def _part(items: dict, key: str) -> dict:
+    return items.get(key, {"kind": "none"}) if isinstance(items, dict) else {"kind": "none"}
+
+
+def judge_training(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
+    """train_710: the weights and losses against the reference's; the history's accuracies to
+    within one sample, and only when the student's own accuracy and predict passed their tests
+    (otherwise a mistake there would cost these points a second time)."""
+    expected, got = case["expected"], record["value"]
+    if got.get("kind") != "dict":
+        return exercise.compare(check.name, expected, got, args, hidden=hidden)
+    notes = []
+    parts = [("params", _part(expected["items"], "params"), _part(got["items"], "params"))]
+    exp_history = expected["items"]["history"]["items"]
+    got_history = _part(got["items"], "history")
+    got_history = got_history.get("items", {}) if got_history.get("kind") == "dict" else {}
+    skip_accuracy = sorted(set(LEANED_ON) & set(failed))
+    if skip_accuracy:
+        notes.append(f"history accuracies not judged: they come from your "
+                     f"{' and '.join(skip_accuracy)}, which failed its own test")
+    for key, exp in exp_history.items():
+        if key.endswith("_acc") and skip_accuracy:
+            continue
+        parts.append((f"history[{key!r}]", exp, got_history.get(key, {"kind": "none"})))
+    for label, exp, value in parts:
+        if label.endswith("_acc']"):
+            samples = TRAIN_SAMPLES if "train" in label else VAL_SAMPLES
+            outcome = compare_values(check.name, check.tested, exp, value, args, rtol=0.0,
+                                     atol=1.01 / samples, hidden=hidden)
+        else:
+            outcome = compare_values(check.name, check.tested, exp, value, args, rtol=check.rtol,
+                                     atol=check.atol, hidden=hidden)
+        if not outcome.passed:
+            outcome.detail = f"in {label}: {outcome.detail}".rstrip(": ")
+            relied = sorted(set(RELIES_ON) & set(failed))
+            if relied:
+                notes.append(f"train_710 uses your {' and '.join(relied)}, as the task says, "
+                             "and they failed their own tests: fix them first")
+            outcome.detail = "; ".join([outcome.detail] + notes)
+            return outcome
+    return Outcome(check.name, True, check.tested, detail="; ".join(["all entries match"] + notes))
+
+
+@functools.lru_cache(maxsize=1)
+def _test_set():
+    from ..mnist import load_mnist
+    return load_mnist("test")
+
+
+def _weights(encoded: dict):
+    """The (W1, W2) of an encoded result, if they have the 7-10 net's shapes (anything else is
+    not used: a forged result must not make the grader compute with huge arrays)."""
+    if encoded.get("kind") != "dict":
+        return None
+    params = encoded["items"].get("params", {})
+    if params.get("kind") != "dict":
+        return None
+    shapes = {"W1": [7, 784], "W2": [10, 7]}
+    arrays = {}
+    for key, shape in shapes.items():
+        value = params["items"].get(key, {})
+        if value.get("kind") != "array" or value.get("shape") != shape:
+            return None
+        arrays[key] = decode(value)
+    return arrays
+
+
+def judge_test_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
+    """Pass when the weights the student's training returned classify the MNIST test set with at
+    least THRESHOLD accuracy (computed here, from the returned weights)."""
+    got = record["value"]
+    tested = check.tested
+    if got.get("kind") == "error":
+        return exercise.compare(check.name, case["expected"], got, args, hidden=hidden)
+    params = _weights(got)
+    if params is None:
+        return Outcome(check.name, False, tested, got=summarize(got)[:200],
+                       hint="train_710 must return (params, history), where params holds W1 "
+                            "(7, 784) and W2 (10, 7)")
+    X_test, y_test = _test_set()
+    with np.errstate(all="ignore"):
+        reached = reference_accuracy(net710.forward(params, X_test)["Y2"], y_test)
+        reference = reference_accuracy(net710.forward(_weights(case["expected"]), X_test)["Y2"],
+                                       y_test)
+    detail = f"test accuracy {reached:.2%}, needed {THRESHOLD:.0%} (the reference reaches " \
+             f"{reference:.2%})"
+    hint = "" if reached >= THRESHOLD else (
+        "training does not reach the accuracy it should: check the momentum update and that "
+        "every minibatch uses matching columns of X and T")
+    return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
+
+
+JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy}
