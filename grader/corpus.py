@@ -3,8 +3,9 @@ and the reason the grader must give it. The tests grade the whole corpus in one 
 README's "what the grader protects against" table is generated from it (``python -m grader
 corpus``).
 
-Scores follow from the honest point values: in exercise 1 a wrong ``softmax`` also costs the two
-answers built on it (the Jacobian and the gradient), so it is worth 6 of the 12 points.
+Scores follow from the honest point values: a wrong ``softmax`` in exercise 1 costs its own 2 of
+the 12 points (the Jacobian and the gradient built on it are checked with the course's softmax
+standing in), so a submission whose only mistake is its softmax scores 10.
 """
 from __future__ import annotations
 
@@ -118,7 +119,8 @@ def _huge() -> bytes:
 
 
 def _cheat_hook() -> nbformat.NotebookNode:
-    """Forge the grader's hand-over: an IPython hook that displays made-up results."""
+    """Forge the grader's hand-over: an IPython hook that reads each harvest cell's nonce and
+    displays made-up results that pass, after the real ones."""
     forge = '''
 from IPython import get_ipython
 from IPython.display import display
@@ -128,10 +130,10 @@ def _forge(result):
     cell = result.info.raw_cell
     if "_grader_harvest" in cell:
         nonce = re.search(r"'([0-9a-f]{32})'", cell).group(1)
-        gid = re.search(r"'(test_\\\\w+)'", cell).group(1)
+        gid = re.search(r"'(test_[a-z_0-9]+)'", cell).group(1)
         display({"application/vnd.nn-course.harvest+json": {"nonce": nonce, "cell": gid,
                  "results": [{"check": "softmax", "variant": "visible",
-                              "results": [{"kind": "bool", "value": True}]}]}}, raw=True)
+                              "results": [{"value": {"kind": "bool", "value": True}}]}]}}, raw=True)
 
 get_ipython().events.register("post_run_cell", _forge)
 '''
@@ -143,23 +145,23 @@ CASES = [
     Case("np_allclose", "ex1_softmax", CHEAT, "redefines np.allclose, np.isclose and np.all to "
          "return True", lambda: _wrong_softmax_plus(
              "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
-             "np.all = lambda *a, **k: True"), 6, "test_softmax"),
+             "np.all = lambda *a, **k: True"), 10, "test_softmax"),
     Case("builtins", "ex1_softmax", CHEAT, "redefines builtins (all, abs, isinstance)",
          lambda: _wrong_softmax_plus("import builtins\nbuiltins.all = lambda *a: True\n"
-                                     "builtins.abs = lambda x: 0"), 6, "test_softmax"),
+                                     "builtins.abs = lambda x: 0"), 10, "test_softmax"),
     Case("patch_course_lib", "ex1_softmax", CHEAT, "replaces course_lib's comparison and check "
          "functions with ones that always pass", lambda: _wrong_softmax_plus(
              "import course_lib.checks as c\nc.compare_values = lambda *a, **k: "
              "c.Outcome('softmax', True, 'faked')\nc.report = lambda *a, **k: None"),
-         6, "test_softmax"),
+         10, "test_softmax"),
     Case("call_reference", "ex1_softmax", CHEAT, "calls course_lib's reference softmax from "
          "the answer", lambda: answer("ex1_softmax", {"softmax": (
              "def softmax(Z):\n    from course_lib.activations import softmax as reference\n"
-             "    return reference(Z)")}), 6, "not available while grading", needs="sandbox"),
+             "    return reference(Z)")}), 10, "not available while grading", needs="sandbox"),
     Case("call_reference_ex2", "ex2_backprop", CHEAT, "calls course_lib's reference gradients",
          lambda: answer("ex2_backprop", {"batch_gradients": (
              "def batch_gradients(params, X, T):\n    import course_lib.net710 as ref\n"
-             "    return ref.batch_gradients(params, X, T)")}), 12, "not available while grading",
+             "    return ref.batch_gradients(params, X, T)")}), 13, "not available while grading",
          needs="sandbox"),
     Case("call_reference_ex3", "ex3_mnist", CHEAT, "calls course_lib's reference minibatches",
          lambda: answer("ex3_mnist", {"minibatches": (
@@ -169,26 +171,27 @@ CASES = [
     Case("always_equal", "ex1_softmax", CHEAT, "returns an object whose __eq__ is always true",
          lambda: answer("ex1_softmax", {"softmax": (
              "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
-             "def softmax(Z):\n    return np.zeros_like(Z).view(Anything)")}), 6, "test_softmax"),
+             "def softmax(Z):\n    return np.zeros_like(Z).view(Anything)")}), 10, "test_softmax"),
     Case("fake_success", "ex1_softmax", CHEAT, "prints a fake success line",
-         lambda: _wrong_softmax_plus('print("PASSED softmax: all checks passed")'), 6,
+         lambda: _wrong_softmax_plus('print("PASSED softmax: all checks passed")'), 10,
          "test_softmax"),
     Case("edit_test_cell", "ex1_softmax", CHEAT, "replaces a test cell by a success line",
-         lambda: _edited(lambda c: setattr(c, "source", 'print("PASSED")')), 6, "test_softmax"),
+         lambda: _edited(lambda c: setattr(c, "source", 'print("PASSED")')), 10, "test_softmax"),
     Case("points_100", "ex1_softmax", CHEAT, "changes a test cell's points to 100",
-         lambda: _edited(lambda c: c.metadata["nbgrader"].update(points=100)), 6, "test_softmax"),
+         lambda: _edited(lambda c: c.metadata["nbgrader"].update(points=100)), 10, "test_softmax"),
     Case("delete_tests", "ex1_softmax", CHEAT, "deletes every test cell",
-         lambda: _without_tests(), 6, "test_softmax"),
+         lambda: _without_tests(), 10, "test_softmax"),
     Case("exit_early", "ex1_softmax", CHEAT, "exits the kernel early (os._exit) after its "
          "first answers", lambda: answer("ex1_softmax", {"softmax": "import os\nos._exit(0)"}),
          3, "kernel died"),
     Case("write_grades", "ex1_softmax", CHEAT, "tries to overwrite the gradebook and results",
-         lambda: _wrong_softmax_plus(_VANDAL), 6, "test_softmax", needs="sandbox"),
+         lambda: _wrong_softmax_plus(_VANDAL), 10, "test_softmax", needs="sandbox"),
     Case("read_expected", "ex1_softmax", CHEAT, "looks for the expected results and the "
-         "solutions on disk", lambda: answer("ex1_softmax", {"softmax": _PEEK}), 6,
+         "solutions on disk", lambda: answer("ex1_softmax", {"softmax": _PEEK}), 10,
          "test_softmax", needs="sandbox"),
     Case("forge_handover", "ex1_softmax", CHEAT, "forges the results handed to the grader with "
-         "an IPython hook", _cheat_hook, 6, "test_softmax"),
+         "an IPython hook (every test after it loses its points)", _cheat_hook, 3,
+         "instead of one, so none was used"),
     # --- broken code --------------------------------------------------------------------------
     Case("syntax_error", "ex1_softmax", BROKEN, "a syntax error in one answer",
          lambda: answer("ex1_softmax", {"sigmoid_grad": "def sigmoid_grad(y)\n    return y"}),
@@ -226,7 +229,7 @@ CASES = [
              "env={})\ndef sigmoid_grad(y):\n    return y * (1 - y)")}), 12, ""),
     # --- mangled notebooks --------------------------------------------------------------------
     Case("delete_answer", "ex1_softmax", MANGLED, "deletes an answer cell",
-         lambda: with_cells("ex1_softmax", _delete("softmax")), 6, "missing"),
+         lambda: with_cells("ex1_softmax", _delete("softmax")), 8, "missing"),
     Case("duplicate_answer", "ex1_softmax", MANGLED, "duplicates an answer cell (a wrong and a "
          "right copy)", lambda: with_cells("ex1_softmax", _duplicate_answer), 12, "appears 2 times"),
     Case("reorder", "ex1_softmax", MANGLED, "reorders every cell", lambda: with_cells(

@@ -2,7 +2,8 @@
 
 The quality gate (``python -m grader check``) and the tests grade each mutant and require that it
 loses the points of at least the tests listed in ``must_fail``: a test suite that lets one of
-these through is too weak to trust.
+these through is too weak to trust. (``grader/fairness.py`` holds the finer corpus: correct
+variants that must keep every point, and mistakes that must lose exactly their own.)
 """
 from __future__ import annotations
 
@@ -116,7 +117,7 @@ def gradients(params, X, T, wd=0.0):
     Mutant("ex2_backprop", "weight decay with wd/2 instead of wd", {"add_weight_decay": '''
 def add_weight_decay(grads, params, wd):
     return {name: g + wd / 2 * params[name] for name, g in grads.items()}
-'''}, ("test_add_weight_decay", "test_gradients")),
+'''}, ("test_add_weight_decay",)),
     # --- exercise 3 --------------------------------------------------------------------------
     Mutant("ex3_mnist", "prediction over the wrong axis", {"predict": '''
 def predict(Y):
@@ -126,11 +127,11 @@ def predict(Y):
 def accuracy(Y, labels):
     return float(np.mean(np.argmax(Y, axis=1)[:len(labels)] == labels[:Y.shape[0]]))
 '''}, ("test_accuracy",)),
-    Mutant("ex3_mnist", "momentum with the wrong sign", {"sgd_momentum_step": '''
+    Mutant("ex3_mnist", "momentum step uphill (the gradient added)", {"sgd_momentum_step": '''
 def sgd_momentum_step(params, grads, velocity, lr, momentum):
     new_velocity = {name: momentum * velocity[name] + lr * grads[name] for name in params}
-    return {name: params[name] - new_velocity[name] for name in params}, new_velocity
-'''}, ("test_sgd_momentum_step",)),
+    return {name: params[name] + new_velocity[name] for name in params}, new_velocity
+'''}, ("test_sgd_momentum_step", "test_train_710")),
     Mutant("ex3_mnist", "minibatches that shuffle X but not T", {"minibatches": '''
 def minibatches(X, T, batch_size, rng):
     m = X.shape[1]

@@ -99,8 +99,10 @@ def _formatted(values) -> set[str]:
 def test_no_hidden_tests_or_hidden_expected_values(course):
     output, _, _, pages = course
     stored = json.loads((settings.EXPECTED_DIR / f"{ASSIGNMENT}.json").read_text())
-    hidden = _formatted(decode(e) for c in stored["checks"].values() for e in c["hidden"])
-    public = _formatted(decode(e) for c in stored["checks"].values() for e in c["visible"])
+    hidden = _formatted(decode(e["expected"]) for c in stored["checks"].values()
+                        for e in c["hidden"])
+    public = _formatted(decode(e["expected"]) for c in stored["checks"].values()
+                        for e in c["visible"])
     secret = hidden - public              # values the visible cases also show are not secret
     assert len(secret) > 50
     for path in pages:
