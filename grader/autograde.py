@@ -20,6 +20,7 @@ from .discover import Submission, discover
 from .execute import Limits, kill_tagged
 from .grade import assignment_fingerprint, file_sha256, grade_submission
 from .launch import BATCH_VARIABLE
+from .names import readable
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
 from .results import FAILED, SubmissionResult
@@ -38,6 +39,15 @@ class Options:
         self.db_url = self.db_url or f"sqlite:///{self.output / 'gradebook.db'}"
 
     @property
+    def shown_db_url(self) -> str:
+        """The gradebook's URL as it may be printed: with its password masked."""
+        try:
+            from sqlalchemy.engine import make_url
+            return make_url(self.db_url).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: print it without a password
+            return self.db_url.split("@")[-1]
+
+    @property
     def results_dir(self) -> Path:
         return self.output / "results"
 
@@ -47,7 +57,7 @@ class Options:
 
 
 def _failed(sub: Submission) -> SubmissionResult:
-    return SubmissionResult(sub.student, sub.assignment, str(sub.path), "", FAILED,
+    return SubmissionResult(sub.student, sub.assignment, readable(str(sub.path)), "", FAILED,
                             reason=sub.problem)
 
 
@@ -56,7 +66,7 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
     if options.force or sub.problem:
         return None
     previous = load_result(result_path(options.results_dir, sub.student, sub.assignment))
-    if previous is None or previous.file != str(sub.path):
+    if previous is None or previous.file != readable(str(sub.path)):
         return None
     try:
         same = (previous.sha256 == file_sha256(sub.path) and
@@ -78,33 +88,52 @@ def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
     kill_tagged(batch, BATCH_VARIABLE)
 
 
+def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook) -> None:
+    """Save one result (JSON, then the gradebook); a write that fails costs only this row, and
+    the row says so."""
+    result.notes[:0] = [n for n in sub.notes if n not in result.notes]
+    try:
+        save_result(options.results_dir, result)
+    except OSError as error:
+        result.notes.insert(0, f"the result could not be saved ({error.strerror or error}); "
+                               "run the same command again")
+    try:
+        gradebook.record(result)
+    except Exception as error:  # noqa: BLE001 - one row's database error must not end the batch
+        result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
+
+
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
     prepare_environment()
     kind, warning = sandbox.describe()
     if warning:
         log(warning)
-    submissions = discover(folder)
+    submissions, skipped = discover(folder)
+    for entry in skipped:
+        log(f"  skipped: {entry.reason}")
     options.output.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(options.db_url)
     results: list[SubmissionResult] = []
     todo: list[Submission] = []
+    reused = 0
     for sub in submissions:
         if sub.problem:
             result = _failed(sub)
-            save_result(options.results_dir, result)
+            _record(result, sub, options, gradebook)
             results.append(result)
             log(f"  {sub.student:<20} {sub.assignment or '?':<14} failed: {sub.problem}")
             continue
         previous = _previous(sub, options)
         if previous is not None:
             gradebook.register(previous.assignment, options.output / "release")
-            gradebook.record(previous)
+            _record(previous, sub, options, gradebook)
             results.append(previous)
+            reused += 1
         else:
             todo.append(sub)
-    if len(results) > sum(1 for s in submissions if s.problem):
-        log(f"{len(results) - sum(1 for s in submissions if s.problem)} submissions already "
-            "graded and unchanged (use --force to grade them again)")
+    if reused:
+        log(f"{reused} submissions already graded and unchanged (use --force to grade them "
+            "again)")
     for assignment in sorted({sub.assignment for sub in todo}):
         gradebook.register(assignment, options.output / "release")
     total = len(todo)
@@ -123,10 +152,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
             except Exception as error:  # noqa: BLE001 - a crashed worker must not lose the row
                 result = _failed(sub)
                 result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
-            if sub.note:
-                result.notes.insert(0, sub.note)
-            save_result(options.results_dir, result)
-            gradebook.record(result)
+            _record(result, sub, options, gradebook)
             results.append(result)
             score = (f"{result.score:g}/{result.max_score:g}" if result.status != FAILED
                      else "failed")
@@ -139,7 +165,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         _stop(pool, batch)
         raise
     pool.shutdown()
-    write_csv(options.csv_path, results)
+    write_csv(options.csv_path, results, skipped)
     try:
         os.rmdir(workdir)
     except OSError:

@@ -11,6 +11,7 @@ committed one, and every source notebook that carries outputs; it changes nothin
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
 import shutil
 import tempfile
@@ -104,16 +105,49 @@ def _differences(built: Path, committed: Path) -> list[str]:
     return report
 
 
-def build(*, check: bool = False, assignments=settings.ASSIGNMENTS, log=print) -> list[str]:
+MANIFEST = "releases.json"          # in grader/expected/: what the last build wrote to notebooks/
+
+
+def release_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file of a release folder, by path relative to it (checkpoints aside)."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and ".ipynb_checkpoints" not in path.parts}
+
+
+def _manifest() -> dict:
+    path = settings.EXPECTED_DIR / MANIFEST
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def edited_release(assignment: str) -> list[str]:
+    """Files of ``notebooks/<assignment>/`` that the last build did not write as they are now
+    (a student's edits or new files): a build must not destroy them."""
+    folder = settings.RELEASE_DIR / assignment
+    built = _manifest().get(assignment)
+    if built is None or not folder.exists():
+        return []
+    return [shown(folder / name) for name, digest in release_digests(folder).items()
+            if built.get(name) != digest]
+
+
+def build(*, check: bool = False, force: bool = False, assignments=settings.ASSIGNMENTS,
+          log=print) -> list[str]:
     """Build (or, with ``check``, verify) expected results and student notebooks.
 
-    Returns the list of problems found (empty when everything is up to date).
+    Releases are generated in a temporary folder and then copied over ``notebooks/``, except
+    where a release holds changes the last build did not make (a student working there): those
+    are reported and kept, unless ``force``. Returns the problems found (empty when all is well).
     """
     problems = []
+    manifest = _manifest()
     with tempfile.TemporaryDirectory(prefix="grader-build-") as tmp:
         tmp = Path(tmp)
         expected_out = tmp / "expected" if check else settings.EXPECTED_DIR
-        release_out = tmp / "release" if check else settings.RELEASE_DIR
+        release_out = tmp / "release"
         db_url = f"sqlite:///{tmp / 'gradebook.db'}"
         for assignment in assignments:
             if not source_notebooks(assignment):
@@ -122,12 +156,29 @@ def build(*, check: bool = False, assignments=settings.ASSIGNMENTS, log=print) -
             problems += source_problems(assignment)
             expected = _write_expected(assignment, expected_out)
             _generate_release(assignment, release_out, db_url)
+            built = release_digests(release_out / assignment)
+            target = settings.RELEASE_DIR / assignment
             if check:
                 committed = settings.EXPECTED_DIR / expected.name
                 if not committed.exists() or json.loads(committed.read_text()) != \
                         json.loads(expected.read_text()):
                     problems.append(f"{shown(committed)} is out of date")
-                problems += _differences(release_out / assignment, settings.RELEASE_DIR / assignment)
-            else:
-                log(f"built {assignment}: {shown(expected)}, {shown(release_out / assignment)}/")
+                problems += _differences(release_out / assignment, target)
+                if manifest.get(assignment) != built:
+                    problems.append(f"{shown(settings.EXPECTED_DIR / MANIFEST)} is out of date "
+                                    f"for {assignment}")
+                continue
+            edited = edited_release(assignment)
+            if edited and not force:
+                problems.append(f"{', '.join(edited)} changed since the last build (a student's "
+                                "work?): not replaced; copy it somewhere safe, or run `python -m "
+                                "grader build --force` to replace it")
+                continue
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(release_out / assignment, target)
+            manifest[assignment] = built
+            log(f"built {assignment}: {shown(expected)}, {shown(target)}/")
+    if not check:
+        (settings.EXPECTED_DIR / MANIFEST).write_text(as_json(manifest) + "\n")
     return problems

@@ -12,9 +12,10 @@ from . import settings
 def _build(args) -> int:
     from .build import build
 
-    problems = build(check=args.check, assignments=args.assignments or settings.ASSIGNMENTS)
+    problems = build(check=args.check, force=args.force,
+                     assignments=args.assignments or settings.ASSIGNMENTS)
     for problem in problems:
-        print(f"out of date: {problem}", file=sys.stderr)
+        print(f"{'out of date' if args.check else 'problem'}: {problem}", file=sys.stderr)
     if problems:
         if args.check:
             print("run `python -m grader build` and commit the result", file=sys.stderr)
@@ -40,6 +41,7 @@ def _autograde(args) -> int:
     from .autograde import Options, autograde
     from .execute import Limits
     from .report import print_table
+    from .results import FAILED
 
     folder = Path(args.submissions)
     if not folder.is_dir():
@@ -53,7 +55,12 @@ def _autograde(args) -> int:
     results = autograde(folder, options)
     print()
     print_table(results)
-    print(f"\ngradebook: {options.db_url}\ngrades:    {options.csv_path}")
+    print(f"\ngradebook: {options.shown_db_url}\ngrades:    {options.csv_path}")
+    failed = [r for r in results if r.status == FAILED]
+    if failed:
+        print(f"\n{len(failed)} of {len(results)} submissions could not be graded (see the "
+              "reasons above); exit status 1", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -111,6 +118,10 @@ def parser() -> argparse.ArgumentParser:
                                             "solutions/ and course_lib.")
     build.add_argument("--check", action="store_true",
                        help="change nothing; exit 1 if anything is out of date")
+    build.add_argument("--force", action="store_true",
+                       help="replace release notebooks even where they were changed since the "
+                            "last build (by default such changes, e.g. a student's work, are kept "
+                            "and reported)")
     build.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
                        metavar="ASSIGNMENT", help=f"default: all ({', '.join(settings.ASSIGNMENTS)})")
     build.set_defaults(run=_build)
@@ -120,7 +131,8 @@ def parser() -> argparse.ArgumentParser:
         description="Grade every submission in SUBMISSIONS: nbgrader's layout "
                     "(<student>/<assignment>/<notebook>.ipynb) or flat files named "
                     "<student>_<assignment>.ipynb. Scores go to nbgrader's gradebook and "
-                    "grades.csv; finished submissions are kept, so an interrupted run resumes.")
+                    "grades.csv; finished submissions are kept, so an interrupted run resumes. "
+                    "Exits 1 when a submission could not be graded.")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
     _add_jobs(grade)
     grade.add_argument("--force", action="store_true",

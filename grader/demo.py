@@ -1,6 +1,7 @@
 """``python -m grader demo``: the whole grading workflow on a small made-up class.
 
-It builds the course, writes sample submissions (one correct student, one with typical
+It checks that the course is built (without touching notebooks/, where students may work), writes
+sample submissions (one correct student, one with typical
 mistakes, a blank one, one whose code raises, one stuck in an infinite loop, one who edited a
 test cell to fake a pass, and a malformed file), grades them in parallel, prints the gradebook
 and says where the CSV and the feedback pages are. It needs no configuration.
@@ -86,12 +87,14 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
     from .execute import Limits
     from .report import print_table
 
-    log("1. building student notebooks and expected results from solutions/")
-    problems = build(log=lambda line: log(f"   {line}"))
+    log("1. checking that the student notebooks and expected results are built from solutions/")
+    problems = build(check=True)          # builds in a temporary folder: notebooks/ is untouched
     if problems:
         for problem in problems:
-            log(f"   problem: {problem}")
+            log(f"   out of date: {problem}")
+        log("   run `python -m grader build` first")
         return 1
+    log("   up to date")
     class_dir = output / "submissions"
     made = make_class(class_dir)
     log(f"\n2. a class of {len({s for s, _, _ in made})} students, {len(made)} submissions, "
@@ -105,7 +108,7 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
     log("\n4. the gradebook\n")
     print_table(results, out=log)
     pages = _feedback(output)
-    log(f"\ngradebook (SQLite):  {options.db_url}")
+    log(f"\ngradebook (SQLite):  {options.shown_db_url}")
     log(f"grades.csv:          {options.csv_path}")
     if pages:
         log(f"feedback pages:      {output / 'feedback'}/<student>/<assignment>.html "

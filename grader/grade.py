@@ -19,6 +19,7 @@ from . import plan as planning
 from . import settings
 from .execute import Limits, execute
 from .judge import judge_test
+from .names import readable
 from .results import FAILED, GRADED, CellResult, SubmissionResult
 
 
@@ -64,7 +65,7 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     """Grade one file; never raises for a bad submission (the result says what went wrong)."""
     limits = limits or Limits()
     plan = blueprint(assignment)
-    result = SubmissionResult(student, assignment, str(path), "", FAILED,
+    result = SubmissionResult(student, assignment, readable(str(path)), "", FAILED,
                               max_score=plan.max_score,
                               fingerprint=assignment_fingerprint(assignment))
     start = time.monotonic()
@@ -92,7 +93,7 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     result.sandbox = run.sandbox
     stop = ""
     if run.stopped_at is not None:
-        stop = f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}"
+        stop = readable(f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}")
     index_of_test = {role["grade_id"]: i for i, role in enumerate(roles) if role["kind"] == "test"}
     exercise, failed = load(assignment), set()
     for gid, test in plan.tests.items():
@@ -110,10 +111,11 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
         elif run.stopped_at is not None and run.stopped_at <= index:
             result.cells.append(CellResult(gid, test.points, 0.0, False, f"not run: {stop}"))
         else:
-            error = run.errors.get(index, "it produced no results")
+            error = readable(run.errors.get(index, "it produced no results"))
             result.cells.append(CellResult(gid, test.points, 0.0, False,
                                            f"the test could not run: {error}"))
-    answer_errors = [f"{describe_cell(roles[i])} raised {text}" for i, text in sorted(run.errors.items())
+    answer_errors = [f"{describe_cell(roles[i])} raised {readable(text)}"
+                     for i, text in sorted(run.errors.items())
                      if roles[i]["kind"] in ("answer", "extra", "given")]
     result.notes += answer_errors[:5]
     result.status = GRADED

@@ -5,7 +5,8 @@ import csv
 import warnings
 from pathlib import Path
 
-from .results import FAILED, GRADED, SubmissionResult
+from .names import readable as safe_text
+from .results import FAILED, GRADED, SKIPPED, SubmissionResult
 from .nbgrader_api import nbgrader_api
 
 CSV_FIELDS = ["student", "assignment", "score", "max_score", "status", "reason", "file"]
@@ -31,12 +32,28 @@ def load_result(path: Path) -> SubmissionResult | None:
         return None
 
 
+def _password(db_url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+        return make_url(db_url).password or ""
+    except Exception:  # noqa: BLE001 - an unparsable URL has no password we can find
+        return ""
+
+
 class Gradebook:
     """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``)."""
 
     def __init__(self, db_url: str):
         self.db_url = db_url
         self._registered: set[str] = set()
+
+    def describe(self, error: BaseException) -> str:
+        """One line about a database error, with any password in it masked."""
+        text = " ".join(str(error).split())
+        password = _password(self.db_url)
+        if password:
+            text = text.replace(password, "***")
+        return f"{type(error).__name__}: {text}"[:300]
 
     def register(self, assignment: str, release_dir: Path) -> None:
         """Make sure the gradebook knows the assignment's notebooks and cells."""
@@ -70,15 +87,21 @@ class Gradebook:
             gb.db.commit()
 
 
-def write_csv(path: Path, results: list[SubmissionResult]) -> None:
+def write_csv(path: Path, results: list[SubmissionResult], skipped=()) -> None:
+    """grades.csv: one row per student and assignment, then one per file that was skipped
+    (status "skipped", no student). Every text is written safely, whatever it holds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
-    with open(temporary, "w", newline="") as handle:
+    with open(temporary, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             writer.writerow({"student": r.student, "assignment": r.assignment,
                              "score": "" if r.status == FAILED or r.score is None else f"{r.score:g}",
                              "max_score": f"{r.max_score:g}", "status": r.status,
-                             "reason": r.summary(), "file": r.file})
+                             "reason": safe_text(r.summary()), "file": safe_text(r.file)})
+        for entry in skipped:
+            writer.writerow({"student": "", "assignment": "", "score": "", "max_score": "",
+                             "status": SKIPPED, "reason": safe_text(entry.reason),
+                             "file": safe_text(str(entry.path))})
     temporary.replace(path)

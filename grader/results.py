@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-GRADED, FAILED = "graded", "failed"
+GRADED, FAILED, SKIPPED = "graded", "failed", "skipped"
 
 
 @dataclass
