@@ -167,7 +167,8 @@ def parser() -> argparse.ArgumentParser:
     gate = commands.add_parser(
         "check", help="quality gate: solutions full marks, blanks zero, mutants lose points",
         description="Grade every solution, blank release and mutant (grader/mutants.py) and "
-                    "time each full notebook against its budget; exit 1 on any failure.")
+                    "compare the CPU time of each full notebook with its budget; exit 1 on "
+                    "any failure.")
     gate.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
                       metavar="ASSIGNMENT", help="default: all")
     _add_jobs(gate)
