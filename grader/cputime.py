@@ -18,9 +18,10 @@ class CpuMeter:
     Live processes count their own time; processes that have exited and were reaped count
     through their parent's ``children_user``/``children_system`` (which the kernel accumulates
     down the tree, and which never includes children still alive, so nothing is counted twice).
-    A child reaped between two reads of one sample would be missed by that sample alone, so the
-    meter reports the highest total seen: it never goes backwards. Once the root has exited, it
-    keeps reporting the last total measured.
+    Each process is read after its parent, so a child reaped during a sample is missed by that
+    sample (its parent was read before it gained the child's time) rather than counted twice;
+    the meter reports the highest total seen, so it never goes backwards. Once the root has
+    exited, it keeps reporting the last total measured.
     """
 
     def __init__(self, pid: int):
