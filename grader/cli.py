@@ -48,8 +48,8 @@ def _autograde(args) -> int:
         print(f"error: {folder} is not a folder; pass the folder that holds the submissions",
               file=sys.stderr)
         return 2
-    limits = Limits(cell_seconds=args.timeout, total_seconds=args.total_timeout,
-                    memory_bytes=int(args.memory * 2**30))
+    limits = Limits(cell_cpu_seconds=args.timeout, notebook_cpu_seconds=args.total_timeout,
+                    wall_factor=args.wall_factor, memory_bytes=int(args.memory * 2**30))
     options = Options(jobs=args.jobs, force=args.force, limits=limits, output=Path(args.output),
                       db_url=args.db_url or "")
     results = autograde(folder, options)
@@ -138,9 +138,15 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true",
                        help="grade again even what is already graded and unchanged")
     grade.add_argument("--timeout", type=_positive(float), default=60,
-                       help="seconds one cell may run (default 60)")
+                       help="CPU seconds one cell may use, counting every process the kernel "
+                            "starts; the same on an idle and a busy machine (default 60)")
     grade.add_argument("--total-timeout", type=_positive(float), default=300,
-                       help="seconds a whole notebook may run (default 300)")
+                       help="CPU seconds a whole notebook may use, kernel start included "
+                            "(default 300)")
+    grade.add_argument("--wall-factor", type=_positive(float), default=10,
+                       help="wall-clock backstop for code that sleeps or waits: a cell may take "
+                            "this many times --timeout in real time, a notebook this many times "
+                            "--total-timeout (default 10)")
     grade.add_argument("--memory", type=_positive(float), default=4,
                        help="GiB of memory a submission may use (default 4)")
     grade.add_argument("--output", default=str(settings.WORK_DIR),
@@ -173,7 +179,8 @@ def parser() -> argparse.ArgumentParser:
     gate = commands.add_parser(
         "check", help="quality gate: solutions full marks, blanks zero, mutants lose points",
         description="Grade every solution, blank release and mutant (grader/mutants.py) and "
-                    "time each full notebook against its budget; exit 1 on any failure.")
+                    "compare the CPU time of each full notebook with its budget; exit 1 on "
+                    "any failure.")
     gate.add_argument("assignments", nargs="*", choices=[[], *settings.ASSIGNMENTS],
                       metavar="ASSIGNMENT", help="default: all")
     _add_jobs(gate)

@@ -14,7 +14,14 @@ from pathlib import Path
 import nbformat
 
 from . import settings, submissions
+from .execute import Limits
 from .mutants import mutants_of
+
+# CPU seconds, so the same on an idle and a busy machine. The instructor's heaviest cell (ex3's
+# training test) needs about 3 CPU seconds and a whole notebook about 5, so a correct solution
+# has a wide margin even on a slow machine, while the infinite loop is stopped after 20.
+DEMO_LIMITS = Limits(cell_cpu_seconds=20, notebook_cpu_seconds=120)
+
 
 def _mutated(assignment: str, *names: str) -> nbformat.NotebookNode:
     chosen = [m for m in mutants_of(assignment) if m.name in names]
@@ -84,7 +91,6 @@ def make_class(folder: Path) -> list[tuple[str, str, str]]:
 def run_demo(output: Path, jobs: int, log=print) -> int:
     from .autograde import Options, autograde
     from .build import build
-    from .execute import Limits
     from .report import print_table
 
     log("1. checking that the student notebooks and expected results are built from solutions/")
@@ -101,9 +107,9 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
         f"in {class_dir}:")
     for student, assignment, description in made:
         log(f"   {student:<8} {assignment:<14} {description}")
-    log(f"\n3. grading with {jobs} parallel jobs (a cell may run 10 s)")
-    options = Options(jobs=jobs, force=True, output=output,
-                      limits=Limits(cell_seconds=10, total_seconds=120))
+    log(f"\n3. grading with {jobs} parallel jobs (a cell may use "
+        f"{DEMO_LIMITS.cell_cpu_seconds:g} s of CPU time)")
+    options = Options(jobs=jobs, force=True, output=output, limits=DEMO_LIMITS)
     results = autograde(class_dir, options, log=lambda line: log(f"   {line}"))
     log("\n4. the gradebook\n")
     print_table(results, out=log)

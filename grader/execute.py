@@ -1,13 +1,16 @@
 """Execute a grading notebook in a limited kernel and collect what it handed over.
 
-Every run gets a private scratch folder (the kernel's working directory), resource limits, a
-per-cell time limit and a limit for the whole notebook. When the run ends, for whatever reason,
-every process carrying the run's tag is killed, including children that left the kernel's
-process group, so nothing is left running.
+Every run gets a private scratch folder (the kernel's working directory), resource limits and
+time limits per cell and for the whole notebook. The time limits count the CPU time of the
+kernel's process tree (see ``grader.cputime``), so a grade does not depend on how busy the
+machine is; wall-clock backstops, much larger, stop code that sleeps or waits. When the run
+ends, for whatever reason, every process carrying the run's tag is killed, including children
+that left the kernel's process group, so nothing is left running.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -20,18 +23,42 @@ from pathlib import Path
 
 from course_lib.exercises import HARVEST_MIME
 
+from .cputime import CpuMeter, kernel_pid
 from .launch import BATCH_VARIABLE, TAG_VARIABLE
 from . import sandbox
 
 
 @dataclass
 class Limits:
-    cell_seconds: float = 60.0
-    total_seconds: float = 300.0
+    """What one run may use.
+
+    The time limits are CPU seconds (user + system) of the kernel and every process it starts:
+    ``cell_cpu_seconds`` for each cell while the kernel executes it, ``notebook_cpu_seconds``
+    for the whole run, kernel start included. The wall-clock backstops stop code that uses no
+    CPU because it sleeps or waits; unless given, they are ``wall_factor`` times the CPU limits.
+    ``rlimit_cpu_seconds`` is each process's RLIMIT_CPU, a last resort should the monitor fail
+    (default: twice the notebook's CPU limit).
+    """
+    cell_cpu_seconds: float = 60.0
+    notebook_cpu_seconds: float = 300.0
+    wall_factor: float = 10.0
+    cell_wall_seconds: float | None = None
+    notebook_wall_seconds: float | None = None
     memory_bytes: int = 4 * 2**30
-    cpu_seconds: int = 600
+    rlimit_cpu_seconds: int | None = None
     processes: int = 64
     file_bytes: int = 256 * 2**20
+
+    def __post_init__(self):
+        for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
+        if self.cell_wall_seconds is None:
+            self.cell_wall_seconds = self.wall_factor * self.cell_cpu_seconds
+        if self.notebook_wall_seconds is None:
+            self.notebook_wall_seconds = self.wall_factor * self.notebook_cpu_seconds
+        if self.rlimit_cpu_seconds is None:
+            self.rlimit_cpu_seconds = math.ceil(2 * self.notebook_cpu_seconds)
 
 
 @dataclass
@@ -40,8 +67,10 @@ class Execution:
     harvests: dict = field(default_factory=dict)     # test grade id -> payload results
     errors: dict = field(default_factory=dict)       # cell index -> "ValueError: ..."
     stopped_at: int | None = None                    # cell index where the run ended early
-    stop_reason: str = ""
-    seconds: float = 0.0
+    stop_reason: str = ""                            # "CPU time limit 60 s exceeded"
+    stop_detail: str = ""                            # an explanation, after where it stopped
+    seconds: float = 0.0                             # wall clock, kernel start to clean-up
+    cpu_seconds: float = 0.0                         # CPU time of the kernel's process tree
     sandbox: str = ""
 
 
@@ -90,6 +119,95 @@ def reap_children() -> None:
             return
 
 
+class TimeKeeper:
+    """Enforces a run's time limits.
+
+    A thread samples the CPU time of the kernel's process tree and the wall clock every
+    ``interval`` seconds. The cell count covers the time the kernel executes a cell: from just
+    before nbclient sends it (``cell_started``) to its reply (``cell_finished``), not the idle
+    time between cells. When a cell or the notebook uses more CPU time than allowed, or the
+    notebook runs past its wall-clock backstop, the keeper records why in ``stopped`` and kills
+    the run's processes, which makes nbclient raise DeadKernelError. nbclient's own timeout is
+    the per-cell wall-clock backstop (``cell_timeout`` words it).
+
+    Reasons come as (reason, detail): "CPU time limit 60 s exceeded", to which the grader adds
+    where, then an optional explanation.
+    """
+
+    def __init__(self, limits: Limits, tag: str, interval: float = 0.2):
+        self.limits = limits
+        self.tag = tag
+        self.interval = interval
+        self.stopped: tuple[str, str] | None = None
+        self._meter: CpuMeter | None = None
+        self._cell_start: float | None = None     # CPU seconds when the current cell began
+        self._started = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True,
+                                        name=f"time-limits-{tag[:8]}")
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+        self._thread.start()
+
+    def attach(self, pid: int) -> None:
+        """Start measuring the process tree rooted at ``pid`` (the kernel's launcher)."""
+        self._meter = CpuMeter(pid)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the run has used so far (0 before the kernel is attached)."""
+        return self._meter.seconds() if self._meter else 0.0
+
+    def cell_cpu_seconds(self) -> float:
+        """CPU seconds the current cell has used so far (0 between cells)."""
+        start = self._cell_start
+        return 0.0 if start is None else self.cpu_seconds() - start
+
+    def cell_started(self, **_) -> None:
+        self._cell_start = self.cpu_seconds()
+
+    def cell_finished(self, **_) -> None:
+        self._cell_start = None
+
+    def exceeded(self) -> tuple[str, str] | None:
+        """Why the run must stop now, or None if it is within its limits."""
+        limits = self.limits
+        if self.cell_cpu_seconds() > limits.cell_cpu_seconds:
+            return f"CPU time limit {limits.cell_cpu_seconds:g} s exceeded", ""
+        used = self.cpu_seconds()
+        if used > limits.notebook_cpu_seconds:
+            return (f"CPU time limit {limits.notebook_cpu_seconds:g} s for the whole notebook "
+                    "exceeded", "")
+        if time.monotonic() - self._started > limits.notebook_wall_seconds:
+            return (f"wall-clock time limit {limits.notebook_wall_seconds:g} s for the whole "
+                    "notebook exceeded", _waiting(used))
+        return None
+
+    def cell_timeout(self) -> tuple[str, str]:
+        """The reason for nbclient's CellTimeoutError: the cell's wall-clock backstop."""
+        return (f"wall-clock time limit {self.limits.cell_wall_seconds:g} s exceeded",
+                _waiting(self.cell_cpu_seconds()))
+
+    def stop(self) -> None:
+        """Stop the thread and take a last reading."""
+        self._done.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self.cpu_seconds()
+
+    def _watch(self) -> None:
+        while not self._done.wait(self.interval):
+            self.stopped = self.exceeded()
+            if self.stopped:
+                kill_tagged(self.tag)
+                return
+
+
+def _waiting(cpu_seconds: float) -> str:
+    """Why a wall-clock backstop was reached, for the student."""
+    return f"the code was sleeping or waiting (it used {cpu_seconds:.1f} s of CPU time)"
+
+
 def _error_text(output) -> str:
     return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:400]
 
@@ -106,7 +224,7 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
     groups = sandbox.create_cgroups(tag, limits.processes, limits.memory_bytes)
     settings = {"tag": tag, "batch": os.environ.get(BATCH_VARIABLE, ""), "prefix": box.prefix,
                 "cgroups": [str(g) for g in groups],
-                "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes,
+                "limits": {"cpu": limits.rlimit_cpu_seconds, "memory": limits.memory_bytes,
                            "processes": limits.processes, "file_size": limits.file_bytes,
                            "files": 256}}
 
@@ -120,45 +238,49 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
     km.connection_file = str(scratch / ".kernel-connection.json")
     result = Execution(sandbox=box.description)
     current = {"index": None}
+    keeper = TimeKeeper(limits, tag)
 
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
-    client = NotebookClient(nb, km=km, timeout=limits.cell_seconds, allow_errors=True,
-                            startup_timeout=60, record_timing=False,
-                            shutdown_kernel="immediate", on_cell_start=on_cell_start,
+    # iopub_timeout: how long to wait, after a cell's reply, for the rest of its output (the
+    # harvested results among it); generous, so that a busy machine loses no output.
+    client = NotebookClient(nb, km=km, timeout=math.ceil(limits.cell_wall_seconds),
+                            iopub_timeout=60, allow_errors=True, startup_timeout=60,
+                            record_timing=False, shutdown_kernel="immediate",
+                            on_notebook_start=lambda **_: keeper.attach(kernel_pid(km)),
+                            on_cell_start=on_cell_start, on_cell_execute=keeper.cell_started,
+                            on_cell_executed=keeper.cell_finished,
                             resources={"metadata": {"path": str(scratch)}},
                             kernel_manager_class=LimitedKernelManager)
-    watchdog = threading.Timer(limits.total_seconds, kill_tagged, args=(tag,))
     start = time.monotonic()
-    watchdog.start()
+    keeper.start()
     kernel_log = open(scratch / ".kernel.log", "wb")
     try:
         client.execute(cwd=str(scratch), env=box.environment(os.environ),
                        stdout=kernel_log, stderr=subprocess.STDOUT)
     except CellTimeoutError:
         result.stopped_at = current["index"]
-        result.stop_reason = f"time limit {limits.cell_seconds:g} s exceeded"
+        result.stop_reason, result.stop_detail = keeper.stopped or keeper.cell_timeout()
     except DeadKernelError:
         result.stopped_at = current["index"]
-        elapsed = time.monotonic() - start
-        result.stop_reason = (f"time limit {limits.total_seconds:g} s for the whole notebook "
-                              "exceeded" if elapsed >= limits.total_seconds - 1 else
-                              "the kernel died (the code exited, crashed, or ran out of memory "
-                              "or CPU time)")
+        result.stop_reason, result.stop_detail = keeper.stopped or (
+            "the kernel died (the code exited, crashed, or ran out of memory or CPU time)", "")
     except Exception as error:  # noqa: BLE001 - any other failure ends the run with a reason
         result.stopped_at = current["index"] or 0
         log_tail = (scratch / ".kernel.log").read_bytes()[-300:].decode(errors="replace").strip()
-        result.stop_reason = (f"the kernel failed: {type(error).__name__}: {error}"[:300]
-                              + (f" (kernel log: {log_tail})" if log_tail else ""))
+        result.stop_reason, result.stop_detail = keeper.stopped or (
+            f"the kernel failed: {type(error).__name__}: {error}"[:300]
+            + (f" (kernel log: {log_tail})" if log_tail else ""), "")
     finally:
         kernel_log.close()
-        watchdog.cancel()
+        keeper.stop()
         kill_tagged(tag)
         sandbox.kill_cgroup_members(groups)
         reap_children()
         sandbox.remove_cgroups(groups)
         result.seconds = time.monotonic() - start
+        result.cpu_seconds = keeper.cpu_seconds()
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":

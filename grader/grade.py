@@ -93,7 +93,8 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     result.sandbox = run.sandbox
     stop = ""
     if run.stopped_at is not None:
-        stop = readable(f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}")
+        stop = readable(f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}" + (
+            f": {run.stop_detail}" if run.stop_detail else ""))
     index_of_test = {role["grade_id"]: i for i, role in enumerate(roles) if role["kind"] == "test"}
     exercise, failed = load(assignment), set()
     for gid, test in plan.tests.items():

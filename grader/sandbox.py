@@ -39,6 +39,9 @@ from . import settings
 
 # Variables passed to the kernel; everything else (tokens, credentials) is dropped.
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
+# One thread per BLAS library: kernels run side by side, and a kernel's CPU time (which its limits
+# count) then does not include BLAS threads spinning while they wait for each other.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SEALED_MOUNT = "/opt/nn-course"
 ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -64,8 +67,8 @@ class Sandbox:
     def environment(self, parent: dict) -> dict:
         env = {key: parent[key] for key in KEPT_VARIABLES if key in parent}
         python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
-        env.update(HOME=self.home, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1",
+        env.update(ONE_BLAS_THREAD)
+        env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                    PYTHONPATH=python_path, MPLCONFIGDIR=self.home, IPYTHONDIR=f"{self.home}/.ipython")
         return env
 

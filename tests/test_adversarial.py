@@ -42,7 +42,8 @@ def graded(tmp_path_factory):
     corpus.write_corpus(folder / "submissions", RUNNABLE)
     results = autograde(folder / "submissions",
                         Options(jobs=2, force=True, output=folder / "out",
-                                limits=Limits(cell_seconds=15, total_seconds=120)),
+                                limits=Limits(cell_cpu_seconds=15, notebook_cpu_seconds=120,
+                                              wall_factor=2)),
                         log=lambda line: None)
     batch = os.environ[BATCH_VARIABLE]          # the tag every kernel of this batch carried
     return {(r.student, r.assignment): r for r in results}, (before, batch), folder

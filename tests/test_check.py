@@ -16,7 +16,7 @@ def test_quality_gate_fails_when_a_mutant_keeps_its_points(monkeypatch):
     harmless = Mutant("ex1_softmax", "a renamed variable only", {"sigmoid_grad": (
         "def sigmoid_grad(out):\n    return out * (1.0 - out)")}, ("test_sigmoid_grad",))
     monkeypatch.setattr(mutants, "MUTANTS", [harmless])
-    monkeypatch.setattr(check, "time_notebook", lambda assignment: 1.0)
+    monkeypatch.setattr(check, "time_notebook", lambda assignment: (1.0, 1.0))
     rows = check.run_check(["ex1_softmax"], jobs=2, log=lambda line: None)
     failed = [row for row in rows if not row.ok]
     assert [row.what for row in failed] == ["mutant: a renamed variable only"]

@@ -1,0 +1,137 @@
+"""Time limits count CPU time, so grades do not depend on how busy the machine is.
+
+Real kernels in the real sandbox. No outcome here depends on timing: code that must be stopped
+uses CPU without end or sleeps far past its backstop, code that must not be stopped stays far
+inside every limit, and the CPU counts of the cells are fixed by the code itself (each burns a
+given amount of CPU time, measured by the kernel's own clock), so an idle and a heavily loaded
+machine give the same results.
+"""
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from grader import settings, submissions
+from grader.autograde import Options, autograde
+from grader.demo import DEMO_LIMITS
+from grader.execute import Limits, execute
+from grader.grade import blueprint, grade_submission
+
+# Far more wall-clock time than any cell here needs on any machine: only the CPU limits act.
+NO_WALL = {"cell_wall_seconds": 600, "notebook_wall_seconds": 1200}
+SPIN = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+
+
+def burn(seconds: float) -> str:
+    """Code that uses ``seconds`` of CPU time, counted by the process's own clock."""
+    return (f"import time\nt0 = time.process_time()\n"
+            f"while time.process_time() - t0 < {seconds}:\n    pass")
+
+
+def run(tmp_path, sources, limits):
+    """Execute a notebook of code cells in the sandbox; (Execution, executed notebook)."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    return execute(nb, tmp_path / "scratch", limits, "ex1_softmax"), nb
+
+
+def printed(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+def test_limits_derive_the_wall_clock_backstops_and_refuse_nonsense():
+    limits = Limits(cell_cpu_seconds=5, notebook_cpu_seconds=50)
+    assert (limits.cell_wall_seconds, limits.notebook_wall_seconds) == (50, 500)
+    assert limits.rlimit_cpu_seconds >= limits.notebook_cpu_seconds   # a last resort only
+    assert Limits(cell_cpu_seconds=5, wall_factor=2, cell_wall_seconds=7).cell_wall_seconds == 7
+    with pytest.raises(ValueError, match="cell_cpu_seconds"):
+        Limits(cell_cpu_seconds=0)
+
+
+def test_a_busy_loop_is_stopped_by_the_cpu_limit_and_earlier_tests_keep_their_points(tmp_path):
+    path = submissions.write(submissions.filled_release("ex1_softmax", {"cross_entropy": SPIN}),
+                             tmp_path / "spin.ipynb")
+    result = grade_submission("ex1_softmax", "spin", path, tmp_path,
+                              Limits(cell_cpu_seconds=3, notebook_cpu_seconds=60, **NO_WALL))
+    assert result.reason.startswith("CPU time limit 3 s exceeded in cell "), result.reason
+    assert "your answer 'cross_entropy'" in result.reason
+    tests = list(blueprint("ex1_softmax").tests.values())
+    earlier = tests[:[t.grade_id for t in tests].index("test_cross_entropy")]
+    assert earlier and result.score == sum(t.points for t in earlier)
+
+
+def test_a_cell_that_sleeps_past_its_backstop_is_stopped_by_the_wall_clock(tmp_path):
+    execution, nb = run(tmp_path, ["import time\ntime.sleep(3600)", "print('after')"],
+                        Limits(cell_cpu_seconds=3, notebook_cpu_seconds=60, cell_wall_seconds=5))
+    assert execution.stopped_at == 0
+    assert execution.stop_reason == "wall-clock time limit 5 s exceeded"
+    assert "CPU" not in execution.stop_reason
+    assert "sleeping or waiting" in execution.stop_detail
+    assert printed(nb.cells[1]) == ""
+
+
+def test_a_sleep_under_its_backstop_is_not_stopped_although_it_outlasts_the_cpu_limit(tmp_path):
+    execution, nb = run(tmp_path, ["import time\ntime.sleep(3)", "print('after')"],
+                        Limits(cell_cpu_seconds=1, notebook_cpu_seconds=60, **NO_WALL))
+    assert execution.stopped_at is None, execution.stop_reason
+    assert printed(nb.cells[1]) == "after\n"
+    assert execution.seconds > 3 > 1                  # more wall time than CPU time allowed
+
+
+def test_cells_within_the_cell_limit_are_stopped_by_the_notebook_limit(tmp_path):
+    """Each cell burns 1.5 s of CPU, under the 4 s cell limit; together they pass the 6 s
+    notebook limit. Were the cell count not reset at each cell, the cell limit would act."""
+    sources = [burn(1.5)] * 8 + ["print('after')"]
+    execution, nb = run(tmp_path, sources,
+                        Limits(cell_cpu_seconds=4, notebook_cpu_seconds=6, **NO_WALL))
+    assert execution.stop_reason == "CPU time limit 6 s for the whole notebook exceeded"
+    assert 1 <= execution.stopped_at <= 7
+    assert printed(nb.cells[-1]) == ""
+    assert execution.cpu_seconds > 6
+
+
+def test_cpu_time_of_child_processes_counts_including_exited_ones(tmp_path):
+    """Children of 1 s of CPU each, one after the other, without end: none passes the 2.5 s
+    cell limit and only one is alive at a time, so only counting the exited ones stops the
+    cell (else the wall-clock backstop would, with another reason)."""
+    child = f"[sys.executable, '-c', {burn(1)!r}]"
+    sources = ["import subprocess, sys", f"while True:\n    subprocess.run({child}, check=True)",
+               "print('after')"]
+    execution, nb = run(tmp_path, sources, Limits(cell_cpu_seconds=2.5, notebook_cpu_seconds=60,
+                                                  cell_wall_seconds=120))
+    assert (execution.stopped_at, execution.stop_reason) == (1, "CPU time limit 2.5 s exceeded")
+    assert printed(nb.cells[2]) == ""
+
+
+def test_a_spinning_child_process_counts(tmp_path):
+    child = f"[sys.executable, '-c', {'while True: pass'!r}]"
+    execution, _ = run(tmp_path, [f"import subprocess, sys\nsubprocess.run({child})"],
+                       Limits(cell_cpu_seconds=2, notebook_cpu_seconds=60, **NO_WALL))
+    assert (execution.stopped_at, execution.stop_reason) == (0, "CPU time limit 2 s exceeded")
+
+
+@pytest.fixture
+def busy_machine():
+    """Two CPU-bound processes on the side, as many as this machine's cores or more."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def test_the_solutions_get_full_marks_on_a_busy_machine(tmp_path, busy_machine):
+    """Two copies of each solution, graded four at once next to the two spinning processes,
+    with the demo's limits: three times as many busy processes as cores."""
+    folder = tmp_path / "submissions"
+    for student in ("ann", "ben"):
+        for assignment in settings.ASSIGNMENTS:
+            submissions.write(submissions.filled_release(assignment),
+                              folder / student / assignment / f"{assignment}.ipynb")
+    results = autograde(folder, Options(jobs=4, force=True, output=tmp_path / "out",
+                                        limits=DEMO_LIMITS), log=lambda line: None)
+    assert len(results) == 2 * len(settings.ASSIGNMENTS)
+    for result in results:
+        assert (result.score, result.reason) == (result.max_score, ""), result.summary()
