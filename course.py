@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """One entry point for the course kit, needing nothing but Python 3.10+.
 
-    python3 course.py demo     set up, then run the main job (the demo)
-    python3 course.py test     set up, then run the test suite
-    python3 course.py lab      set up, then start JupyterLab on the course
-    python3 course.py setup    only create or refresh the virtual environment
+    python3 course.py demo        set up, then run the main job (the demo)
+    python3 course.py test        set up, then run the test suite
+    python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
+    python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader)
+    python3 course.py setup       only create or refresh the virtual environment
+
+Students work in `work/`: `lab` copies each exercise there the first time and never again, so
+nothing (a rebuild, the demo, an update of the course) overwrites their answers.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
 (with its test extra); later calls reuse it and reinstall only when `pyproject.toml` changed.
@@ -26,10 +30,14 @@ STAMP = VENV / ".installed-pyproject-sha256"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
+WORK = ROOT / "work"
+RELEASES = ROOT / "notebooks"
+JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
     "test": [str(PYTHON), "-m", "pytest"],
-    "lab": [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"],
+    "lab": JUPYTER_LAB + [f"--ServerApp.root_dir={WORK}"],
+    "instructor": JUPYTER_LAB,
     "setup": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
@@ -54,6 +62,21 @@ def setup() -> None:
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
     subprocess.run(pip + ["install", "-e", f"{ROOT}[test]"], check=True)
     STAMP.write_text(digest + "\n")
+
+
+def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
+    """Copy every exercise folder of ``releases`` into ``work`` unless it is already there;
+    returns the folders copied now. Existing files are never touched."""
+    import shutil
+
+    copied = []
+    for folder in sorted(p for p in releases.iterdir() if p.is_dir()):
+        target = work / folder.name
+        if target.exists():
+            continue
+        shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        copied.append(target)
+    return copied
 
 
 def environment(interactive: bool = False) -> dict[str, str]:
@@ -81,7 +104,13 @@ def main(argv: list[str]) -> int:
     command = COMMANDS[name]
     if command is None:
         return 0
-    code = subprocess.call(command + extra, cwd=ROOT, env=environment(interactive=name == "lab"))
+    if name == "lab":
+        for folder in working_copy():
+            print(f"course.py: copied {folder.relative_to(ROOT)}/ for you to work in", flush=True)
+        print(f"course.py: your work is in {WORK.relative_to(ROOT)}/ (nothing overwrites it)",
+              flush=True)
+    code = subprocess.call(command + extra, cwd=ROOT,
+                           env=environment(interactive=name in ("lab", "instructor")))
     if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
         print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
         return 1

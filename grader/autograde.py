@@ -88,12 +88,14 @@ def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
     kill_tagged(batch, BATCH_VARIABLE)
 
 
-def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook) -> None:
-    """Save one result (JSON, then the gradebook); a write that fails costs only this row, and
-    the row says so."""
+def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
+            save: bool = True) -> None:
+    """Save one result (JSON unless it is a saved one reused, then the gradebook); a write that
+    fails costs only this row, and the row says so."""
     result.notes[:0] = [n for n in sub.notes if n not in result.notes]
     try:
-        save_result(options.results_dir, result)
+        if save:
+            save_result(options.results_dir, result)
     except OSError as error:
         result.notes.insert(0, f"the result could not be saved ({error.strerror or error}); "
                                "run the same command again")
@@ -126,7 +128,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         previous = _previous(sub, options)
         if previous is not None:
             gradebook.register(previous.assignment, options.output / "release")
-            _record(previous, sub, options, gradebook)
+            _record(previous, sub, options, gradebook, save=False)
             results.append(previous)
             reused += 1
         else:

@@ -143,10 +143,10 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--total-timeout", type=_positive(float), default=300,
                        help="CPU seconds a whole notebook may use, kernel start included "
                             "(default 300)")
-    grade.add_argument("--wall-factor", type=_positive(float), default=10,
+    grade.add_argument("--wall-factor", type=_positive(float), default=5,
                        help="wall-clock backstop for code that sleeps or waits: a cell may take "
                             "this many times --timeout in real time, a notebook this many times "
-                            "--total-timeout (default 10)")
+                            "--total-timeout (default 5)")
     grade.add_argument("--memory", type=_positive(float), default=4,
                        help="GiB of memory a submission may use (default 4)")
     grade.add_argument("--output", default=str(settings.WORK_DIR),

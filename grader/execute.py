@@ -41,7 +41,7 @@ class Limits:
     """
     cell_cpu_seconds: float = 60.0
     notebook_cpu_seconds: float = 300.0
-    wall_factor: float = 10.0
+    wall_factor: float = 5.0
     cell_wall_seconds: float | None = None
     notebook_wall_seconds: float | None = None
     memory_bytes: int = 4 * 2**30

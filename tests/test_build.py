@@ -1,6 +1,7 @@
 """The committed student notebooks and expected results are exactly what `python -m grader build`
 makes from solutions/, they leak no solution or hidden test, and the sources carry no outputs."""
 import json
+import shutil
 import subprocess
 import sys
 
@@ -78,3 +79,36 @@ def test_cli_build_check_exit_code():
     bad = subprocess.run([sys.executable, "-m", "grader", "build", "--nope"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "unrecognized arguments" in bad.stderr
+
+
+def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
+    release, expected = tmp_path / "notebooks", tmp_path / "expected"
+    shutil.copytree(settings.RELEASE_DIR, release)
+    shutil.copytree(settings.EXPECTED_DIR, expected)
+    monkeypatch.setattr(settings, "RELEASE_DIR", release)
+    monkeypatch.setattr(settings, "EXPECTED_DIR", expected)
+    notebook = release / "ex2_backprop" / "ex2_backprop.ipynb"
+    answer = notebook.read_text().replace("raise NotImplementedError()", "return 42", 1)
+    notebook.write_text(answer)
+    (release / "ex1_softmax" / "my_notes.ipynb").write_text("{}")
+    problems = build(assignments=["ex1_softmax", "ex2_backprop"], log=lambda line: None)
+    assert notebook.read_text() == answer
+    assert (release / "ex1_softmax" / "my_notes.ipynb").exists()
+    assert len(problems) == 2 and all("--force" in p for p in problems)
+    assert build(assignments=["ex2_backprop"], force=True, log=lambda line: None) == []
+    assert notebook.read_text() != answer
+
+
+def test_student_working_copy_is_made_once_and_never_overwritten(tmp_path):
+    sys.path.insert(0, str(settings.ROOT))
+    try:
+        import course
+    finally:
+        sys.path.pop(0)
+    work = tmp_path / "work"
+    copied = course.working_copy(settings.RELEASE_DIR, work)
+    assert sorted(p.name for p in copied) == sorted(settings.ASSIGNMENTS)
+    mine = work / "ex1_softmax" / "ex1_softmax.ipynb"
+    mine.write_text("my answers")
+    assert course.working_copy(settings.RELEASE_DIR, work) == []
+    assert mine.read_text() == "my answers"

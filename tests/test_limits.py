@@ -41,7 +41,7 @@ def printed(cell) -> str:
 
 def test_limits_derive_the_wall_clock_backstops_and_refuse_nonsense():
     limits = Limits(cell_cpu_seconds=5, notebook_cpu_seconds=50)
-    assert (limits.cell_wall_seconds, limits.notebook_wall_seconds) == (50, 500)
+    assert (limits.cell_wall_seconds, limits.notebook_wall_seconds) == (25, 250)
     assert limits.rlimit_cpu_seconds >= limits.notebook_cpu_seconds   # a last resort only
     assert Limits(cell_cpu_seconds=5, wall_factor=2, cell_wall_seconds=7).cell_wall_seconds == 7
     with pytest.raises(ValueError, match="cell_cpu_seconds"):
