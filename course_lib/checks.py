@@ -105,18 +105,34 @@ def _stand_in(name: str, memo: dict, original, used: set):
     return stand_in
 
 
+def _tolerant(name: str, original, used: set):
+    """The student's function, returning nan instead of raising (its own test judges it)."""
+    def tolerant(*args, **kwargs):
+        try:
+            return original(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - the error is counted by that function's own test
+            used.add(name)
+            return float("nan")
+    tolerant.__name__ = name
+    return tolerant
+
+
 @contextlib.contextmanager
-def standing_in(obj, memos: dict, used: set):
+def standing_in(obj, memos: dict, used: set, tolerated: Sequence[str] = ()):
     """While ``obj`` runs, the names in ``memos`` (functions of the notebook that the answer is
-    expected to call) answer their known inputs with the reference results: a mistake in an
-    earlier function does not cost the points of a later one."""
+    expected to call) answer their known inputs with the reference results, and the functions
+    named in ``tolerated`` return nan instead of raising: a mistake in an earlier function does
+    not cost the points of a later one."""
     namespace = getattr(obj, "__globals__", None)
-    if not memos or not isinstance(namespace, dict):
+    if not (memos or tolerated) or not isinstance(namespace, dict):
         yield
         return
-    saved = {name: namespace.get(name, _MISSING) for name in memos}
+    saved = {name: namespace.get(name, _MISSING) for name in [*memos, *tolerated]}
     for name, memo in memos.items():
         namespace[name] = _stand_in(name, memo, saved[name], used)
+    for name in tolerated:
+        if saved[name] is not _MISSING and callable(saved[name]):
+            namespace[name] = _tolerant(name, saved[name], used)
     try:
         yield
     finally:
@@ -413,6 +429,10 @@ class Check:
     stand_ins : tuple of str
         Functions of the notebook that the answer is expected to call and that have their own
         tests; while it runs, they answer the case's inputs with the reference results.
+    tolerated : tuple of str
+        Functions of the notebook the answer calls on inputs nobody can know in advance (a
+        training loop's accuracy); while it runs, they return nan instead of raising, and the
+        judge leaves what they computed aside when they failed their own tests.
     shape_note : str
         Why the exact shape matters, shown when the shape is wrong (rows against columns).
     """
@@ -428,6 +448,7 @@ class Check:
     keeps_inputs: bool = False
     arg_names: tuple = ()
     stand_ins: tuple = ()
+    tolerated: tuple = ()
     shape_note: str = ""
 
     def count(self, variant: str) -> int:
@@ -459,7 +480,7 @@ class Check:
         used: set[str] = set()
         guard = float_errors_raised() if self.strict_floats else contextlib.nullcontext()
         try:
-            with guard, standing_in(obj, memos or {}, used):
+            with guard, standing_in(obj, memos or {}, used, self.tolerated):
                 result = self.invoke(obj, fresh)
         except Exception as error:  # noqa: BLE001 - the student's error is part of the feedback
             result = error

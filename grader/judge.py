@@ -24,7 +24,8 @@ def _record(raw, check, budget: list) -> dict:
         raise EncodingError("a case record must be a dict")
     stood_in = raw.get("stood_in", [])
     changed = raw.get("changed", [])
-    if not (isinstance(stood_in, list) and all(s in check.stand_ins for s in stood_in)):
+    if not (isinstance(stood_in, list) and
+            all(s in check.stand_ins + check.tolerated for s in stood_in)):
         raise EncodingError("a case record names stand-ins the check does not have")
     if not (isinstance(changed, list) and len(changed) <= MAX_NOTES and
             all(isinstance(c, str) and len(c) <= 200 for c in changed)):

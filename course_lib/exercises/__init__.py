@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, Check, CheckFailed, Outcome,
@@ -132,7 +133,7 @@ class Exercise:
                               hint="the task asks you not to modify the inputs: build new "
                                    "arrays and a new dict (for example `g + wd * W`, not `g += "
                                    "...`), or work on copies")
-        leaned_on = sorted(set(record.get("stood_in") or ()) & set(failed))
+        leaned_on = sorted(set(record.get("stood_in") or ()) & set(failed) & set(check.stand_ins))
         if leaned_on:
             names = ", ".join(leaned_on)
             outcome.detail = (f"{outcome.detail}; " if outcome.detail else "") + (
@@ -207,7 +208,6 @@ def _kind_only(got: str) -> str:
 def _value_free(detail: str) -> str:
     """Keep what a detail says without numbers: counts ("3 of 20 values differ") and fixed
     phrases, never values."""
-    import re
     count = re.match(r"(in '\w+': |item \d+: )?\d+ of \d+ values differ", detail)
     if count:
         return count.group(0)
