@@ -7,23 +7,26 @@ graded or not, gets one row in grades.csv.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import resource
 import tempfile
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox, settings
+from . import cgroups, sandbox, settings
 from .discover import Submission, discover
-from .execute import Limits, kill_tagged
+from .execute import Limits, cgroup_host, kill_tagged
 from .grade import assignment_fingerprint, file_sha256, grade_submission
 from .launch import BATCH_VARIABLE
 from .names import readable
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
 from .results import FAILED, SubmissionResult
+from .scratch import remove_tree
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Options:
     limits: Limits = None
     output: Path = settings.WORK_DIR
     db_url: str = ""
+    stats: dict = field(default_factory=dict)      # the batch's scratch, the workers' peak memory
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
@@ -76,8 +80,18 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
     return previous if same else None
 
 
-def _grade_in_worker(assignment, student, path, workdir, limits) -> str:
-    return grade_submission(assignment, student, Path(path), Path(workdir), limits).to_json()
+def _grade_in_worker(assignment, student, path, workdir, limits) -> tuple[str, int]:
+    """Grade in a worker process; the result as JSON and the worker's peak memory (bytes).
+    Nothing of one submission stays in memory for the next (cycles are collected at once)."""
+    try:
+        return grade_submission(assignment, student, Path(path), Path(workdir),
+                                limits).to_json(), _peak_memory()
+    finally:
+        gc.collect()
+
+
+def _peak_memory() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024       # Linux: KiB
 
 
 def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
@@ -86,6 +100,16 @@ def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
     for process in list(getattr(pool, "_processes", {}).values()):
         process.terminate()
     kill_tagged(batch, BATCH_VARIABLE)
+
+
+def _clean_up(batch: str, workdir: Path) -> None:
+    """Remove everything the batch made, even what a killed worker left: its processes, its
+    control groups, the scratch folder with every run's folder and the sealed copies."""
+    kill_tagged(batch, BATCH_VARIABLE)
+    groups = cgroups.batch_groups(cgroup_host(), batch)
+    cgroups.kill_members(groups)
+    cgroups.remove(groups)
+    remove_tree(workdir)
 
 
 def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
@@ -110,6 +134,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     kind, warning = sandbox.describe()
     if warning:
         log(warning)
+    log(f"isolation: {kind}; {cgroups.describe(cgroup_host())}")
     submissions, skipped = discover(folder)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
@@ -140,6 +165,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         gradebook.register(assignment, options.output / "release")
     total = len(todo)
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+    options.stats["scratch"] = str(workdir)
     batch = uuid.uuid4().hex
     os.environ[BATCH_VARIABLE] = batch            # inherited by workers, passed to every kernel
     pool = ProcessPoolExecutor(max_workers=max(1, options.jobs),
@@ -150,7 +176,10 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         for done, future in enumerate(as_completed(futures), start=1):
             sub = futures[future]
             try:
-                result = SubmissionResult.from_json(future.result())
+                text, peak = future.result()
+                result = SubmissionResult.from_json(text)
+                options.stats["worker_peak_bytes"] = max(
+                    options.stats.get("worker_peak_bytes", 0), peak)
             except Exception as error:  # noqa: BLE001 - a crashed worker must not lose the row
                 result = _failed(sub)
                 result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
@@ -165,11 +194,9 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
         _stop(pool, batch)
+        _clean_up(batch, workdir)
         raise
     pool.shutdown()
+    _clean_up(batch, workdir)
     write_csv(options.csv_path, results, skipped)
-    try:
-        os.rmdir(workdir)
-    except OSError:
-        pass
     return results

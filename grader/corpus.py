@@ -10,6 +10,7 @@ standing in), so a submission whose only mistake is its softmax scores 10.
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from . import submissions
 
 CHEAT, BROKEN, MANGLED, LIMITS = ("cheating", "broken code", "mangled notebook",
                                   "resource limits")
+HONEST, HARDENING = "honest", "grader hardening"
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,14 @@ class Case:
     make: object                # () -> NotebookNode | bytes
     score: float | None         # expected score (None: not graded)
     reason: str                 # a phrase the result's reason, notes or cell reasons contain
-    needs: str = ""             # "sandbox" or "process-limit": protections a machine may lack
+    needs: str = ""             # "sandbox": a protection a machine may lack
     file_name: str = ""         # default: <name>_<assignment>.ipynb
+    student: str = ""           # the student id the grader must read (default: from the name)
+    absent: tuple = ()          # phrases that must appear nowhere in what the grader says
+
+    @property
+    def student_id(self) -> str:
+        return self.student or (self.file_name[:-len(".ipynb")] if self.file_name else self.name)
 
 
 def answer(assignment: str, overrides: dict) -> nbformat.NotebookNode:
@@ -221,8 +229,7 @@ CASES = [
          15, "MemoryError"),
     Case("fork_bomb", "ex2_backprop", LIMITS, "a fork bomb", lambda: answer(
         "ex2_backprop", {"dE_dz1": "import os\nwhile True:\n    try:\n        os.fork()\n"
-                                   "    except OSError:\n        pass"}), 9, "time limit",
-         needs="process-limit"),
+                                   "    except OSError:\n        pass"}), 9, "limit"),
     Case("child_process", "ex1_softmax", LIMITS, "leaves a background process running",
          lambda: answer("ex1_softmax", {"sigmoid_grad": (
              "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True, "
@@ -253,7 +260,138 @@ CASES = [
     Case("wrong_name", "", MANGLED, "a file name without the assignment",
          lambda: submissions.filled_release("ex1_softmax"), None, "cannot tell the assignment",
          file_name="homework-final.ipynb"),
+    # --- what the grader's own process receives: bounded, never trusted ------------------------
+    Case("kernel_log_link", "ex1_softmax", HARDENING, "links the kernel's log to a root-only "
+         "file, leaves a FIFO and sends an error message without a name",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": _LOG_TRAP}), 12, "no ename here",
+         absent=("root:",)),
+    Case("huge_displays", "ex2_backprop", HARDENING, "displays 10 MB outputs again and again",
+         lambda: answer("ex2_backprop", {"gradients": _FLOOD + _GRADIENTS}), 15,
+         "output limit 50 MB exceeded"),
+    Case("widget_buffers", "ex2_backprop", HARDENING, "sends widget messages with 5 MB binary "
+         "buffers", lambda: answer("ex2_backprop", {"gradients": _BUFFERS + _GRADIENTS}), 15,
+         "output limit 50 MB exceeded"),
+    Case("lone_surrogate", "ex1_softmax", HARDENING, "raises an error whose message is not "
+         "valid text (a lone surrogate)", lambda: answer("ex1_softmax", {"sigmoid_grad": (
+             "def sigmoid_grad(y):\n    raise ValueError('bad \\udcff text')")}), 11,
+         "ValueError"),
+    Case("latin1_name", "ex1_softmax", HARDENING, "a flat file name that is not UTF-8 (a Latin-1 "
+         "byte)", lambda: submissions.filled_release("ex1_softmax"), 12, "",
+         file_name=os.fsdecode(b"b\xe9b_ex1_softmax.ipynb"), student="b\u00e9b"),
+    Case("fills_disk", "ex1_softmax", HARDENING, "fills its working folder until the disk is "
+         "full (needs bubblewrap)", lambda: answer("ex1_softmax", {"sigmoid_grad": _FILL_DISK}),
+         12, "", needs="sandbox"),
+    Case("fills_scratch", "ex1_softmax", HARDENING, "writes 200 MB into the grader's run folder",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": _FILL_SCRATCH}), 2, "disk limit",
+         needs="sandbox"),
+    Case("many_files", "ex1_softmax", HARDENING, "creates 50,000 files and a folder 1,500 levels "
+         "deep", lambda: answer("ex1_softmax", {"sigmoid_grad": _MANY_FILES}), 12, ""),
+    Case("long_cell", "ex1_softmax", HARDENING, "deletes an answer cell and adds a 1 MB cell of "
+         "150,000 statements", lambda: _long_cell(), 11, "missing"),
+    Case("forged_first", "ex1_softmax", HARDENING, "its answer displays a forged hand-over "
+         "before the real one", lambda: answer("ex1_softmax", {"softmax": _FORGE_INSIDE}), 10,
+         "instead of one"),
+    Case("forged_weights", "ex3_mnist", HARDENING, "its training returns 10000 x 784 weights",
+         lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), 6, "W1 (7, 784)"),
+    Case("reference_helpers", "ex3_mnist", HARDENING, "imports the reference answers of "
+         "course_lib.answers (needs bubblewrap)", lambda: answer("ex3_mnist", {
+             "sgd_momentum_step": "from course_lib.answers.ex3_mnist import sgd_momentum_step"}),
+         4, "not available while grading", needs="sandbox"),
+    # --- honest students graded in the same batch keep every point ------------------------------
+    Case("honest_ex1", "ex1_softmax", HONEST, "the instructor's solution",
+         lambda: submissions.filled_release("ex1_softmax"), 12, ""),
+    Case("honest_ex2", "ex2_backprop", HONEST, "the instructor's solution",
+         lambda: submissions.filled_release("ex2_backprop"), 16, ""),
+    Case("honest_ex3", "ex3_mnist", HONEST, "the instructor's solution",
+         lambda: submissions.filled_release("ex3_mnist"), 11, ""),
 ]
+
+_GRADIENTS = ("\ndef gradients(params, X, T, wd=0.0):\n"
+              "    return add_weight_decay(batch_gradients(params, X, T), params, wd)\n")
+_FLOOD = ("from IPython.display import display\n"
+          "for _ in range(200):\n    display({'text/plain': 'x' * 10_000_000}, raw=True)\n")
+_BUFFERS = ("from comm import create_comm\n"
+            "_c = create_comm(target_name='jupyter.widget', data={'state': {}, 'buffer_paths': []})\n"
+            "for _ in range(400):\n"
+            "    _c.send(data={'method': 'update', 'state': {}, 'buffer_paths': [['x']]},\n"
+            "            buffers=[b'\\0' * 5_000_000])\n")
+_LOG_TRAP = '''
+import os
+for name in ("../.kernel.log", "../kernel.log", ".kernel.log"):
+    try:
+        os.symlink("/etc/shadow", name)
+    except OSError:
+        pass
+try:
+    os.mkfifo("../.kernel.fifo")
+except OSError:
+    pass
+from IPython import get_ipython
+_k = get_ipython().kernel
+_k.session.send(_k.iopub_socket, "error", {"evalue": "no ename here", "traceback": []},
+                parent=_k.get_parent("shell"))
+def sigmoid_grad(y):
+    return y * (1 - y)
+'''
+_FILL_DISK = '''
+for _i in range(8):
+    try:
+        with open(f"big{_i}.bin", "wb") as _f:
+            while True:
+                _f.write(b"\\0" * 2**24)
+    except OSError:
+        pass
+def sigmoid_grad(y):
+    return y * (1 - y)
+'''
+_FILL_SCRATCH = '''
+import time
+with open("../junk.bin", "wb") as _f:
+    for _ in range(25):
+        _f.write(b"\\0" * 2**23)
+time.sleep(5)
+def sigmoid_grad(y):
+    return y * (1 - y)
+'''
+_MANY_FILES = '''
+import os
+os.makedirs("files", exist_ok=True)
+for _i in range(50_000):
+    open(f"files/{_i}", "w").close()
+_here = os.getcwd()
+os.chdir("..")
+for _ in range(1500):
+    os.mkdir("d")
+    os.chdir("d")
+os.chdir(_here)
+def sigmoid_grad(y):
+    return y * (1 - y)
+'''
+_FORGE_INSIDE = '''
+import re
+from IPython import get_ipython
+from IPython.display import display
+def softmax(Z):
+    source = get_ipython().user_ns["In"][-1]
+    found = re.search(r"'([0-9a-f]{32})'", source)
+    if found:
+        display({"application/vnd.nn-course.harvest+json": {"nonce": found.group(1),
+                 "cell": "test_softmax", "results": []}}, raw=True)
+    e = np.exp(Z - np.max(Z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+'''
+_HUGE_WEIGHTS = '''
+def train_710(params, X, T, *, epochs, batch_size, lr, momentum, rng, X_val=None, T_val=None,
+              progress=False):
+    return {"W1": np.zeros((10000, 784)), "W2": np.zeros((10, 10000))}, {}
+'''
+
+
+def _long_cell() -> nbformat.NotebookNode:
+    nb = with_cells("ex1_softmax", _delete("sigmoid_grad"))
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1\n" * 150_000))
+    return nb
+
 
 _VANDAL = '''
 import glob, os
@@ -329,14 +467,13 @@ def markdown_table(cases=CASES) -> str:
 
     lines = ["| category | the submission ... | score | what the grader reports |",
              "|---|---|---|---|"]
-    order = [CHEAT, LIMITS, BROKEN, MANGLED]
+    order = [CHEAT, LIMITS, BROKEN, MANGLED, HARDENING, HONEST]
     for case in sorted(cases, key=lambda c: order.index(c.category)):
         if case.score is None:
             score = "not graded"
         else:
             score = f"{case.score:g} / {blueprint(case.assignment).max_score:g}"
-        needs = {"sandbox": " (needs bubblewrap)", "process-limit": " (needs a process limit)"
-                 }.get(case.needs, "")
+        needs = {"sandbox": " (needs bubblewrap)"}.get(case.needs, "")
         said = f"... {case.reason} ..." if case.reason else "the honest parts' scores"
         lines.append(f"| {case.category} | {case.attack}{needs} | {score} | {said} |")
     return "\n".join(lines)

@@ -30,6 +30,7 @@ class CpuMeter:
         except psutil.Error:                     # already gone: nothing more to count
             self._root = None
         self._highest = 0.0
+        self.processes = 0                       # processes in the tree at the last reading
         self._lock = threading.Lock()
 
     def seconds(self) -> float:
@@ -46,6 +47,7 @@ class CpuMeter:
                 continue
             total += times.user + times.system + times.children_user + times.children_system
         with self._lock:
+            self.processes = len(processes)
             self._highest = max(self._highest, total)
             return self._highest
 

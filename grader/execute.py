@@ -9,23 +9,27 @@ that left the kernel's process group, so nothing is left running.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.exercises import HARVEST_MIME
-
+from . import cgroups, sandbox
 from .cputime import CpuMeter, kernel_pid
 from .launch import BATCH_VARIABLE, TAG_VARIABLE
-from . import sandbox
+from .names import readable
+from .scratch import SCRATCH_BYTES, SCRATCH_FILES
+from .scratch import exceeded as exceeded_quota
+from .traffic import BoundedClient, BoundedKernelClient, Budget, Traffic
 
 
 @dataclass
@@ -48,6 +52,9 @@ class Limits:
     rlimit_cpu_seconds: int | None = None
     processes: int = 64
     file_bytes: int = 256 * 2**20
+    disk_bytes: int = sandbox.DISK_BYTES       # each private tmpfs (work folder, /tmp, /dev/shm)
+    scratch_bytes: int = SCRATCH_BYTES         # what may be written to the run's host folder
+    scratch_files: int = SCRATCH_FILES
 
     def __post_init__(self):
         for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor"):
@@ -134,10 +141,14 @@ class TimeKeeper:
     where, then an optional explanation.
     """
 
-    def __init__(self, limits: Limits, tag: str, interval: float = 0.2):
+    def __init__(self, limits: Limits, tag: str, interval: float = 0.2, *,
+                 scratch: Path | None = None, count_processes: bool = False):
         self.limits = limits
         self.tag = tag
         self.interval = interval
+        self.scratch = scratch                    # measured against the disk quota
+        self.count_processes = count_processes    # no cgroup caps the processes: count them
+        self._ticks = 0
         self.stopped: tuple[str, str] | None = None
         self._meter: CpuMeter | None = None
         self._cell_start: float | None = None     # CPU seconds when the current cell began
@@ -181,12 +192,25 @@ class TimeKeeper:
         if time.monotonic() - self._started > limits.notebook_wall_seconds:
             return (f"wall-clock time limit {limits.notebook_wall_seconds:g} s for the whole "
                     "notebook exceeded", _waiting(used))
+        if self.count_processes and self._meter and self._meter.processes > limits.processes:
+            return f"process limit {limits.processes} exceeded", "the code started too many processes"
+        self._ticks += 1
+        if self.scratch is not None and self._ticks % 5 == 0:
+            over = exceeded_quota(self.scratch, limits.scratch_bytes, limits.scratch_files)
+            if over:
+                return over, "the code wrote too much outside its working folder"
         return None
 
     def cell_timeout(self) -> tuple[str, str]:
         """The reason for nbclient's CellTimeoutError: the cell's wall-clock backstop."""
         return (f"wall-clock time limit {self.limits.cell_wall_seconds:g} s exceeded",
                 _waiting(self.cell_cpu_seconds()))
+
+    def halt(self, reason: str, detail: str = "") -> None:
+        """Stop the run now for a reason found elsewhere (the output budget)."""
+        if self.stopped is None:
+            self.stopped = (reason, detail)
+        kill_tagged(self.tag)
 
     def stop(self) -> None:
         """Stop the thread and take a last reading."""
@@ -197,8 +221,9 @@ class TimeKeeper:
 
     def _watch(self) -> None:
         while not self._done.wait(self.interval):
-            self.stopped = self.exceeded()
-            if self.stopped:
+            over = self.stopped or self.exceeded()
+            if over:
+                self.stopped = over
                 kill_tagged(self.tag)
                 return
 
@@ -208,20 +233,39 @@ def _waiting(cpu_seconds: float) -> str:
     return f"the code was sleeping or waiting (it used {cpu_seconds:.1f} s of CPU time)"
 
 
-def _error_text(output) -> str:
-    return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"[:400]
+@functools.lru_cache(maxsize=1)
+def cgroup_host() -> cgroups.Host:
+    """This machine's control groups (looked at once per process)."""
+    return cgroups.detect()
 
 
-def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
-    """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is ``scratch``."""
+def _log_tail(log, size: int = 300) -> str:
+    """The end of the kernel's own log (an unnamed file only the grader holds), bounded."""
+    try:
+        log.flush()
+        end = log.seek(0, os.SEEK_END)
+        log.seek(max(0, end - size))
+        return readable(log.read(size).decode("utf-8", "replace")).strip()
+    except (OSError, ValueError):
+        return ""
+
+
+def execute(nb, scratch: Path, limits: Limits, assignment: str,
+            budget: Budget | None = None) -> Execution:
+    """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is in ``scratch``.
+
+    Only errors and harvest payloads come back (see ``grader.traffic``); the notebook's outputs
+    are not kept.
+    """
     from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     tag = uuid.uuid4().hex
     scratch.mkdir(parents=True, exist_ok=True)
-    box = sandbox.choose(scratch, assignment)
-    groups = sandbox.create_cgroups(tag, limits.processes, limits.memory_bytes)
+    box = sandbox.choose(scratch, assignment, limits.disk_bytes)
+    host = cgroup_host()
+    groups = cgroups.create(host, f"{cgroups.PREFIX}{os.environ.get(BATCH_VARIABLE, 'solo')}-{tag}",
+                            limits.processes, limits.memory_bytes)
     settings = {"tag": tag, "batch": os.environ.get(BATCH_VARIABLE, ""), "prefix": box.prefix,
                 "cgroups": [str(g) for g in groups],
                 "limits": {"cpu": limits.rlimit_cpu_seconds, "memory": limits.memory_bytes,
@@ -235,29 +279,37 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
 
     km = LimitedKernelManager(kernel_name="python3", transport=box.transport,
                               **({"ip": str(scratch / ".kernel")} if box.transport == "ipc" else {}))
+    km.client_factory = BoundedKernelClient
     km.connection_file = str(scratch / ".kernel-connection.json")
     result = Execution(sandbox=box.description)
     current = {"index": None}
-    keeper = TimeKeeper(limits, tag)
+    keeper = TimeKeeper(limits, tag, scratch=scratch,
+                        count_processes=not any((g / "pids.max").exists() for g in groups))
+    traffic = Traffic(budget or Budget(), halt=keeper.halt)
 
     def on_cell_start(cell, cell_index, **_):
         current["index"] = cell_index
 
+    def on_notebook_start(**_):
+        keeper.attach(kernel_pid(km))
+        client.watch()
+
     # iopub_timeout: how long to wait, after a cell's reply, for the rest of its output (the
     # harvested results among it); generous, so that a busy machine loses no output.
-    client = NotebookClient(nb, km=km, timeout=math.ceil(limits.cell_wall_seconds),
-                            iopub_timeout=60, allow_errors=True, startup_timeout=60,
-                            record_timing=False, shutdown_kernel="immediate",
-                            on_notebook_start=lambda **_: keeper.attach(kernel_pid(km)),
-                            on_cell_start=on_cell_start, on_cell_execute=keeper.cell_started,
-                            on_cell_executed=keeper.cell_finished,
-                            resources={"metadata": {"path": str(scratch)}},
-                            kernel_manager_class=LimitedKernelManager)
+    client = BoundedClient(nb, km=km, timeout=math.ceil(limits.cell_wall_seconds),
+                           iopub_timeout=60, allow_errors=True, startup_timeout=60,
+                           record_timing=False, shutdown_kernel="immediate",
+                           store_widget_state=False, on_notebook_start=on_notebook_start,
+                           on_cell_start=on_cell_start, on_cell_execute=keeper.cell_started,
+                           on_cell_executed=keeper.cell_finished,
+                           resources={"metadata": {"path": str(box.workdir)}},
+                           kernel_manager_class=LimitedKernelManager)
+    client.traffic = traffic
     start = time.monotonic()
     keeper.start()
-    kernel_log = open(scratch / ".kernel.log", "wb")
+    kernel_log = tempfile.TemporaryFile()
     try:
-        client.execute(cwd=str(scratch), env=box.environment(os.environ),
+        client.execute(cwd=str(box.workdir), env=box.environment(os.environ),
                        stdout=kernel_log, stderr=subprocess.STDOUT)
     except CellTimeoutError:
         result.stopped_at = current["index"]
@@ -268,24 +320,18 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str) -> Execution:
             "the kernel died (the code exited, crashed, or ran out of memory or CPU time)", "")
     except Exception as error:  # noqa: BLE001 - any other failure ends the run with a reason
         result.stopped_at = current["index"] or 0
-        log_tail = (scratch / ".kernel.log").read_bytes()[-300:].decode(errors="replace").strip()
+        log_tail = _log_tail(kernel_log)
         result.stop_reason, result.stop_detail = keeper.stopped or (
-            f"the kernel failed: {type(error).__name__}: {error}"[:300]
+            readable(f"the kernel failed: {type(error).__name__}: {error}"[:300])
             + (f" (kernel log: {log_tail})" if log_tail else ""), "")
     finally:
         kernel_log.close()
         keeper.stop()
         kill_tagged(tag)
-        sandbox.kill_cgroup_members(groups)
+        cgroups.kill_members(groups)
         reap_children()
-        sandbox.remove_cgroups(groups)
+        cgroups.remove(groups)
         result.seconds = time.monotonic() - start
         result.cpu_seconds = keeper.cpu_seconds()
-    for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                result.errors.setdefault(index, _error_text(output))
-            payload = output.get("data", {}).get(HARVEST_MIME)
-            if payload is not None:
-                result.harvests.setdefault(index, []).append(payload)
+    result.errors, result.harvests = traffic.errors, traffic.harvests
     return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ from .execute import Limits, execute
 from .judge import judge_test
 from .names import readable
 from .results import FAILED, GRADED, CellResult, SubmissionResult
+from .scratch import remove_tree
 
 
 def file_sha256(path: Path) -> str:
@@ -89,7 +89,7 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     try:
         run = execute(nb, scratch, limits, assignment)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        remove_tree(scratch)               # whatever the run left there; never raises
     result.sandbox = run.sandbox
     stop = ""
     if run.stopped_at is not None:

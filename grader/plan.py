@@ -34,6 +34,9 @@ import nbformat
 
 SKIP_TAG = "skip-grading"
 MAX_BYTES = 50 * 1024 * 1024
+MAX_CELLS = 5_000                 # a notebook with more is not a submission
+MAX_PARSED_CELL = 100_000         # characters of one cell that are parsed to find its names
+MAX_PARSED = 2_000_000            # characters parsed per submission in all
 CHECK_CALL = re.compile(r"^\s*(check|check_hidden)\(\s*\"(\w+)\"\s*,\s*(.+?)\s*\)\s*$")
 
 
@@ -81,6 +84,9 @@ def read_submission(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[dict],
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise Rejected("not a notebook: the JSON has no list of 'cells'")
+    if len(cells) > MAX_CELLS:
+        raise Rejected(f"the notebook has {len(cells):,} cells, more than the {MAX_CELLS:,} that "
+                       "can be graded: submit the exercise's notebook itself")
     clean = []
     for cell in cells:
         if not isinstance(cell, dict):
@@ -101,12 +107,18 @@ def nbgrader_meta(cell) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def defined_names(source: str) -> set[str]:
-    """Top-level functions and variables a cell defines (for matching cells without metadata)."""
+def defined_names(source: str, parse: bool = True) -> set[str]:
+    """Top-level functions and variables a cell defines (for matching cells without metadata).
+
+    With ``parse`` False (the caller's parsing budget is spent) or for code that does not parse,
+    the names come from ``def name(`` and ``name =`` at the start of lines."""
     try:
+        if not parse or len(source) > MAX_PARSED_CELL:
+            raise SyntaxError("not parsed")
         tree = ast.parse(source)
-    except SyntaxError:
-        return set(re.findall(r"^def (\w+)\(", source, flags=re.M))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set(re.findall(r"^def (\w+)\(", source, flags=re.M)) | \
+            set(re.findall(r"^(\w+)\s*=[^=]", source, flags=re.M))
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -240,11 +252,14 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
     used: set[int] = set()          # student cells that run as answers (or are answers' text)
     answers, positions = {}, {}
     defined_by: dict[int, set] = {}
+    parse_budget = [MAX_PARSED]
 
     def names_of(cell):
         if id(cell) not in defined_by:
-            defined_by[id(cell)] = defined_names(cell["source"]) if cell["cell_type"] == "code" \
-                else set()
+            source = cell["source"] if cell["cell_type"] == "code" else ""
+            parse = parse_budget[0] >= len(source)
+            parse_budget[0] -= len(source) if parse else 0
+            defined_by[id(cell)] = defined_names(source, parse)
         return defined_by[id(cell)]
 
     for gid, names in plan.answers.items():
@@ -366,7 +381,8 @@ def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) ->
     return (f"import json as _grader_json\n"
             f"from course_lib.exercises import harvest as _grader_harvest\n"
             f"_grader_cases = _grader_json.loads({json.dumps(cases)!r})\n"
-            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, [\n    {calls},\n])")
+            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, [\n    {calls},\n])\n"
+            f"del _grader_cases")
 
 
 def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict

@@ -4,32 +4,31 @@ With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own n
 
 * no network (a private network namespace with nothing in it);
 * a file system made only of read-only system and Python folders, a *sealed* copy of
-  course_lib, and the run's private scratch folder (the only writable place besides a private
-  /tmp): the project, the solutions, the expected results, the gradebook and other students'
-  files do not exist inside;
+  course_lib, the run's working folder, /tmp and /dev/shm (each a private tmpfs of
+  ``DISK_BYTES``, gone with the run) and the run's host folder with the kernel's sockets: the
+  project, the solutions, the expected results, the gradebook and other students' files do not
+  exist inside;
 * its own process namespace, so killing the sandbox kills every process it started.
 
 The sealed copy of course_lib leaves out ``course_lib.answers`` (every reference answer, hint
 and judge) and the top-level modules that implement the assignment's answers
 (``Exercise.sealed``): importing one raises an ImportError that says why.
 
-Limits (see ``grader.launch``): rlimits for CPU time, address space, file size and open files,
-and, where the machine allows it (root with cgroup v1 controllers), a cgroup per run capping the
-number of processes and the total memory. Without bubblewrap the kernel gets the same limits, the
-sealed course_lib first on its path and a private working folder, but it can read the grader's
-files; the grader then prints a warning.
+Limits: rlimits for CPU time, address space, file size and open files (``grader.launch``), a
+cgroup per run for processes, memory and CPU where the machine has one (``grader.cgroups``), and
+the time, output and disk limits that ``grader.execute`` watches. Without bubblewrap the kernel
+gets the same limits, the sealed course_lib first on its path and a private working folder, but
+it can read the grader's files; the grader then prints a warning.
 """
 from __future__ import annotations
 
 import functools
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +43,6 @@ KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
 ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SEALED_MOUNT = "/opt/nn-course"
 ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
                     "isolated: they run with resource limits in a private folder, but they can "
                     "read the grader's files, including the expected results. Install it "
@@ -59,10 +57,14 @@ raise ImportError("course_lib.{name} is not available while grading {assignment}
 @dataclass
 class Sandbox:
     description: str
-    home: str
+    home: str                                    # the kernel's working folder and HOME
     sealed: Path
     prefix: list = field(default_factory=list)   # command put in front of the kernel command
     transport: str = "tcp"
+
+    @property
+    def workdir(self) -> Path:
+        return Path(self.home)
 
     def environment(self, parent: dict) -> dict:
         env = {key: parent[key] for key in KEPT_VARIABLES if key in parent}
@@ -74,10 +76,11 @@ class Sandbox:
 
 
 @functools.lru_cache(maxsize=None)
-def sealed_course_lib(assignment: str) -> Path:
-    """A copy of course_lib without the assignment's sealed modules (one per process)."""
+def sealed_course_lib(assignment: str, base: Path) -> Path:
+    """A copy of course_lib without the assignment's sealed modules (one per process), in
+    ``base`` (the batch's scratch folder, which the coordinating process removes)."""
     package = Path(settings.ROOT / "course_lib")
-    root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-"))
+    root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-", dir=base))
     sealed = set(load(assignment).sealed)
 
     def ignore(folder, names):
@@ -128,12 +131,21 @@ def _readable_roots() -> list[str]:
     return kept
 
 
-def bubblewrap_prefix(scratch: Path, sealed: Path) -> list[str]:
+WORK = "work"                      # the kernel's working folder, inside the run's scratch
+DISK_BYTES = 512 * 2**20           # size of each of the run's file systems: work, /tmp, /dev/shm
+
+
+def bubblewrap_prefix(scratch: Path, sealed: Path, disk_bytes: int = DISK_BYTES) -> list[str]:
+    """The bwrap command in front of the kernel. The kernel's working folder, /tmp and /dev/shm
+    are tmpfs of ``disk_bytes`` each, private to the run and gone with it; ``scratch`` itself
+    (the kernel's sockets and connection file) is the only folder shared with the grader."""
+    size = ["--size", str(int(disk_bytes))]
     # JPY_PARENT_PID would make ipykernel watch for its parent, which in the new process
     # namespace looks like PID 1, and shut down at once.
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--unsetenv", "JPY_PARENT_PID",
             "--unshare-user", "--uid", "65534", "--gid", "65534",
-            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+            "--dev", "/dev", *size, "--tmpfs", "/dev/shm", "--proc", "/proc",
+            *size, "--tmpfs", "/tmp"]
     for folder in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
         if os.path.exists(folder):
             args += ["--ro-bind", folder, folder] if not os.path.islink(folder) else \
@@ -144,21 +156,25 @@ def bubblewrap_prefix(scratch: Path, sealed: Path) -> list[str]:
             args += ["--ro-bind", file, file]
     for root in _readable_roots():
         args += ["--ro-bind", root, root]
+    work = scratch / WORK
     args += ["--ro-bind", str(sealed), SEALED_MOUNT,
              "--ro-bind", str(settings.ROOT / "course_lib" / "data"),
              f"{SEALED_MOUNT}/course_lib/data",
-             "--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
+             "--bind", str(scratch), str(scratch), *size, "--tmpfs", str(work),
+             "--chdir", str(work), "--"]
     return args
 
 
-def choose(scratch: Path, assignment: str) -> Sandbox:
+def choose(scratch: Path, assignment: str, disk_bytes: int = DISK_BYTES) -> Sandbox:
     """The best isolation available for one run."""
-    sealed = sealed_course_lib(assignment)
+    sealed = sealed_course_lib(assignment, scratch.parent)
+    work = scratch / WORK
+    work.mkdir(parents=True, exist_ok=True)      # a mount point, or the folder itself
     if bubblewrap_works():
         return Sandbox("bubblewrap: no network, only the run's folder is visible and writable",
-                       home=str(scratch), sealed=sealed, prefix=bubblewrap_prefix(scratch, sealed),
-                       transport="ipc")
-    return Sandbox("rlimits only (no isolation from the grader's files)", home=str(scratch),
+                       home=str(work), sealed=sealed,
+                       prefix=bubblewrap_prefix(scratch, sealed, disk_bytes), transport="ipc")
+    return Sandbox("rlimits only (no isolation from the grader's files)", home=str(work),
                    sealed=sealed)
 
 
@@ -167,61 +183,3 @@ def describe() -> tuple[str, str]:
     if bubblewrap_works():
         return "bubblewrap", ""
     return "rlimits", FALLBACK_WARNING
-
-
-# --- cgroups: processes and total memory of a run ------------------------------------------
-
-def create_cgroups(tag: str, processes: int, memory_bytes: int) -> list[Path]:
-    """Per-run cgroups (v1) where the machine lets us, else none: at most ``processes`` processes
-    and threads, ``memory_bytes`` of memory in all, and one CPU core's worth of time, so that
-    a spinning submission cannot slow the others down."""
-    made = []
-    for controller, settings_ in (("pids", {"pids.max": processes}),
-                                  ("memory", {"memory.limit_in_bytes": memory_bytes}),
-                                  ("cpu", {"cpu.cfs_period_us": 100_000,
-                                           "cpu.cfs_quota_us": 100_000})):
-        parent = CGROUP_ROOT / controller
-        if not (parent / "cgroup.procs").exists() or not os.access(parent, os.W_OK):
-            continue
-        group = parent / f"nn-grader-{tag}"
-        try:
-            group.mkdir()
-            for name, value in settings_.items():
-                (group / name).write_text(str(value))
-            made.append(group)
-        except OSError:
-            remove_cgroups([group])
-    return made
-
-
-def kill_cgroup_members(groups) -> None:
-    """Kill every process in the run's cgroups, including any that cleared its environment."""
-    for _ in range(20):
-        pids = set()
-        for group in groups:
-            try:
-                pids |= {int(p) for p in (Path(group) / "cgroup.procs").read_text().split()}
-            except (OSError, ValueError):
-                continue
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.05)
-
-
-def process_limit_available() -> bool:
-    """Whether a fork bomb can be contained: a pids cgroup, or a non-root user (RLIMIT_NPROC)."""
-    pids = CGROUP_ROOT / "pids"
-    return os.getuid() != 0 or ((pids / "cgroup.procs").exists() and os.access(pids, os.W_OK))
-
-
-def remove_cgroups(groups) -> None:
-    for group in groups:
-        try:
-            Path(group).rmdir()
-        except OSError:
-            pass

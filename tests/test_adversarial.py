@@ -7,19 +7,21 @@ Cases whose protection this machine cannot give (no bubblewrap, or no way to lim
 are not run at all: running them unprotected would be unsafe (one of them overwrites every
 gradebook it can find) and would prove nothing.
 """
+import json
 import os
 import re
+import resource
+from pathlib import Path
 
 import pytest
 
-from grader import corpus, sandbox
+from grader import cgroups, corpus, sandbox, settings
 from grader.autograde import Options, autograde
-from grader.execute import Limits
+from grader.execute import Limits, cgroup_host
 from grader.grade import FAILED
 from grader.launch import BATCH_VARIABLE, TAG_VARIABLE
 
-AVAILABLE = {"": True, "sandbox": sandbox.describe()[0] == "bubblewrap",
-             "process-limit": sandbox.process_limit_available()}
+AVAILABLE = {"": True, "sandbox": sandbox.describe()[0] == "bubblewrap"}
 RUNNABLE = [c for c in corpus.CASES if AVAILABLE[c.needs]]
 
 
@@ -40,13 +42,14 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     before = _processes_named("sleep\x00600")
     corpus.write_corpus(folder / "submissions", RUNNABLE)
-    results = autograde(folder / "submissions",
-                        Options(jobs=2, force=True, output=folder / "out",
-                                limits=Limits(cell_cpu_seconds=15, notebook_cpu_seconds=120,
-                                              wall_factor=2)),
-                        log=lambda line: None)
+    options = Options(jobs=2, force=True, output=folder / "out",
+                      limits=Limits(cell_cpu_seconds=15, notebook_cpu_seconds=120,
+                                    wall_factor=2))
+    results = autograde(folder / "submissions", options, log=lambda line: None)
     batch = os.environ[BATCH_VARIABLE]          # the tag every kernel of this batch carried
-    return {(r.student, r.assignment): r for r in results}, (before, batch), folder
+    after = {"stats": options.stats,
+             "groups": cgroups.batch_groups(cgroup_host(), batch)}
+    return {(r.student, r.assignment): r for r in results}, (before, batch), folder, after
 
 
 def _text(result) -> str:
@@ -69,9 +72,8 @@ def test_the_corpus_is_large_and_covers_all_three_assignments():
 def test_case_gets_its_score_and_reason(graded, case):
     if not AVAILABLE[case.needs]:
         pytest.skip(f"this machine cannot provide the protection it needs ({case.needs})")
-    results, _, _ = graded
-    student = case.file_name[:-len(".ipynb")] if case.file_name else case.name
-    result = results.get((student, case.assignment))
+    results, _, _, _ = graded
+    result = results.get((case.student_id, case.assignment))
     assert result is not None, "the submission is missing from the results"
     if case.score is None:
         assert result.status == FAILED and result.score is None
@@ -79,21 +81,39 @@ def test_case_gets_its_score_and_reason(graded, case):
         assert result.status != FAILED, result.reason
         assert result.score == case.score, result.summary()
     assert case.reason in _text(result)
+    for phrase in case.absent:
+        assert phrase not in _text(result)
 
 
 def test_every_submission_has_one_result_and_one_csv_row(graded):
-    results, _, folder = graded
+    results, _, folder, _ = graded
     assert len(results) == len(RUNNABLE)
     rows = (folder / "out" / "grades.csv").read_text().strip().splitlines()
     assert len(rows) == 1 + len(RUNNABLE)
 
 
 def test_nothing_is_left_running(graded):
-    _, (before, batch), _ = graded
+    _, (before, batch), _, _ = graded
     assert _processes_named("sleep\x00600") == before
     # every process a submission's run started carries the batch's tag and a run tag (the
     # grader's own helper processes carry only the batch tag)
     assert not [p for p in os.listdir("/proc") if p.isdigit() and _from_a_run(p, batch)]
+
+
+def test_nothing_is_left_on_disk_and_memory_stays_bounded(graded):
+    _, _, _, after = graded
+    assert not Path(after["stats"]["scratch"]).exists()       # run folders and sealed copies
+    assert after["groups"] == []
+    assert 0 < after["stats"]["worker_peak_bytes"] < 2 * 2**30
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 < 2 * 2**30
+
+
+def test_the_hidden_seed_appears_in_no_result(graded):
+    _, _, folder, _ = graded
+    seed = str(json.loads((settings.EXPECTED_DIR / "ex1_softmax.json").read_text())["hidden_seed"])
+    for path in (folder / "out").rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".csv", ".html"):
+            assert seed not in path.read_text(errors="replace"), path
 
 
 def _from_a_run(pid: str, batch: str) -> bool:
