@@ -15,8 +15,9 @@ the grader's sandbox leaves out.
 
 Fair comparison rules, the same everywhere:
 
-* results computed in single precision (float32) are judged with float32-sized tolerances; a
-  wrong formula is still off by far more, and unstable formulas show up as inf/nan or errors;
+* results are judged with tolerances wide enough for single-precision (float32) rounding, so
+  float32 code, or code that mixes float32 and float64, is right; a wrong formula is still off
+  by far more, and unstable formulas show up as inf/nan or errors;
 * a number may come back as a 0-d, ``(1,)`` or ``(1, 1)`` array; labels and shapes as a list,
   tuple or integer array; where a shape matters (rows against columns) it is compared exactly;
 * NumPy's overflow, division-by-zero and invalid-operation errors are raised while an answer
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoding import decode, encode, fingerprint, single_precision, summarize
+from .encoding import decode, encode, fingerprint, summarize
 
 __all__ = ["Check", "Hint", "Outcome", "CheckFailed", "AnswerFormatError", "encode", "decode",
            "summarize", "compare_values", "VISIBLE", "HIDDEN", "case_seed"]
@@ -212,13 +213,13 @@ class _Args:
         return self._value
 
 
-def tolerance(rtol: float, atol: float, expected: np.ndarray, got: dict) -> tuple[float, float]:
-    """The (rtol, atol) to compare with: the check's own for double precision, float32-sized
-    (relative to the largest expected value) when the student computed in single precision."""
-    if got.get("kind") == "array" and single_precision(got):
-        scale = float(np.max(np.abs(expected), initial=0.0))
-        return max(rtol, SINGLE_RTOL), max(atol, SINGLE_ATOL * scale)
-    return rtol, atol
+def tolerance(rtol: float, atol: float, expected: np.ndarray) -> tuple[float, float]:
+    """The (rtol, atol) to compare with: the check's own, widened to what single precision
+    (float32) rounding can cause, relative to the largest expected value. A result computed
+    partly or wholly in float32 is as right as one in float64; a wrong formula, an overflow or
+    an underflow mistake is off by far more (inf, nan, or errors of order one)."""
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    return max(rtol, SINGLE_RTOL), max(atol, SINGLE_ATOL * scale)
 
 
 def _first_mismatch(expected: np.ndarray, got: np.ndarray, rtol: float, atol: float) -> str:
@@ -278,13 +279,19 @@ def _error_hint(got: dict) -> str:
 
 def _as_array(got: dict):
     """The numeric value of a result that may stand for an array: an array, a list of ints
-    (labels) or a bool; None for anything else."""
-    if got.get("kind") == "array":
+    (labels), a bool, or a list of numbers that came as one-element arrays (a history of
+    accuracies each returned as shape (1,)); None for anything else."""
+    kind = got.get("kind")
+    if kind == "array":
         return decode(got)
-    if got.get("kind") == "ints":
+    if kind == "ints":
         return np.asarray(got["value"], dtype=np.int64)
-    if got.get("kind") == "bool":
+    if kind == "bool":
         return np.asarray(float(got["value"]))
+    if kind == "list" and got["items"] and all(
+            item.get("kind") == "array" and np.prod(item["shape"], dtype=np.int64) == 1
+            for item in got["items"]):
+        return np.array([float(decode(item).reshape(())) for item in got["items"]])
     return None
 
 
@@ -319,10 +326,14 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
             array = decode(got)
             if array.ndim == 1 and np.all(array == np.round(array)):
                 value = tuple(int(v) for v in array)
-        outcome.passed = value is not None and tuple(np.atleast_1d(value)) == \
-            tuple(np.atleast_1d(decode(expected)))
+        wanted = tuple(np.atleast_1d(decode(expected)))
+        outcome.passed = value is not None and tuple(np.atleast_1d(value)) == wanted
         if not outcome.passed:
-            outcome.hint = _custom_hint(hints, decode(expected), decode(got), args)
+            swapped = value is not None and len(wanted) > 1 and \
+                tuple(np.atleast_1d(value)) == wanted[::-1]
+            outcome.hint = _custom_hint(hints, decode(expected), decode(got), args) or (
+                "the sizes are in the wrong order: rows come first, then columns" if swapped
+                else "")
         return outcome
     exp, val = decode(expected), _as_array(got)
     if val is None:
@@ -338,8 +349,9 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
         elif val.size == exp.size:
             outcome.hint = "right number of values, wrong shape: check reshapes and keepdims"
         else:
-            outcome.hint = _custom_hint(hints, exp, val, args) or \
-                "check the shapes of the matrices you multiply"
+            outcome.hint = _custom_hint(hints, exp, val, args) or (
+                f"a result of shape {exp.shape} is expected: check the axis you work along "
+                "and the shapes of the arrays you combine")
         if shape_note:
             outcome.detail = shape_note
         return outcome
@@ -348,7 +360,7 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
         outcome.hint = _custom_hint(hints, exp, val, args) or \
             "overflow? exp of a large number is inf: make the computation numerically stable"
         return outcome
-    rtol, atol = tolerance(rtol, atol, exp, got)
+    rtol, atol = tolerance(rtol, atol, exp)
     with np.errstate(all="ignore"):
         close = np.allclose(val, exp, rtol=rtol, atol=atol)
     if close:

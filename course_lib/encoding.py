@@ -17,7 +17,7 @@ Kinds of encoded data::
     {"kind": "other", "type": "str", "repr": ".."}
 
 Array values always travel as little-endian float64; ``dtype`` records what the student's array
-was (float32, int64, bool, ...), so that precision and integer labels survive the trip.
+was (float32, int64, bool, ...), so that integer labels survive the trip.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import struct
 import numpy as np
 
 __all__ = ["encode", "decode", "summarize", "validate", "fingerprint", "EncodingError",
-           "MAX_FLOATS", "single_precision"]
+           "MAX_FLOATS"]
 
 MAX_FLOATS = 2_000_000             # values in one encoded result (16 MB of float64)
 MAX_ITEMS = 10_000                 # entries of one list or dict
@@ -134,19 +134,6 @@ def decode(data: dict):
     if kind in ("ints", "bool"):
         return tuple(data["value"]) if kind == "ints" else data["value"]
     return data
-
-
-def single_precision(data: dict) -> bool:
-    """Whether an encoded array holds single-precision numbers: its dtype says so, or every value
-    is exactly a float32 (the student computed in float32 and converted the result back)."""
-    if data.get("dtype") in ("float32", "float16"):
-        return True
-    if data.get("dtype", "float64") != "float64":
-        return False
-    values = decode(data)
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.isfinite(values))) and \
-            np.array_equal(values.astype(np.float32).astype(np.float64), values)
 
 
 def summarize(data: dict) -> str:

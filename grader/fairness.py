@@ -320,7 +320,8 @@ def log_softmax(Z):
 '''
 GRAD_F32_BACK = '''
 def cross_entropy_grad(Z, T):
-    G = (softmax(Z.astype(np.float32)).astype(np.float32) - T.astype(np.float32)) / np.float32(Z.shape[1])
+    Y = softmax(Z.astype(np.float32)).astype(np.float32)      # the softmax above returns float64
+    G = (Y - T.astype(np.float32)) / np.float32(Z.shape[1])
     return G.astype(np.float64)
 '''
 CROSS_ENTROPY_KEEPDIMS = '''
@@ -425,9 +426,11 @@ def sigmoid_grad(y):
     return y - y ** 2
 '''
 DERIVATION = r'''
-**My derivation.** With $E = -\sum_i t_i \log y_i$ and $\partial y_i / \partial z_j = y_i(\delta_{ij} - y_j)$:
+**My derivation.** With $E = -\sum_i t_i \log y_i$ and
+$\partial y_i / \partial z_j = y_i(\delta_{ij} - y_j)$:
 
-$$\frac{\partial E}{\partial z_j} = -\sum_i \frac{t_i}{y_i}\, y_i (\delta_{ij} - y_j) = -t_j + y_j \sum_i t_i = y_j - t_j,$$
+$$\frac{\partial E}{\partial z_j} = -\sum_i \frac{t_i}{y_i}\, y_i (\delta_{ij} - y_j)
+  = -t_j + y_j \sum_i t_i = y_j - t_j,$$
 
 where the last step uses that the targets sum to one.
 '''
@@ -776,13 +779,20 @@ def forward(params, X):
     Y1 = layer(params["W1"], X, sigmoid)
     return Y1, layer(params["W2"], Y1, softmax)
 '''
+STAGES_WITH_HELPERS = {
+    "dE_dz2": "def dE_dz2(y2, t):\n    return as_row(y2 - t)\n",
+    "dE_dW2": "def dE_dW2(dE_dz2_row, y1):\n    return weight_gradient(dE_dz2_row, y1)\n",
+    "dE_dW1": "def dE_dW1(dE_dz1_row, x):\n    return weight_gradient(dE_dz1_row, x)\n",
+}
 DERIVATIONS_EX2 = {
     "derivation_stage2": r"""
-$\partial E/\partial z_j = -\sum_i \frac{t_i}{y_i} y_i(\delta_{ij} - y_j) = y_j \sum_i t_i - t_j = y_j - t_j$
-since the targets sum to one; as a row, $(\mathbf y^{(2)} - \mathbf t)^\top$.
+$\partial E/\partial z_j = -\sum_i \frac{t_i}{y_i} y_i(\delta_{ij} - y_j)
+= y_j \sum_i t_i - t_j = y_j - t_j$ since the targets sum to one;
+as a row, $(\mathbf y^{(2)} - \mathbf t)^\top$.
 """,
     "derivation_stages3_4": r"""
-$z^{(2)}_u = \sum_v w^{(2)}_{uv} y^{(1)}_v$, so $\partial E/\partial y^{(1)}_v = \sum_u \frac{\partial E}{\partial z^{(2)}_u} w^{(2)}_{uv}$
+$z^{(2)}_u = \sum_v w^{(2)}_{uv} y^{(1)}_v$, so
+$\partial E/\partial y^{(1)}_v = \sum_u \frac{\partial E}{\partial z^{(2)}_u} w^{(2)}_{uv}$
 (the row times $W^{(2)}$) and $\partial E/\partial w^{(2)}_{uv} = (y^{(2)}_u - t_u)\, y^{(1)}_v$.
 """,
     "derivation_stages5_7": r"""
@@ -856,9 +866,7 @@ EX2_CORRECT = [
             "element-wise product", answers(EX2, **STAGES_OTHER_FORMS)),
     correct(EX2, "ex2_helper_cell", "helpers in a cell the student added after the imports",
             answers(EX2, insert_after("imports", code(EX2_HELPERS)),
-                    dE_dz2="def dE_dz2(y2, t):\n    return as_row(y2 - t)\n",
-                    dE_dW2="def dE_dW2(dE_dz2_row, y1):\n    return weight_gradient(dE_dz2_row, y1)\n",
-                    dE_dW1="def dE_dW1(dE_dz1_row, x):\n    return weight_gradient(dE_dz1_row, x)\n")),
+                    **STAGES_WITH_HELPERS)),
     correct(EX2, "ex2_one_cell", "all answers in one cell right after the imports, the answer "
             "cells deleted", answers(EX2, merged_after_imports(
                 "shapes", "forward", "sample_loss", "loss", "dE_dz2", "dE_dy1", "dE_dW2",
@@ -911,7 +919,7 @@ EX2_MISTAKES = [
     mistake(EX2, "ex2_dy1_column", "stage 3 as the column W2^T dE/dz2^T", answers(
         EX2, dE_dy1=swap(EX2, "dE_dy1", ("dE_dz2_row @ W2", "W2.T @ dE_dz2_row.T"))),
             ["test_dE_dy1"], "looks transposed"),
-    mistake(EX2, "ex2_dW2_transposed", "dE/dW2 transposed, (7, 10)", answers(
+    mistake(EX2, "ex2_dw2_transposed", "dE/dW2 transposed, (7, 10)", answers(
         EX2, dE_dW2=swap(EX2, "dE_dW2", ("dE_dz2_row.T @ y1.T", "y1 @ dE_dz2_row"))),
             ["test_dE_dW2"], "looks transposed"),
     mistake(EX2, "ex2_dy1_sigma_again", "stage 5 with the sigmoid applied to y1 again",
@@ -925,7 +933,7 @@ EX2_MISTAKES = [
     mistake(EX2, "ex2_dz1_column", "stage 6 as a column", answers(EX2, dE_dz1=swap(
         EX2, "dE_dz1", ("dE_dy1_row @ dy1_dz1_matrix", "dy1_dz1_matrix @ dE_dy1_row.T"))),
             ["test_dE_dz1"], "looks transposed"),
-    mistake(EX2, "ex2_dW1_transposed", "dE/dW1 transposed, (784, 7)", answers(
+    mistake(EX2, "ex2_dw1_transposed", "dE/dW1 transposed, (784, 7)", answers(
         EX2, dE_dW1=swap(EX2, "dE_dW1", ("dE_dz1_row.T @ x.T", "x @ dE_dz1_row"))),
             ["test_dE_dW1"], "looks transposed"),
     mistake(EX2, "ex2_batch_no_mean", "batch gradients summed, not averaged (gradients, which "
@@ -1029,12 +1037,12 @@ def minibatches(X, T, batch_size, rng):
 MINIBATCHES_TAKE = '''
 def minibatches(X, T, batch_size, rng):
     order = rng.permutation(X.shape[1])
-    starts = range(0, X.shape[1], batch_size)
-    return [(np.take(X, order[s:s + batch_size], axis=1), np.take(T, order[s:s + batch_size], axis=1))
-            for s in starts]
+    chosen = [order[s:s + batch_size] for s in range(0, X.shape[1], batch_size)]
+    return [(np.take(X, c, axis=1), np.take(T, c, axis=1)) for c in chosen]
 '''
 ACCURACY_CALL = 'accuracy(net710.forward(params, {X})["Y2"], np.argmax({T}, axis=0))'
-ACCURACY_INLINE = 'np.mean(np.argmax(net710.forward(params, {X})["Y2"], axis=0) == np.argmax({T}, axis=0))'
+ACCURACY_INLINE = ('np.mean(np.argmax(net710.forward(params, {X})["Y2"], axis=0) == '
+                   'np.argmax({T}, axis=0))')
 BATCH_SLICES = '''
 def batch_slices(m, size):
     """Consecutive slices of length size covering range(m); the last one holds what remains."""
@@ -1104,31 +1112,17 @@ ACCURACY_NO_RETURN = '''
 def accuracy(Y, labels):
     result = float(np.mean(predict(Y) == labels))
 '''
-TRAIN_NO_VAL = ("        if X_val is not None:\n"
-                "            history[\"val_loss\"].append(net710.loss(params, X_val, T_val))\n"
-                "            history[\"val_acc\"].append(accuracy(net710.forward(params, X_val)[\"Y2\"], "
-                "np.argmax(T_val, axis=0)))\n", "")
-TRAIN_VELOCITY_RESET = ("        for X_b, T_b in minibatches(",
-                        "        velocity = {name: np.zeros_like(W) for name, W in params.items()}\n"
-                        "        for X_b, T_b in minibatches(")
-TRAIN_HISTORY_FIRST = '''
-def train_710(params, X, T, *, epochs, batch_size, lr, momentum, rng, X_val=None, T_val=None,
-              progress=False):
-    """Train the 7-10 net with minibatch SGD and momentum. Returns (params, history)."""
-    velocity = {name: np.zeros_like(W) for name, W in params.items()}
-    history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
-    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress):
-        # the history recorded at the start of each epoch, before its steps
-        history["train_loss"].append(net710.loss(params, X, T))
-        history["train_acc"].append(accuracy(net710.forward(params, X)["Y2"], np.argmax(T, axis=0)))
-        if X_val is not None:
-            history["val_loss"].append(net710.loss(params, X_val, T_val))
-            history["val_acc"].append(accuracy(net710.forward(params, X_val)["Y2"], np.argmax(T_val, axis=0)))
-        for X_b, T_b in minibatches(X, T, batch_size, rng):
-            grads = net710.gradients(params, X_b, T_b)
-            params, velocity = sgd_momentum_step(params, grads, velocity, lr, momentum)
-    return params, history
-'''
+TRAIN_STEPS = ("        for X_b, T_b in minibatches(X, T, batch_size, rng):\n"
+               "            grads = net710.gradients(params, X_b, T_b)\n"
+               "            params, velocity = sgd_momentum_step(params, grads, velocity, lr, "
+               "momentum)\n")
+VAL_HISTORY = ("        if X_val is not None:\n"
+               "            history[\"val_loss\"].append(net710.loss(params, X_val, T_val))\n"
+               "            history[\"val_acc\"].append(accuracy(net710.forward(params, X_val)"
+               "[\"Y2\"], np.argmax(T_val, axis=0)))\n")
+RETURN = "    return params, history"
+TRAIN_VELOCITY_RESET = (TRAIN_STEPS, "        velocity = {name: np.zeros_like(W) for name, W in "
+                                     "params.items()}\n" + TRAIN_STEPS)
 
 EX3_ALL = ("predict", "accuracy", "sgd_momentum_step", "minibatches", "train_710")
 
@@ -1154,8 +1148,8 @@ EX3_CORRECT = [
     correct(EX3, "ex3_minibatches_take", "minibatches with np.take",
             answers(EX3, minibatches=MINIBATCHES_TAKE)),
     correct(EX3, "ex3_train_list", "train_710 returns the list [params, history]",
-            answers(EX3, train_710=swap(EX3, "train_710", ("return params, history",
-                                                           "return [params, history]")))),
+            answers(EX3, train_710=swap(EX3, "train_710",
+                                        (RETURN, "    return [params, history]")))),
     correct(EX3, "ex3_train_inline_accuracy", "train_710 computes the accuracies itself "
             "instead of calling accuracy", answers(EX3, train_710=swap(
                 EX3, "train_710",
@@ -1207,7 +1201,8 @@ EX3_MISTAKES = [
             ["test_sgd_momentum_step", "test_train_710"], "goes uphill"),
     mistake(EX3, "ex3_step_mixed_signs", "v <- mu v - lr g with W <- W - v (uphill)",
             answers(EX3, sgd_momentum_step=swap(
-                EX3, "sgd_momentum_step", ("params[name] + new_velocity", "params[name] - new_velocity"))),
+                EX3, "sgd_momentum_step", ("params[name] + new_velocity",
+                                           "params[name] - new_velocity"))),
             ["test_sgd_momentum_step", "test_train_710"], "goes uphill"),
     mistake(EX3, "ex3_step_no_momentum", "the momentum term left out (plain SGD)", answers(
         EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step",
@@ -1236,17 +1231,17 @@ EX3_MISTAKES = [
             "training sets divide evenly, so train_710 keeps its points)",
             answers(EX3, minibatches=swap(EX3, "minibatches", (
                 "range(0, m, batch_size)", "range(0, m - batch_size + 1, batch_size)"))),
-            ["test_minibatches"], "items"),
+            ["test_minibatches"], "3 items"),
     mistake(EX3, "ex3_minibatches_array_split", "np.array_split into balanced batches instead "
             "of slices of batch_size", answers(EX3, minibatches=MINIBATCHES_ARRAY_SPLIT),
-            ["test_minibatches"], "values differ"),
+            ["test_minibatches"], "shape (6, 6)"),
     mistake(EX3, "ex3_minibatches_typo", "a typo in a name in minibatches", answers(
-        EX3, minibatches=swap(EX3, "minibatches", ("order[i:i + batch_size]]),",
-                                                   "oder[i:i + batch_size]]),"))),
+        EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
+                                                   "T[:, oder[i:i + batch_size]]"))),
             ["test_minibatches", "test_train_710"], "a name is not defined"),
     mistake(EX3, "ex3_train_no_val", "train_710 leaves out the validation history",
-            answers(EX3, train_710=swap(EX3, "train_710", TRAIN_NO_VAL)),
-            ["test_train_710"], "val_loss"),
+            answers(EX3, train_710=swap(EX3, "train_710", (VAL_HISTORY, ""))),
+            ["test_train_710"], "val_acc"),
     mistake(EX3, "ex3_train_velocity_reset", "the velocity reset to zero every epoch",
             answers(EX3, train_710=swap(EX3, "train_710", TRAIN_VELOCITY_RESET)),
             ["test_train_710"], "values differ"),
@@ -1256,7 +1251,9 @@ EX3_MISTAKES = [
                 "minibatches(X, T, batch_size, np.random.default_rng(0))"))),
             ["test_train_710"], "values differ"),
     mistake(EX3, "ex3_train_history_first", "the history recorded before each epoch's steps",
-            answers(EX3, train_710=TRAIN_HISTORY_FIRST), ["test_train_710"], "values differ"),
+            answers(EX3, train_710=swap(EX3, "train_710", (TRAIN_STEPS, ""),
+                                        (RETURN, TRAIN_STEPS + RETURN))),
+            ["test_train_710"], "values differ"),
 ]
 
 CORRECT = EX1_CORRECT + EX2_CORRECT + EX3_CORRECT
@@ -1269,6 +1266,6 @@ def write(folder: Path, variants=VARIANTS) -> list[Variant]:
     layout)."""
     folder = Path(folder)
     for variant in variants:
-        submissions.write(variant.make(),
-                          folder / variant.name / variant.assignment / f"{variant.assignment}.ipynb")
+        path = folder / variant.name / variant.assignment / f"{variant.assignment}.ipynb"
+        submissions.write(variant.make(), path)
     return list(variants)

@@ -310,6 +310,7 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
     manual, manual_text = {}, {}
     extra: dict[int, list[tuple[str, int]]] = {}
     not_run: list[str] = []
+    anchored: set[int] = set()          # source slots a given cell of the submission stood for
     anchor, open_manual = -1, None
     for cell in cells:
         gid = nbgrader_meta(cell).get("grade_id")
@@ -351,8 +352,14 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
             if source.strip():
                 extra.setdefault(anchor, []).append((source, position))
             continue
-        anchor = slot
         given = plan.cells[slot]
+        if slot in anchored:            # a second copy of a given cell: its place is where it is
+            code = remainder(source, given["source"]) if given["cell_type"] == "code" else ""
+            if code:
+                extra.setdefault(anchor, []).append((code, position))
+            continue
+        anchored.add(slot)
+        anchor = slot
         code = remainder(source, given["source"]) if given["cell_type"] == "code" else ""
         if code and SKIP_TAG in given.get("metadata", {}).get("tags", []):
             not_run.append(f"cell {position} (a demo cell that is not run while grading, with "

@@ -62,7 +62,10 @@ STAND_IN_CALLS = {"accuracy": {"predict": lambda Y, labels: [(Y,)]}}
 
 HINTS = {
     "predict": [Hint("samples are columns: take the argmax over axis 0 (the classes)",
-                     lambda exp, got, args: np.shape(got) == (np.shape(args[0])[0],))],
+                     lambda exp, got, args: np.shape(got) == (np.shape(args[0])[0],)),
+                Hint("np.argmax without axis= gives one index for the whole array: take the "
+                     "argmax over axis 0, one class per column",
+                     lambda exp, got, args: np.shape(got) == ())],
     "accuracy": [Hint("accuracy is a fraction between 0 and 1, not a percentage",
                       lambda exp, got, args: np.isclose(got, 100 * exp)),
                  Hint("accuracy is a fraction between 0 and 1 of the m columns; compare the "
@@ -120,6 +123,10 @@ def judge_training(exercise, check, case, record, args, *, hidden, failed) -> Ou
             outcome = compare_values(check.name, check.tested, exp, value, args, rtol=check.rtol,
                                      atol=check.atol, hidden=hidden)
         if not outcome.passed:
+            if value.get("kind") == "array" and value.get("shape") == [0] and \
+                    exp.get("shape") != [0]:
+                outcome.hint = ("this history is empty: after every epoch append the loss and "
+                                "the accuracy (of the validation set too, when X_val is given)")
             outcome.detail = f"in {label}: {outcome.detail}".rstrip(": ")
             relied = sorted(set(RELIES_ON) & set(failed))
             if relied:

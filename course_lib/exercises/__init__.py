@@ -192,17 +192,19 @@ def redact(outcome: Outcome, index: int, total: int) -> Outcome:
 
 
 def _kind_only(got: str) -> str:
+    """What kind of result a hidden case got, without any of its values."""
     if got.startswith("an error: "):
         return "an error: " + got[len("an error: "):].split(":")[0]   # the type, not the message
-    if got.startswith(("None", "shape ", "the right values")):
+    if got.startswith(("None", "shape ", "the right values", "keys ")) or \
+            re.fullmatch(r"\d+ items", got):
         return got
-    if got.startswith("array of shape"):
+    if got.startswith(("array of shape", "a sequence of", "a ")):
         return got.split(":")[0]
-    if got.startswith("a sequence of"):
-        return got.split(":")[0]
-    if got.startswith("a "):
-        return got.split(":")[0]
-    return "a number" if got else ""
+    if re.fullmatch(r"\(?[-\d, ]*\)?", got):
+        return f"a tuple of {got.count(',') + (1 if got.strip('(), ') else 0)} integers"
+    if re.fullmatch(r"[-+0-9.eE]+|nan|inf|-inf", got):
+        return "a number"
+    return "a result of another kind" if got else ""
 
 
 def _value_free(detail: str) -> str:
