@@ -12,6 +12,9 @@ With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own n
 The sealed copy of course_lib leaves out ``course_lib.answers`` (every reference answer, hint
 and judge) and the top-level modules that implement the assignment's answers
 (``Exercise.sealed``): importing one raises an ImportError that says why.
+When the project is installed into the Python environment (a non-editable ``pip install``),
+the installed course_lib is replaced by the sealed copy and the installed grader by an empty
+folder, since the kernel reads that environment.
 
 Limits (see ``grader.launch``): rlimits for CPU time, address space, file size and open files,
 and, where the machine allows it (root with cgroup v1 controllers), a cgroup per run capping the
@@ -33,6 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import course_lib
 from course_lib.exercises import load
 
 from . import settings
@@ -45,6 +49,8 @@ ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM
 SEALED_MOUNT = "/opt/nn-course"
 ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+COURSE_LIB = Path(course_lib.__file__).resolve().parent    # as installed (or the checkout's)
+GRADER = Path(__file__).resolve().parent
 FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
                     "isolated: they run with resource limits in a private folder, but they can "
                     "read the grader's files, including the expected results. Install it "
@@ -76,7 +82,7 @@ class Sandbox:
 @functools.lru_cache(maxsize=None)
 def sealed_course_lib(assignment: str) -> Path:
     """A copy of course_lib without the assignment's sealed modules (one per process)."""
-    package = Path(settings.ROOT / "course_lib")
+    package = COURSE_LIB
     root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-"))
     sealed = set(load(assignment).sealed)
 
@@ -128,6 +134,22 @@ def _readable_roots() -> list[str]:
     return kept
 
 
+def _hide_installed_packages(roots: list[str], sealed: Path) -> list[str]:
+    """bubblewrap arguments that, where the packages are installed inside a folder the kernel
+    reads (a non-editable install into site-packages), show the sealed course_lib in place of
+    the installed one and an empty folder in place of the grader."""
+    def inside(path: Path) -> bool:
+        return any(str(path).startswith(root + os.sep) for root in roots)
+
+    args = []
+    if inside(COURSE_LIB):
+        args += ["--ro-bind", str(sealed / "course_lib"), str(COURSE_LIB),
+                 "--ro-bind", str(COURSE_LIB / "data"), str(COURSE_LIB / "data")]
+    if inside(GRADER):
+        args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]
+    return args
+
+
 def bubblewrap_prefix(scratch: Path, sealed: Path) -> list[str]:
     # JPY_PARENT_PID would make ipykernel watch for its parent, which in the new process
     # namespace looks like PID 1, and shut down at once.
@@ -142,11 +164,12 @@ def bubblewrap_prefix(scratch: Path, sealed: Path) -> list[str]:
                  "/etc/nsswitch.conf", "/etc/fonts"):
         if os.path.exists(file):
             args += ["--ro-bind", file, file]
-    for root in _readable_roots():
+    roots = _readable_roots()
+    for root in roots:
         args += ["--ro-bind", root, root]
+    args += _hide_installed_packages(roots, sealed)
     args += ["--ro-bind", str(sealed), SEALED_MOUNT,
-             "--ro-bind", str(settings.ROOT / "course_lib" / "data"),
-             f"{SEALED_MOUNT}/course_lib/data",
+             "--ro-bind", str(COURSE_LIB / "data"), f"{SEALED_MOUNT}/course_lib/data",
              "--bind", str(scratch), str(scratch), "--chdir", str(scratch), "--"]
     return args
 
