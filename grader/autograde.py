@@ -34,12 +34,13 @@ class Options:
     jobs: int = 2
     force: bool = False
     limits: Limits = None
-    output: Path = settings.WORK_DIR
+    output: Path = None                 # default: the course's course/ folder
     db_url: str = ""
     stats: dict = field(default_factory=dict)      # the batch's scratch, the workers' peak memory
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
+        self.output = Path(self.output) if self.output else settings.WORK_DIR
         self.db_url = self.db_url or f"sqlite:///{self.output / 'gradebook.db'}"
 
     @property

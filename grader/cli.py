@@ -1,4 +1,7 @@
-"""Command line of the course grader: ``python -m grader <command> --help``."""
+"""Command line of the course grader: ``python -m grader <command> --help``, or ``nn-grader``
+as installed. Every command works on a course (``settings``): ``--course DIR``, else
+``$NN_COURSE_DIR``, else the current folder (or one above it), else the checkout the grader runs
+from. Without one, the command stops with a one-line message before doing anything."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +9,11 @@ import os
 import sys
 from pathlib import Path
 
+from course_lib import __version__
+
 from . import settings
+
+PROG = "python -m grader"
 
 
 def _build(args) -> int:
@@ -18,7 +25,7 @@ def _build(args) -> int:
         print(f"{'out of date' if args.check else 'problem'}: {problem}", file=sys.stderr)
     if problems:
         if args.check:
-            print("run `python -m grader build` and commit the result", file=sys.stderr)
+            print(f"run `{args.prog} build` and commit the result", file=sys.stderr)
         return 1
     if args.check:
         print("everything built from solutions/ is up to date")
@@ -50,8 +57,8 @@ def _autograde(args) -> int:
         return 2
     limits = Limits(cell_cpu_seconds=args.timeout, notebook_cpu_seconds=args.total_timeout,
                     wall_factor=args.wall_factor, memory_bytes=int(args.memory * 2**30))
-    options = Options(jobs=args.jobs, force=args.force, limits=limits, output=Path(args.output),
-                      db_url=args.db_url or "")
+    options = Options(jobs=args.jobs, force=args.force, limits=limits,
+                      output=Path(args.output or settings.WORK_DIR), db_url=args.db_url or "")
     results = autograde(folder, options)
     print()
     print_table(results)
@@ -67,26 +74,27 @@ def _autograde(args) -> int:
 def _feedback(args) -> int:
     from .feedback import write_feedback
 
-    results = Path(args.output) / "results"
+    output = Path(args.output or settings.WORK_DIR)
+    results = output / "results"
     if not results.is_dir():
-        print(f"error: no results in {results}: run `python -m grader autograde` first",
+        print(f"error: no results in {results}: run `{args.prog} autograde` first",
               file=sys.stderr)
         return 1
-    pages = write_feedback(Path(args.output), student=args.student, assignment=args.assignment)
+    pages = write_feedback(output, student=args.student, assignment=args.assignment)
     for page in pages:
         print(page)
     if not pages:
         print(f"no results in {results} match", file=sys.stderr)
         return 1
     print(f"\n{len(pages)} feedback page{'s' if len(pages) != 1 else ''} in "
-          f"{Path(args.output) / 'feedback'}")
+          f"{output / 'feedback'}")
     return 0
 
 
 def _demo(args) -> int:
     from .demo import run_demo
 
-    return run_demo(Path(args.output), args.jobs)
+    return run_demo(Path(args.output or settings.WORK_DIR / "demo"), args.jobs)
 
 
 def _check(args) -> int:
@@ -109,13 +117,28 @@ def _add_jobs(command) -> None:
                          help="notebooks graded at once (default: the number of cores)")
 
 
-def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m grader",
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
+    def add_course(command, default):          # before or after the command's name
+        command.add_argument("--course", metavar="DIR", default=default,
+                             help="the course folder, with solutions/ and grader/expected/ "
+                                  "(default: $NN_COURSE_DIR, else the current folder or one "
+                                  "above it, else the checkout the grader runs from)")
+
+    top = argparse.ArgumentParser(prog=prog,
                                   description="Build, check and grade the course's notebooks.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_course(top, None)
+    top.set_defaults(prog=prog)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    build = commands.add_parser("build", help="regenerate student notebooks and expected results",
-                                description="Regenerate notebooks/ and grader/expected/ from "
-                                            "solutions/ and course_lib.")
+
+    def add_command(name, **kwargs):
+        command = commands.add_parser(name, **kwargs)
+        add_course(command, argparse.SUPPRESS)
+        return command
+
+    build = add_command("build", help="regenerate student notebooks and expected results",
+                        description="Regenerate notebooks/ and grader/expected/ from solutions/ "
+                                    "and course_lib.")
     build.add_argument("--check", action="store_true",
                        help="change nothing; exit 1 if anything is out of date")
     build.add_argument("--force", action="store_true",
@@ -126,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
                        metavar="ASSIGNMENT", help=f"default: all ({', '.join(settings.ASSIGNMENTS)})")
     build.set_defaults(run=_build)
 
-    grade = commands.add_parser(
+    grade = add_command(
         "autograde", help="grade a folder of submissions in parallel",
         description="Grade every submission in SUBMISSIONS: nbgrader's layout "
                     "(<student>/<assignment>/<notebook>.ipynb) or flat files named "
@@ -149,34 +172,36 @@ def parser() -> argparse.ArgumentParser:
                             "--total-timeout (default 5)")
     grade.add_argument("--memory", type=_positive(float), default=4,
                        help="GiB of memory a submission may use (default 4)")
-    grade.add_argument("--output", default=str(settings.WORK_DIR),
+    grade.add_argument("--output", default=None,
                        help="folder for grades.csv, results and the default gradebook "
-                            "(default: course/)")
+                            "(default: course/ in the course folder)")
     grade.add_argument("--db-url", default=None,
                        help="SQLAlchemy URL of the gradebook (default: SQLite in --output)")
     grade.set_defaults(run=_autograde)
 
-    feedback = commands.add_parser(
+    feedback = add_command(
         "feedback", help="write an HTML feedback page per student and assignment",
         description="Write <output>/feedback/<student>/<assignment>.html for every saved result "
                     "in <output>/results: the score, what each failed test checked, expected "
                     "(visible cases only) against got, and hints. Self-contained: no network.")
-    feedback.add_argument("--output", default=str(settings.WORK_DIR),
-                          help="the folder autograde wrote to (default: course/)")
+    feedback.add_argument("--output", default=None,
+                          help="the folder autograde wrote to (default: course/ in the course "
+                               "folder)")
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)
 
-    demo = commands.add_parser(
+    demo = add_command(
         "demo", help="build, grade a small sample class in parallel, show the results",
         description="The whole workflow on made-up submissions (correct, partly correct, blank, "
                     "raising, looping forever, a faked test cell, a malformed file).")
     _add_jobs(demo)
-    demo.add_argument("--output", default=str(settings.WORK_DIR / "demo"),
-                      help="folder for the class, gradebook, CSV and feedback (default: course/demo)")
+    demo.add_argument("--output", default=None,
+                      help="folder for the class, gradebook, CSV and feedback (default: "
+                           "course/demo in the course folder)")
     demo.set_defaults(run=_demo)
 
-    gate = commands.add_parser(
+    gate = add_command(
         "check", help="quality gate: solutions full marks, blanks zero, mutants lose points",
         description="Grade every solution, blank release and mutant (grader/mutants.py) and "
                     "compare the CPU time of each full notebook with its budget; exit 1 on "
@@ -186,7 +211,7 @@ def parser() -> argparse.ArgumentParser:
     _add_jobs(gate)
     gate.set_defaults(run=_check)
 
-    table = commands.add_parser(
+    table = add_command(
         "corpus", help="print the table of attacks the grader is tested against (for the README)",
         description="Print, as a Markdown table, the adversarial submissions of grader/corpus.py "
                     "and what the grader gives each.")
@@ -194,8 +219,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+def main(argv=None, prog: str = PROG) -> int:
+    args = parser(prog).parse_args(argv)
+    try:
+        settings.use_course(args.course)        # before anything else, so it fails in one line
+    except settings.NoCourseError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -206,3 +236,8 @@ def main(argv=None) -> int:
     except (FileNotFoundError, PermissionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def run() -> None:
+    """The ``nn-grader`` console script."""
+    sys.exit(main(prog="nn-grader"))

@@ -16,18 +16,28 @@ def prepare_environment() -> None:
     """What nbgrader and the kernels it starts need from this process's environment.
 
     nbgrader starts ``alembic`` as a program to create a gradebook, so the venv's ``bin`` must be
-    on PATH; kernels use one BLAS thread each (see nbgrader_config.py).
+    on PATH; kernels use one BLAS thread each (see nbgrader_config.py), and find the course (for
+    the hidden tests' expected results) through ``$NN_COURSE_DIR`` wherever they run.
     """
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    os.environ[settings.COURSE_VARIABLE] = str(settings.ROOT)
+
+
+def config_folder() -> Path:
+    """The folder of the nbgrader configuration: the course's ``grader/`` (as plain nbgrader run
+    in the course loads it), else this package's (the same file, as installed)."""
+    course = settings.ROOT / "grader"
+    return course if (course / "nbgrader_config.py").is_file() else Path(__file__).resolve().parent
 
 
 def course_config(**course_directory) -> Config:
     """The course's nbgrader configuration, with ``CourseDirectory`` values overridden."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(settings.ROOT / "grader")).load_config()
+    prepare_environment()           # the configuration finds the course through $NN_COURSE_DIR
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(config_folder())).load_config()
     for key, value in course_directory.items():
         config.CourseDirectory[key] = value
     return config
@@ -35,7 +45,6 @@ def course_config(**course_directory) -> Config:
 
 def nbgrader_api(**course_directory):
     """An ``NbGraderAPI`` on this course (quiet unless something fails)."""
-    prepare_environment()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 

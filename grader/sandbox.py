@@ -13,6 +13,9 @@ With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own n
 The sealed copy of course_lib leaves out ``course_lib.answers`` (every reference answer, hint
 and judge) and the top-level modules that implement the assignment's answers
 (``Exercise.sealed``): importing one raises an ImportError that says why.
+When the project is installed into the Python environment (a non-editable ``pip install``),
+the installed course_lib is replaced by the sealed copy and the installed grader by an empty
+folder, since the kernel reads that environment.
 
 Limits: rlimits for CPU time, address space, file size and open files (``grader.launch``), a
 cgroup per run for processes, memory and CPU where the machine has one (``grader.cgroups``), and
@@ -32,6 +35,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import course_lib
 from course_lib.exercises import load
 
 from . import settings
@@ -43,6 +47,8 @@ KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
 ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SEALED_MOUNT = "/opt/nn-course"
 ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
+COURSE_LIB = Path(course_lib.__file__).resolve().parent    # as installed (or the checkout's)
+GRADER = Path(__file__).resolve().parent
 FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
                     "isolated: they run with resource limits in a private folder, but they can "
                     "read the grader's files, including the expected results. Install it "
@@ -79,7 +85,7 @@ class Sandbox:
 def sealed_course_lib(assignment: str, base: Path) -> Path:
     """A copy of course_lib without the assignment's sealed modules (one per process), in
     ``base`` (the batch's scratch folder, which the coordinating process removes)."""
-    package = Path(settings.ROOT / "course_lib")
+    package = COURSE_LIB
     root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-", dir=base))
     sealed = set(load(assignment).sealed)
 
@@ -131,6 +137,22 @@ def _readable_roots() -> list[str]:
     return kept
 
 
+def _hide_installed_packages(roots: list[str], sealed: Path) -> list[str]:
+    """bubblewrap arguments that, where the packages are installed inside a folder the kernel
+    reads (a non-editable install into site-packages), show the sealed course_lib in place of
+    the installed one and an empty folder in place of the grader."""
+    def inside(path: Path) -> bool:
+        return any(str(path).startswith(root + os.sep) for root in roots)
+
+    args = []
+    if inside(COURSE_LIB):
+        args += ["--ro-bind", str(sealed / "course_lib"), str(COURSE_LIB),
+                 "--ro-bind", str(COURSE_LIB / "data"), str(COURSE_LIB / "data")]
+    if inside(GRADER):
+        args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]
+    return args
+
+
 WORK = "work"                      # the kernel's working folder, inside the run's scratch
 DISK_BYTES = 512 * 2**20           # size of each of the run's file systems: work, /tmp, /dev/shm
 
@@ -154,12 +176,13 @@ def bubblewrap_prefix(scratch: Path, sealed: Path, disk_bytes: int = DISK_BYTES)
                  "/etc/nsswitch.conf", "/etc/fonts"):
         if os.path.exists(file):
             args += ["--ro-bind", file, file]
-    for root in _readable_roots():
+    roots = _readable_roots()
+    for root in roots:
         args += ["--ro-bind", root, root]
+    args += _hide_installed_packages(roots, sealed)
     work = scratch / WORK
     args += ["--ro-bind", str(sealed), SEALED_MOUNT,
-             "--ro-bind", str(settings.ROOT / "course_lib" / "data"),
-             f"{SEALED_MOUNT}/course_lib/data",
+             "--ro-bind", str(COURSE_LIB / "data"), f"{SEALED_MOUNT}/course_lib/data",
              "--bind", str(scratch), str(scratch), *size, "--tmpfs", str(work),
              "--chdir", str(work), "--"]
     return args

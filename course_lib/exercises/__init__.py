@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,8 @@ from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, Check, CheckFailed, Ou
                       compare_values, report)
 from ..encoding import encode, fingerprint
 
-__all__ = ["Exercise", "ASSIGNMENTS", "load", "harvest", "redact", "CheckFailed", "HIDDEN",
+__all__ = ["Exercise", "ASSIGNMENTS", "load", "find_course", "is_course", "NoCourseError",
+           "COURSE_VARIABLE", "harvest", "redact", "CheckFailed", "HIDDEN",
            "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME", "AnswerFormatError"]
 
 ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist")
@@ -38,14 +40,61 @@ VISIBLE_SEED = 2026
 HARVEST_MIME = "application/vnd.nn-course.harvest+json"
 
 
-def expected_path(assignment: str) -> Path:
-    """Where ``python -m grader build`` writes the expected results of an assignment."""
+COURSE_VARIABLE = "NN_COURSE_DIR"      # the course folder, when it cannot be found otherwise
+
+
+class NoCourseError(FileNotFoundError):
+    """No course folder was found (see ``find_course``); the message says what to do."""
+
+
+def is_course(folder: Path) -> bool:
+    """A course is a folder with the instructor's sources (``solutions/``) and the grader's
+    expected results (``grader/expected/``), as in a checkout of this project."""
+    return (folder / "solutions").is_dir() and (folder / "grader" / "expected").is_dir()
+
+
+def _not_a_course(named: str) -> NoCourseError:
+    return NoCourseError(f"{named} is not a course: it has no solutions/ and grader/expected/ "
+                         "folders (name the project checkout, or a copy of it)")
+
+
+def find_course(folder=None) -> Path:
+    """The course folder, resolved: ``folder`` if given; else ``$NN_COURSE_DIR`` if set; else the
+    current folder or the nearest one above it that is a course (``is_course``); else the
+    checkout the ``grader`` package is imported from (an editable install). Raises
+    ``NoCourseError``, with a one-line message, when none is a course."""
+    if folder is not None:
+        path = Path(folder).expanduser().resolve()
+        if not is_course(path):
+            raise _not_a_course(str(path))
+        return path
+    named = os.environ.get(COURSE_VARIABLE)
+    if named:
+        path = Path(named).expanduser().resolve()
+        if not is_course(path):
+            raise _not_a_course(f"{COURSE_VARIABLE}={named}")
+        return path
+    try:
+        here = Path.cwd().resolve()
+    except OSError:                         # the current folder was deleted
+        here = None
+    for candidate in ([here, *here.parents] if here else []):
+        if is_course(candidate):
+            return candidate
     spec = importlib.util.find_spec("grader")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the grader package is not installed, so hidden tests cannot "
-                                "find their expected results; install the project with "
-                                "`python3 course.py setup`")
-    return Path(list(spec.submodule_search_locations)[0]) / "expected" / f"{assignment}.json"
+    if spec is not None and spec.submodule_search_locations:
+        checkout = Path(list(spec.submodule_search_locations)[0]).resolve().parent
+        if is_course(checkout):
+            return checkout
+    raise NoCourseError(f"no course found in {here or 'the current folder'} (a course has "
+                        "solutions/ and grader/expected/): run it from the project checkout, pass "
+                        f"--course DIR or set {COURSE_VARIABLE}")
+
+
+def expected_path(assignment: str) -> Path:
+    """Where ``python -m grader build`` writes the expected results of an assignment: in the
+    course's ``grader/expected/`` (see ``find_course``)."""
+    return find_course() / "grader" / "expected" / f"{assignment}.json"
 
 
 class Exercise:
