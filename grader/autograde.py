@@ -25,6 +25,7 @@ from .launch import BATCH_VARIABLE
 from .names import readable
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
+from .report import progress_line
 from .results import FAILED, SubmissionResult
 from .scratch import remove_tree
 
@@ -186,11 +187,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
                 result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
             _record(result, sub, options, gradebook)
             results.append(result)
-            score = (f"{result.score:g}/{result.max_score:g}" if result.status != FAILED
-                     else "failed")
-            extra = f" - {result.reason}" if result.reason else ""
-            log(f"[{done}/{total}] {sub.student:<20} {sub.assignment:<14} {score:>9} "
-                f"({result.seconds:.1f} s){extra}")
+            log(progress_line(done, total, result))
     except KeyboardInterrupt:
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
