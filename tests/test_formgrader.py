@@ -244,3 +244,30 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     assert marks.pending == [] and marks.comments == {WRITTEN: COMMENT}
     gradebook.record(result, second)
     assert written() == (3.0, True, COMMENT)
+
+
+def test_results_saved_before_the_formgrader_still_load(tmp_path):
+    """A result saved by an earlier version (no answers, no written text) still loads and makes
+    a feedback page; autograde grades such a submission again (it cannot fill the Formgrader)."""
+    import json
+
+    from grader.autograde import Options, _previous
+    from grader.discover import Submission
+    from grader.feedback import render_page
+    from grader.grade import assignment_fingerprint, file_sha256
+    from grader.records import save_result
+    from grader.results import SubmissionResult
+
+    path = submissions.write(submissions.filled_release(ASSIGNMENT), tmp_path / "ann.ipynb")
+    old = {"student": "ann", "assignment": ASSIGNMENT, "file": str(path),
+           "sha256": file_sha256(path), "fingerprint": assignment_fingerprint(ASSIGNMENT),
+           "status": "graded", "score": 12.0, "max_score": 12.0, "cells": [],
+           "manual": {WRITTEN: {"points": 4.0, "answered": True}}}
+    result = SubmissionResult.from_json(json.dumps(old))
+    assert result.answers is None and "waiting for your instructor" in render_page(result)
+    options, sub = Options(output=tmp_path / "out"), Submission("ann", ASSIGNMENT, path)
+    save_result(options.results_dir, result)
+    assert _previous(sub, options) is None                 # graded again
+    result.answers = {}
+    save_result(options.results_dir, result)
+    assert _previous(sub, options) is not None             # a current result is reused
