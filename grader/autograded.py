@@ -23,9 +23,9 @@ The notebook is written only for graded submissions; the two small files for eve
 whose student and assignment are known, so feedback can always be released.
 
 What the student wrote is shown, never run, and written answers are made inert: the Formgrader
-renders markdown as HTML without sanitising it, so every ``<`` of a written answer becomes
-``&lt;`` (``\\lt`` in maths): it still reads as "<", and no tag of a student's reaches the
-instructor's browser.
+renders markdown as HTML without sanitising it (and keeps ``javascript:`` links), so every
+``<`` of a written answer becomes ``&lt;`` (``\\lt`` in maths) and no ``](`` forms a link: it
+still reads as written, and no tag or link of a student's reaches the instructor's browser.
 """
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ MAX_SECRET_BYTES = 4096
 SUMMARY_CELL_ID = "grader-summary"
 WIDTH = 110                                        # columns of a test's report
 LESS_THAN = "&lt;"                                 # shows as "<", opens no tag
+ZERO_WIDTH = "\u200b"                              # ZERO WIDTH SPACE: "](" forms no link
 _MATHS = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 
 
@@ -99,9 +100,12 @@ def _secret(sub: Submission, folder: Path) -> bytes:
 # --- the notebook --------------------------------------------------------------------------
 
 def inert_markdown(text: str) -> str:
-    """A student's markdown that renders as written but holds no HTML tag: ``<`` becomes
-    ``\\lt`` inside ``$...$`` maths and ``&lt;`` elsewhere (so it shows as "<", except in a
-    code span, which shows the entity)."""
+    """A student's markdown that renders as written but holds no HTML tag and no link: ``<``
+    becomes ``\\lt`` inside ``$...$`` maths and ``&lt;`` elsewhere (so it shows as "<", except
+    in a code span, which shows the entity), and an invisible space after ``]`` keeps
+    ``[text](url)``, ``![image](url)`` and ``[label]: url`` from becoming links (nbconvert would
+    render ``javascript:`` ones)."""
+    text = text.replace("](", f"]{ZERO_WIDTH}(").replace("]:", f"]{ZERO_WIDTH}:")
     parts, start = [], 0
     for match in _MATHS.finditer(text):
         parts.append(text[start:match.start()].replace("<", LESS_THAN))
@@ -139,10 +143,15 @@ def report_lines(cell: CellResult) -> list[str]:
 
 
 def _wrapped(text: str) -> str:
-    """Long lines (hints) folded to the width of the Formgrader's output area."""
-    return "\n".join(textwrap.fill(line, WIDTH, subsequent_indent=" " * (4 + len(line) - len(
-        line.lstrip())), break_long_words=False, break_on_hyphens=False) if len(line) > WIDTH
-        else line for line in text.split("\n"))
+    """Long lines (hints) folded to the width of the Formgrader's output area, the rest of a
+    line indented under its start."""
+    folded = []
+    for line in text.split("\n"):
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        folded.append(line if len(line) <= WIDTH else textwrap.fill(
+            line, WIDTH, subsequent_indent=indent, break_long_words=False,
+            break_on_hyphens=False))
+    return "\n".join(folded)
 
 
 def result_output(cell: CellResult) -> nbformat.NotebookNode:

@@ -271,3 +271,24 @@ def test_results_saved_before_the_formgrader_still_load(tmp_path):
     result.answers = {}
     save_result(options.results_dir, result)
     assert _previous(sub, options) is not None             # a current result is reused
+
+
+def test_written_answers_reach_the_formgrader_inert():
+    """The Formgrader renders a written answer with nbconvert's markdown2html, which keeps raw
+    HTML and javascript: links; the autograded notebook's text makes neither, and still reads
+    as written (maths included)."""
+    import re
+
+    from nbconvert.filters.markdown import markdown2html
+
+    from grader.autograded import inert_markdown
+
+    attacks = [XSS, "<img src=x onerror=alert(1)>", '<a href="x" onmouseover="alert(1)">a</a>',
+               "[click](javascript:alert(1))", "![i](javascript:alert(1))",
+               "[r][q]\n\n[q]: javascript:alert(1)", "<javascript:alert(1)>",
+               "$<script>alert(1)</script>$", "```\n</code><script>alert(1)</script>\n```"]
+    for attack in attacks:
+        rendered = markdown2html(inert_markdown(f"Since $a<b$ and x < y: {attack}"))
+        tags = set(re.findall(r"<\s*([a-zA-Z]+)", rendered))
+        assert tags <= {"p", "code", "pre"}, (attack, rendered)       # no <a>, <img>, <script>
+        assert r"$a\lt b$" in rendered and "x &lt; y" in rendered
