@@ -1,7 +1,8 @@
 """``python -m grader autograde SUBMISSIONS [--jobs N]``: grade a folder of submissions in parallel.
 
-Each finished submission is saved at once (its JSON result, then the gradebook), so an
-interrupted run loses nothing finished, and running again skips what is already graded unless
+Each finished submission is saved at once (its JSON result, its folder in the autograded tree
+that nbgrader's Formgrader reads, then the gradebook), so an interrupted run loses nothing
+finished, and running again skips what is already graded unless
 the file, the assignment or the expected results changed (or ``--force``). Every submission,
 graded or not, gets one row in grades.csv.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cgroups, sandbox, settings
+from .autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
 from .discover import Submission, discover
 from .execute import Limits, cgroup_host, kill_tagged
 from .grade import assignment_fingerprint, file_sha256, grade_submission
@@ -61,6 +63,10 @@ class Options:
     def csv_path(self) -> Path:
         return self.output / "grades.csv"
 
+    @property
+    def autograded_dir(self) -> Path:
+        return self.output / AUTOGRADED_DIR
+
 
 def _failed(sub: Submission) -> SubmissionResult:
     return SubmissionResult(sub.student, sub.assignment, readable(str(sub.path)), "", FAILED,
@@ -74,6 +80,8 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
     previous = load_result(result_path(options.results_dir, sub.student, sub.assignment))
     if previous is None or previous.file != readable(str(sub.path)):
         return None
+    if previous.status != FAILED and previous.answers is None:
+        return None                  # graded before answers were kept: the Formgrader needs them
     try:
         same = (previous.sha256 == file_sha256(sub.path) and
                 previous.fingerprint == assignment_fingerprint(sub.assignment))
@@ -116,8 +124,9 @@ def _clean_up(batch: str, workdir: Path) -> None:
 
 def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
             save: bool = True) -> None:
-    """Save one result (JSON unless it is a saved one reused, then the gradebook); a write that
-    fails costs only this row, and the row says so."""
+    """Save one result: its JSON (unless it is a saved one reused), its folder in the
+    autograded tree that the Formgrader reads, then the gradebook. A write that fails costs
+    only this row, and the row says so."""
     result.notes[:0] = [n for n in sub.notes if n not in result.notes]
     try:
         if save:
@@ -125,10 +134,29 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
     except OSError as error:
         result.notes.insert(0, f"the result could not be saved ({error.strerror or error}); "
                                "run the same command again")
+    timestamp = ""
     try:
-        gradebook.record(result)
+        if result.assignment in settings.ASSIGNMENTS:
+            timestamp = submission_timestamp(sub)
+            write_autograded(options.output, result, sub, timestamp)
+    except OSError as error:
+        result.notes.insert(0, f"the autograded notebook for the Formgrader could not be "
+                               f"written ({error.strerror or error}); run the same command again")
+    try:
+        gradebook.record(result, timestamp)
     except Exception as error:  # noqa: BLE001 - one row's database error must not end the batch
         result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
+
+
+def _marks(gradebook, results: list[SubmissionResult], log) -> dict:
+    """The gradebook's marks of every result for the CSV (the instructor's points included);
+    if the gradebook cannot be read, the results' own, and a line that says so."""
+    try:
+        return gradebook.marks(results)
+    except Exception as error:  # noqa: BLE001 - the CSV is still written, from the results
+        log(f"grades.csv has no points for written answers: the gradebook could not be read "
+            f"({gradebook.describe(error)})")
+        return {}
 
 
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
@@ -142,6 +170,8 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         log(f"  skipped: {entry.reason}")
     options.output.mkdir(parents=True, exist_ok=True)
     gradebook = Gradebook(options.db_url)
+    for assignment in sorted({sub.assignment for sub in submissions} & set(settings.ASSIGNMENTS)):
+        gradebook.register(assignment, options.output / "release")
     results: list[SubmissionResult] = []
     todo: list[Submission] = []
     reused = 0
@@ -154,7 +184,6 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
             continue
         previous = _previous(sub, options)
         if previous is not None:
-            gradebook.register(previous.assignment, options.output / "release")
             _record(previous, sub, options, gradebook, save=False)
             results.append(previous)
             reused += 1
@@ -163,8 +192,6 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     if reused:
         log(f"{reused} submissions already graded and unchanged (use --force to grade them "
             "again)")
-    for assignment in sorted({sub.assignment for sub in todo}):
-        gradebook.register(assignment, options.output / "release")
     total = len(todo)
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
     options.stats["scratch"] = str(workdir)
@@ -196,5 +223,5 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
         raise
     pool.shutdown()
     _clean_up(batch, workdir)
-    write_csv(options.csv_path, results, skipped)
+    write_csv(options.csv_path, results, skipped, _marks(gradebook, results, log))
     return results

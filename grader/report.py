@@ -15,10 +15,12 @@ def _width() -> int:
 
 
 def print_table(results: list[SubmissionResult], out=print) -> None:
+    """One line per result: the tests' points (written answers are graded by hand, in the
+    Formgrader; grades.csv has the totals)."""
     rows = sorted(results, key=lambda r: (r.student, r.assignment))
     indent = STUDENT + ASSIGNMENT + SCORE + STATUS + 5
     width = _width()
-    out(f"{'student':<{STUDENT}} {'assignment':<{ASSIGNMENT}} {'score':>{SCORE}}  "
+    out(f"{'student':<{STUDENT}} {'assignment':<{ASSIGNMENT}} {'tests':>{SCORE}}  "
         f"{'status':<{STATUS}} reason")
     out("-" * width)
     for r in rows:
