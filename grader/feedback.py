@@ -284,7 +284,9 @@ def task_markdown(assignment: str, test_id: str) -> str:
         if end < 0:
             return ""
     first = end
-    while first - 1 >= 0 and description(first - 1):
+    # the run of markdown, back to the heading that starts its section (not the cells before it)
+    while first - 1 >= 0 and description(first - 1) and \
+            not cells[first][1].lstrip().startswith("#"):
         first -= 1
     return "\n\n".join(cells[i][1] for i in range(first, end + 1))
 
