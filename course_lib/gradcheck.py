@@ -9,6 +9,18 @@ the default tolerances. An entry passes when
 (the rule of ``numpy.isclose`` and ``torch.autograd.gradcheck``). On failure a
 ``GradientCheckError`` (an ``AssertionError``) names the parameter, the index, both values and
 both errors. The caller's arrays are never modified: every perturbation is made on a copy.
+
+Why the pass rule is not a relative error. The relative error ``|a - n| / (|a| + |n|)`` is a
+good summary for entries of ordinary size, but a network's gradient always has entries that
+are almost zero (a weight from a pixel that is nearly always black, a saturated unit). The
+finite difference of such an entry still carries its rounding error, about ``1e-10`` here,
+so an entry of size ``1e-7`` whose two estimates agree to ten decimal places shows a relative
+error of ``1e-3``. The rule above allows ``atol`` of absolute error on top of ``rtol`` of
+relative error, so those entries pass, while a wrong formula (off by a factor, a transpose, a
+missing term) is off by far more than either. ``GradCheckReport`` therefore prints, next to
+the largest relative error and the size of the entry where it occurs, the *tolerance used*:
+the largest ``|a - n| / (atol + rtol |n|)`` over the entries. That is the figure the rule
+decides on: at most 1 passes.
 """
 from __future__ import annotations
 
@@ -27,7 +39,13 @@ class GradientCheckError(AssertionError):
 def rel_error(a, b) -> float:
     """Largest element-wise relative error ``|a - b| / max(1e-8, |a| + |b|)``, for printing.
 
-    Below about 1e-7 two gradients agree; above 1e-3 one of them is almost surely wrong.
+    For two arrays whose entries are all of ordinary size (say above 1e-3), values near 1e-7
+    or below mean they agree and values above 1e-3 point at a mistake. It is NOT a pass rule
+    for gradients: where an entry is itself nearly zero, a difference of rounding size gives a
+    large relative error (``1e-11 / 1e-7 = 1e-4``) although both values agree. So the largest
+    relative error of a correct gradient is often 1e-5 to 1e-3, set by its smallest entries;
+    ``check_gradients`` decides with ``|a - n| <= atol + rtol |n|`` instead (see the module
+    docstring) and reports how much of that tolerance was used.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
@@ -74,17 +92,35 @@ def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
 
 @dataclass
 class GradCheckReport:
-    """What a check compared: for each array, how many entries and the largest errors."""
-    rows: list = field(default_factory=list)  # (name, n_checked, n_total, max_abs, max_rel)
+    """What a check compared: for each array, how many entries and the largest errors.
+
+    Each row is ``(name, n_checked, n_total, max_abs, max_rel, size_at_max_rel, used)``:
+    ``max_rel`` is the largest relative error ``|a - n| / (|a| + |n|)`` and ``size_at_max_rel``
+    the size ``|n|`` of the entry where it occurs (a tiny entry explains a large relative
+    error); ``used`` is the tolerance used, the largest ``|a - n| / (atol + rtol |n|)``: the
+    pass rule accepts the array when it is at most 1.
+    """
+    rows: list = field(default_factory=list)
 
     @property
     def max_rel_error(self) -> float:
+        """The largest relative error of any entry (for printing; see ``rel_error``)."""
         return max((row[4] for row in self.rows), default=0.0)
 
+    @property
+    def tolerance_used(self) -> float:
+        """The largest ``|a - n| / (atol + rtol |n|)`` of any entry: what the pass rule decides
+        on (at most 1 passes)."""
+        return max((row[6] for row in self.rows), default=0.0)
+
     def __str__(self) -> str:
-        lines = [f"{'array':<10}{'checked':>12}{'max |a-n|':>12}{'max rel err':>13}"]
-        for name, n, total, max_abs, max_rel in self.rows:
-            lines.append(f"{name:<10}{f'{n}/{total}':>12}{max_abs:>12.2e}{max_rel:>13.2e}")
+        lines = [f"{'array':<10}{'checked':>12}{'max |a-n|':>12}{'max rel err':>13}"
+                 f"{'at |n| =':>11}{'tol. used':>11}"]
+        for name, n, total, max_abs, max_rel, size, used in self.rows:
+            lines.append(f"{name:<10}{f'{n}/{total}':>12}{max_abs:>12.2e}{max_rel:>13.2e}"
+                         f"{size:>11.1e}{used:>11.2e}")
+        lines.append("passes when every 'tol. used' is at most 1 (|a-n| <= atol + rtol*|n|); a "
+                     "large relative error at a tiny |n| is rounding, not a mistake")
         return "\n".join(lines)
 
 
@@ -95,8 +131,12 @@ def _compare(name, analytic, numerical, indices, rtol, atol, report, what="gradi
     abs_err = np.abs(a - n)
     allowed = atol + rtol * np.abs(n)
     rel = abs_err / np.maximum(1e-8, np.abs(a) + np.abs(n))
+    used = abs_err / allowed
+    at = int(np.argmax(rel)) if rel.size else None
     report.rows.append((name, len(indices), analytic.size,
-                        float(abs_err.max(initial=0.0)), float(rel.max(initial=0.0))))
+                        float(abs_err.max(initial=0.0)), float(rel.max(initial=0.0)),
+                        float(np.abs(n[at])) if at is not None else 0.0,
+                        float(used.max(initial=0.0))))
     bad = np.flatnonzero(abs_err > allowed)
     if bad.size:
         worst = bad[np.argmax(abs_err[bad] - allowed[bad])]

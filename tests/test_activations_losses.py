@@ -120,3 +120,22 @@ def test_weight_decay_convention():
     np.testing.assert_allclose(losses.weight_decay_grad(params["W1"], 0.1), [[0.1, 0.2]])
     numeric = numerical_gradient(lambda w: losses.weight_decay_penalty([w], 0.1), params["W1"])
     np.testing.assert_allclose(losses.weight_decay_grad(params["W1"], 0.1), numeric, rtol=1e-6)
+
+
+def test_leaky_relu_and_its_derivative_from_the_output():
+    z = np.array([[-1000.0, -2.0, 0.0, 3.0]])
+    y = A.leaky_relu(z)
+    np.testing.assert_allclose(y, [[-10.0, -0.02, 0.0, 3.0]])
+    np.testing.assert_allclose(A.leaky_relu_grad(y), [[0.01, 0.01, 0.01, 1.0]])
+    assert A.relu_grad(A.relu(np.zeros((1, 1))))[0, 0] == 0.0     # ReLU's derivative at 0 is 0
+    x = np.array([-1.5, 0.7])
+    check_jacobian(lambda v: A.leaky_relu(v), x, np.diagflat(A.leaky_relu_grad(A.leaky_relu(x))))
+
+
+def test_gradient_report_gives_the_tolerance_the_rule_used():
+    from course_lib.gradcheck import check_gradients
+    W = np.array([[1e-7, 2.0]])
+    report = check_gradients(lambda p: float(np.sum(p["W"] ** 2) / 2), {"W": W}, {"W": W.copy()})
+    name, _, _, _, rel, size, used = report.rows[0]
+    assert used <= 1 and report.tolerance_used == used
+    assert "tol. used" in str(report) and size >= 0
