@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 # left out of a restricted installation without breaking the others.
 _EXPORTS = {
     "activations": ["sigmoid", "sigmoid_grad", "softmax", "log_softmax", "softmax_jacobian",
-                    "relu", "relu_grad", "tanh", "tanh_grad"],
+                    "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "tanh", "tanh_grad"],
     "losses": ["cross_entropy", "cross_entropy_grad", "weight_decay_penalty", "weight_decay_grad"],
     "gradcheck": ["numerical_gradient", "check_gradients", "check_jacobian", "rel_error",
                   "GradientCheckError"],

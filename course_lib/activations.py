@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["sigmoid", "sigmoid_grad", "softmax", "log_softmax", "softmax_jacobian",
-           "relu", "relu_grad", "tanh", "tanh_grad"]
+           "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "LEAKY_SLOPE", "tanh",
+           "tanh_grad"]
 
 CLASS_AXIS = -2
+LEAKY_SLOPE = 0.01          # the slope a of leaky ReLU for z < 0 (PyTorch's default as well)
 
 
 def _float(z) -> np.ndarray:
@@ -108,9 +110,35 @@ def relu(z):
 
 
 def relu_grad(y):
-    """Derivative of the ReLU from its output: 1 where ``y > 0``, else 0 (0 at the kink)."""
+    """Derivative of the ReLU from its output: 1 where ``y > 0``, else 0.
+
+    ReLU has no derivative at ``z = 0`` (the slope jumps from 0 to 1); any value between 0 and 1
+    is a valid subgradient there. course_lib uses 0, which is also all the output can say: ``y =
+    0`` comes from ``z = 0`` and from every ``z < 0`` alike. (Some texts use the step function
+    with H(0) = 1 instead; in floating point a pre-activation is almost never exactly 0, so the
+    choice rarely changes anything.)
+    """
     y = _float(y)
     return (y > 0).astype(y.dtype)
+
+
+def leaky_relu(z, slope: float = LEAKY_SLOPE):
+    """Leaky ReLU ``max(a z, z)`` for a slope ``0 < a < 1``, element-wise: ``z`` for ``z > 0``,
+    ``a z`` otherwise. Unlike the ReLU its derivative is never 0, so a unit whose inputs push it
+    below zero still receives a gradient (no "dying" units)."""
+    z = _float(z)
+    return np.where(z > 0, z, z * z.dtype.type(slope))
+
+
+def leaky_relu_grad(y, slope: float = LEAKY_SLOPE):
+    """Derivative of the leaky ReLU from its output: 1 where ``y > 0``, else ``slope``.
+
+    The output has the sign of the input (``a > 0``), so it tells the two sides apart. At
+    ``z = 0`` (no derivative, as for the ReLU) the left slope ``a`` is used, the same choice as
+    ``relu_grad`` (whose left slope is 0).
+    """
+    y = _float(y)
+    return np.where(y > 0, y.dtype.type(1), y.dtype.type(slope))
 
 
 def tanh(z):

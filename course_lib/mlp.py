@@ -4,10 +4,13 @@
     E   = mean cross-entropy + wd/2 ||W||^2 + l1 ||W||_1
 
 Layers are fully connected; samples are columns (``A_0 = X`` is ``(n_0, m)``). Hidden units use
-sigmoid, tanh or relu. Regularisers from the lecture: weight decay (L2), L1, inverted dropout on
-the hidden activations (kept units are scaled by 1/keep during training, so nothing changes at
-test time), and a max-norm constraint on each unit's incoming weights, applied after each update
-by ``apply_constraints``. With ``hidden="sigmoid", bias=False`` and sizes ``[784, 7, 10]`` this is
+sigmoid, tanh, relu or leaky_relu. Regularisers from the lecture: weight decay (L2), L1, inverted
+dropout on the hidden activations (kept units are scaled by 1/keep during training, so nothing
+changes at test time), and a max-norm constraint on each unit's incoming weights, applied after
+each update by ``apply_constraints``.
+
+``dropout`` is the probability of DROPPING a hidden unit; the lecture's p is the probability of
+KEEPING one, so ``dropout=0.2`` is the lecture's p = 0.8. With ``hidden="sigmoid", bias=False`` and sizes ``[784, 7, 10]`` this is
 exactly the 7-10 net of ``course_lib.net710``.
 """
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, check_columns, check_same_columns
-from .activations import relu, relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad
+from .activations import (leaky_relu, leaky_relu_grad, relu, relu_grad, sigmoid, sigmoid_grad,
+                          softmax, tanh, tanh_grad)
 from .losses import cross_entropy, is_weight, weight_decay_penalty
 
 __all__ = ["MLP", "ACTIVATIONS"]
@@ -25,6 +29,7 @@ ACTIVATIONS = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
     "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
 }
 
 
@@ -35,19 +40,20 @@ class MLP:
     ----------
     layer_sizes : sequence of int
         Units per layer, input first, e.g. ``[784, 256, 256, 10]``.
-    hidden : {"relu", "sigmoid", "tanh"}
+    hidden : {"relu", "leaky_relu", "sigmoid", "tanh"}
         Activation of every hidden layer.
     bias : bool
         Whether layers have biases ``b_l`` of shape (n_l, 1).
     dtype : numpy float type
         float32 for speed, float64 for gradient checks.
     seed : int or numpy.random.Generator
-        Initial weights: normal with standard deviation ``sqrt(2/fan_in)`` for relu (He) and
-        ``sqrt(1/fan_in)`` otherwise; biases start at zero.
+        Initial weights: normal with standard deviation ``sqrt(2/fan_in)`` for relu and
+        leaky_relu (He) and ``sqrt(1/fan_in)`` otherwise; biases start at zero.
     wd, l1 : float
         Weight decay ``wd/2 sum W^2`` and L1 penalty ``l1 sum |W|`` (weights only, not biases).
     dropout : float
-        Probability of dropping each hidden unit during training (0 disables dropout).
+        Probability of DROPPING each hidden unit during training (0 disables dropout). The
+        lecture's p is the probability of keeping a unit: ``dropout = 1 - p``.
     max_norm : float, optional
         Largest allowed L2 norm of each unit's incoming weight vector (a row of ``W_l``).
 
@@ -74,7 +80,7 @@ class MLP:
         self.wd, self.l1, self.dropout, self.max_norm = wd, l1, dropout, max_norm
         self._act, self._act_grad = ACTIVATIONS[hidden]
         rng = np.random.default_rng(seed)
-        gain = 2.0 if hidden == "relu" else 1.0
+        gain = 2.0 if hidden in ("relu", "leaky_relu") else 1.0
         self.params = {}
         for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             W = rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)

@@ -37,10 +37,14 @@ def init_params(n_in: int = N_IN, n_hidden: int = N_HIDDEN, n_out: int = N_OUT, 
                 seed: int = 0, dtype=np.float64) -> dict[str, np.ndarray]:
     """Deterministic random weights, the same for the same seed on every machine.
 
-    ``W1`` is drawn from a normal distribution with standard deviation ``1/sqrt(n_in)``, so the
-    hidden pre-activations start with unit scale; ``W2`` is drawn ten times smaller, so the
-    initial outputs are almost uniform and the initial loss is close to ``ln(n_out)``
-    (2.3026 for ten classes): a quick sanity check before training.
+    ``W1`` is drawn from a normal distribution with standard deviation ``1/sqrt(n_in)``. A
+    hidden pre-activation ``z = w . x`` then has standard deviation ``sqrt(mean(x**2))``, the
+    root mean square of the input: 1 for inputs of unit scale, but only about 0.33 for MNIST,
+    whose pixels lie in [0, 1] and are mostly 0 (measured on the training set: std(z1) = 0.31).
+    So the sigmoid units start in their nearly linear middle, where their slope is largest.
+    ``W2`` is drawn ten times smaller, so the initial outputs are almost uniform and the
+    initial loss is close to ``ln(n_out)`` (2.3026 for ten classes; 2.3029 measured on MNIST):
+    a quick sanity check before training.
 
     Returns
     -------

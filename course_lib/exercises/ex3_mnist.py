@@ -21,9 +21,11 @@ from . import Exercise
 
 N0, N1, N2 = 784, 7, 10
 TRAIN_SAMPLES, VAL_SAMPLES = 500, 100
-# The short run's test accuracy must reach THRESHOLD. The reference reaches 88.6-89.6% over
-# seeds (a 7-unit network is sensitive to its start), so a correct solution passes with a
-# margin of over 3 points, while a broken training loop stays far below.
+# The short run's test accuracy must reach THRESHOLD. Measured for the reference over 12 seeds
+# of this check's inputs: 87.1% to 89.6% (mean 88.2%; a 7-unit network is sensitive to its
+# start); the stored cases (grader/expected/ex3_mnist.json) reach 89.2% (visible) and 87.9%
+# (hidden). So a correct solution passes with a margin of over 2 points, while a broken
+# training loop stays far below.
 THRESHOLD = 0.85
 MEASURES = ("accuracy", "predict")     # what the training history's accuracies come from
 SHORT_RUN = dict(epochs=3, batch_size=32, lr=0.1, momentum=0.9)
