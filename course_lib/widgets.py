@@ -137,7 +137,7 @@ class SoftmaxExplorer(widgets.VBox):
     sliders : list of ipywidgets.FloatSlider
         The logits ``z1 .. zn``.
     temperature : ipywidgets.FloatSlider
-        The temperature ``T``.
+        The temperature ``tau`` (written τ, not T, which names the targets).
     target : ipywidgets.Dropdown
         The target class; its value is the 0-based class index.
     output : ipywidgets.Output
@@ -171,7 +171,7 @@ class SoftmaxExplorer(widgets.VBox):
                                 readout_format=".1f")
             for i in range(n)]
         self.temperature = widgets.FloatSlider(value=1.0, min=0.1, max=5.0, step=0.05,
-                                               description="T", readout_format=".2f",
+                                               description="\u03c4 (temp.)", readout_format=".2f",
                                                continuous_update=True)
         self.target = widgets.Dropdown(options=[(f"class {i + 1}", i) for i in range(n)],
                                        value=int(target), description="target",
@@ -180,7 +180,7 @@ class SoftmaxExplorer(widgets.VBox):
         self.output.layout.min_height = "330px"  # no jumping while the PNG is replaced
 
         note = widgets.HTML(
-            "<small>y = softmax(z / T);<br>t = one-hot target;<br>"
+            "<small>y = softmax(z / &tau;), &tau; = temperature;<br>t = one-hot target;<br>"
             "E = &minus;log y<sub>target</sub></small>")
         controls = widgets.HBox([widgets.VBox(self.sliders),
                                  widgets.VBox([self.temperature, self.target, note])])
@@ -198,19 +198,19 @@ class SoftmaxExplorer(widgets.VBox):
         Returns
         -------
         dict
-            ``z`` (n,) the logits; ``T`` the temperature; ``target`` the 0-based target class;
-            ``probs`` (n,) ``y = softmax(z / T)``; ``onehot`` (n,) ``t``; ``grad`` (n,)
-            ``y - t``, the gradient of E with respect to the scaled logits ``z / T`` (with
-            respect to ``z`` it is ``(y - t) / T``); ``loss`` the cross-entropy
+            ``z`` (n,) the logits; ``tau`` the temperature; ``target`` the 0-based target class;
+            ``probs`` (n,) ``y = softmax(z / tau)``; ``onehot`` (n,) ``t``; ``grad`` (n,)
+            ``y - t``, the gradient of E with respect to the scaled logits ``z / tau`` (with
+            respect to ``z`` it is ``(y - t) / tau``); ``loss`` the cross-entropy
             ``-log y_target``; ``source`` ``"yours"`` or ``"course_lib"`` (whose softmax gave
             ``probs``); ``message`` the reason for falling back to course_lib's softmax, or
             ``None``; ``note`` a remark when the student's softmax is valid but disagrees
             with course_lib's, or ``None``.
         """
         z = np.array([s.value for s in self.sliders], dtype=np.float64)
-        T = float(self.temperature.value)
+        tau = float(self.temperature.value)
         k = int(self.target.value)
-        u = (z / T).reshape(-1, 1)
+        u = (z / tau).reshape(-1, 1)
         reference = _reference_softmax(u)[:, 0]
         probs, message, source, note = reference, None, "course_lib", None
         if self._softmax is not None:
@@ -230,7 +230,7 @@ class SoftmaxExplorer(widgets.VBox):
         else:
             with np.errstate(divide="ignore"):
                 loss = float(-np.log(probs[k]))
-        return {"z": z, "T": T, "target": k, "probs": probs, "onehot": onehot,
+        return {"z": z, "tau": tau, "target": k, "probs": probs, "onehot": onehot,
                 "grad": probs - onehot, "loss": loss, "source": source, "message": message,
                 "note": note}
 
@@ -285,8 +285,8 @@ class SoftmaxExplorer(widgets.VBox):
             _label_bar(text, bar.get_x() + bar.get_width() / 2, g, f"{g:+.3f}",
                        inside_above=0.75, gap=0.04, inside_colour="white")
         whose = "your softmax" if s["source"] == "yours" else "softmax"
-        self._ax_p.set_title(f"y = {whose}(z / T),  T = {s['T']:.2f}")
-        wrt = "z" if abs(s["T"] - 1.0) < 1e-9 else "(z / T)"
+        self._ax_p.set_title(f"y = {whose}(z / \u03c4),  \u03c4 = {s['tau']:.2f}")
+        wrt = "z" if abs(s["tau"] - 1.0) < 1e-9 else "(z / \u03c4)"
         self._ax_g.set_title(f"gradient  \u2202E/\u2202{wrt} = y \u2212 t")
 
     def _render_png(self, target: int) -> bytes:
@@ -339,11 +339,12 @@ def softmax_explorer(softmax=None, n_classes: int = 4, target: int = 0, *, logit
     """Sliders for the logits, the temperature and the target, with live charts of the softmax
     probabilities and of the gradient of the cross-entropy.
 
-    The charts show ``y = softmax(z / T)`` (values on the bars, y-axis 0..1) and the gradient
+    The charts show ``y = softmax(z / tau)`` (values on the bars, y-axis 0..1; ``tau``, shown as
+    τ, is the temperature: T is kept for the targets) and the gradient
     ``y - t`` for the one-hot target ``t`` (red where ``y > t``: gradient descent pushes that
     logit down; blue where ``y < t``: it pushes it up; y-axis -1..1); a text line gives the
     cross-entropy ``E = -log y_target``. ``y - t`` is the gradient with respect to the scaled
-    logits ``z / T``, which are ``z`` at ``T = 1``.
+    logits ``z / tau``, which are ``z`` at ``tau = 1``.
 
     Parameters
     ----------
@@ -364,7 +365,7 @@ def softmax_explorer(softmax=None, n_classes: int = 4, target: int = 0, *, logit
     -------
     SoftmaxExplorer
         An ``ipywidgets.VBox`` with the attributes ``sliders`` (list of FloatSlider
-        ``z1 .. zn``), ``temperature`` (FloatSlider ``T``), ``target`` (Dropdown, value the
+        ``z1 .. zn``), ``temperature`` (FloatSlider ``tau``), ``target`` (Dropdown, value the
         0-based class), ``output`` (Output) and the methods ``state()`` (a dict with ``z``,
         ``probs``, ``grad``, ``loss``, ... as 1-D arrays of shape (n,); see
         :meth:`SoftmaxExplorer.state`) and ``redraw()``.

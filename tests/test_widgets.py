@@ -86,15 +86,18 @@ def test_explorer_state_follows_sliders():
 def test_explorer_temperature_flattens():
     box = softmax_explorer(logits=[3.0, 1.0, 0.0, -2.0])
     entropies = []
-    for T in (0.2, 1.0, 5.0):
-        box.temperature.value = T
+    for tau in (0.2, 1.0, 5.0):
+        box.temperature.value = tau
         s = box.state()
+        assert s["tau"] == tau
         np.testing.assert_allclose(s["probs"],
-                                   reference_softmax((s["z"] / T).reshape(-1, 1))[:, 0])
+                                   reference_softmax((s["z"] / tau).reshape(-1, 1))[:, 0])
         entropies.append(entropy(s["probs"]))
     assert entropies[0] < entropies[1] < entropies[2] <= np.log(4)
-    assert "T = 5.00" in box._ax_p.get_title()
-    assert "(z / T)" in box._ax_g.get_title()
+    # the temperature is tau, never T (the letter of the targets)
+    assert "\u03c4 = 5.00" in box._ax_p.get_title() and "T" not in box._ax_p.get_title()
+    assert "(z / \u03c4)" in box._ax_g.get_title()
+    assert "T" not in box.temperature.description
     box.temperature.value = 1.0
     assert "\u2202E/\u2202z " in box._ax_g.get_title()
 
