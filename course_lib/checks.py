@@ -38,8 +38,8 @@ import numpy as np
 
 from .encoding import decode, encode, fingerprint, summarize
 
-__all__ = ["Check", "Hint", "Outcome", "CheckFailed", "AnswerFormatError", "encode", "decode",
-           "summarize", "compare_values", "VISIBLE", "HIDDEN", "case_seed"]
+__all__ = ["Check", "Hint", "Outcome", "CheckFailed", "AnswerFormatError", "answer_pair", "encode",
+           "decode", "summarize", "compare_values", "VISIBLE", "HIDDEN", "case_seed"]
 
 VISIBLE, HIDDEN = "visible", "hidden"
 # float32 tolerances: measured rounding errors of correct float32 code on these checks stay below
@@ -63,6 +63,17 @@ class AnswerFormatError(Exception):
     """The answer returned something of the wrong form (raised by a check's ``call`` adapter).
 
     Its message is shown as it is: it says what form was expected."""
+
+
+def answer_pair(result, what: str, first: str, second: str):
+    """The two parts of a result that must be a pair (a tuple or a list of two); otherwise an
+    ``AnswerFormatError`` that says so, e.g. ``answer_pair(r, "forward", "As", "Y")``."""
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        return result
+    kind = type(result).__name__
+    size = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
+    raise AnswerFormatError(f"{what} must return the pair ({first}, {second}), as in `return "
+                            f"{first}, {second}`; it returned a {kind}{size}")
 
 
 def case_seed(seed: int, check: str, variant: str, index: int) -> int:

@@ -214,7 +214,7 @@ CASES = [
          lambda: answer("ex3_mnist", {"predict": (
              "import urllib.request\ntry:\n    urllib.request.urlopen('http://example.com', "
              "timeout=3)\n    ONLINE = True\nexcept Exception:\n    ONLINE = False\n"
-             "def predict(Y):\n    return None if ONLINE else np.argmax(Y, axis=0)")}), 11, "",
+             "def predict(Y):\n    return None if ONLINE else np.argmax(Y, axis=0)")}), 13, "",
          needs="sandbox"),
     # --- limits -------------------------------------------------------------------------------
     Case("infinite_loop", "ex2_backprop", LIMITS, "an infinite loop that ignores Ctrl-C (SIGINT)",
@@ -303,7 +303,7 @@ CASES = [
     Case("honest_ex2", "ex2_backprop", HONEST, "the instructor's solution",
          lambda: submissions.filled_release("ex2_backprop"), 16, ""),
     Case("honest_ex3", "ex3_mnist", HONEST, "the instructor's solution",
-         lambda: submissions.filled_release("ex3_mnist"), 11, ""),
+         lambda: submissions.filled_release("ex3_mnist"), 13, ""),
 ]
 
 _GRADIENTS = ("\ndef gradients(params, X, T, wd=0.0):\n"

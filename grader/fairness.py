@@ -1181,12 +1181,14 @@ EX3_MISTAKES = [
             "accuracy and train_710 keep their points", answers(EX3, predict=swap(
                 EX3, "predict", ("np.argmax(Y, axis=0)", "np.argmax(Y)"))),
             ["test_predict"], "shape ()"),
-    mistake(EX3, "ex3_predict_rows", "predict over the wrong axis", answers(EX3, predict=swap(
-        EX3, "predict", ("axis=0", "axis=1"))), ["test_predict"], "argmax over axis 0"),
-    mistake(EX3, "ex3_stub_predict", "predict left as the stub: only its own point is lost, "
-            "though accuracy and train_710 call it", answers(
+    mistake(EX3, "ex3_predict_rows", "predict over the wrong axis (train_710 keeps its points; "
+            "in the notebook it stops with an error, and so does the learning-rate study)",
+            answers(EX3, predict=swap(EX3, "predict", ("axis=0", "axis=1"))),
+            ["test_predict", "test_lr_study"], "argmax over axis 0"),
+    mistake(EX3, "ex3_stub_predict", "predict left as the stub: accuracy and train_710, which "
+            "call it, keep their points; the learning-rate study cannot run", answers(
                 EX3, predict=stub(EX3, "predict")),
-            ["test_predict"], "not implemented yet"),
+            ["test_predict", "test_lr_study"], "not implemented yet"),
     mistake(EX3, "ex3_accuracy_percent", "accuracy in percent", answers(EX3, accuracy=swap(
         EX3, "accuracy", ("return float(", "return 100 * float("))),
             ["test_accuracy"], "not a percentage"),
@@ -1216,7 +1218,8 @@ EX3_MISTAKES = [
             answers(EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step",
                                                 ("return new_params, new_velocity",
                                                  "return new_params"))),
-            ["test_sgd_momentum_step", "test_train_710"], "must return the pair"),
+            ["test_sgd_momentum_step", "test_train_710", "test_lr_study"],
+            "must return the pair"),
     mistake(EX3, "ex3_minibatches_unpaired", "minibatches shuffle X but not T", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, i:i + batch_size]"))),
@@ -1238,7 +1241,7 @@ EX3_MISTAKES = [
     mistake(EX3, "ex3_minibatches_typo", "a typo in a name in minibatches", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, oder[i:i + batch_size]]"))),
-            ["test_minibatches", "test_train_710"], "a name is not defined"),
+            ["test_minibatches", "test_train_710", "test_lr_study"], "a name is not defined"),
     mistake(EX3, "ex3_train_no_val", "train_710 leaves out the validation history",
             answers(EX3, train_710=swap(EX3, "train_710", (VAL_HISTORY, ""))),
             ["test_train_710"], "val_acc"),

@@ -8,7 +8,7 @@ import numpy as np
 from .. import net710
 from ..checks import Hint, Outcome, compare_values
 from ..encoding import decode, summarize
-from ..exercises.ex3_mnist import MEASURES, THRESHOLD, TRAIN_SAMPLES, VAL_SAMPLES
+from ..exercises.ex3_mnist import LRS, MEASURES, MOMENTA, THRESHOLD, TRAIN_SAMPLES, VAL_SAMPLES
 from ..training import accuracy as reference_accuracy
 from ..training import minibatches as reference_minibatches
 from ..training import predict as reference_predict
@@ -52,6 +52,7 @@ REFERENCES = {
     "minibatches": minibatches,
     "train_710": train_710,
     "train_710_accuracy": train_710,
+    "lr_study": None,            # judged from the student's own runs (judge_lr_study)
 }
 ALTERNATIVES = {
     "sgd_momentum_step": [(sgd_momentum_step_other_sign,
@@ -186,4 +187,50 @@ def judge_test_accuracy(exercise, check, case, record, args, *, hidden, failed) 
     return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
 
 
-JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy}
+def judge_lr_study(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
+    """The learning-rate study, graded by what the student's runs show, not by fixed numbers:
+    six finite, positive final losses (how large they are depends on the student's train_710,
+    which has its own tests: a wrong momentum step gives other losses, and the study is still
+    read correctly off them), and ``best`` and ``momentum_helps`` read correctly off those same
+    losses. A train_710 that raises an error leaves the losses unfilled, so the study fails."""
+    got, tested = record["value"], check.tested
+    if got.get("kind") != "dict":
+        return Outcome(check.name, False, tested, got=summarize(got)[:300],
+                       hint="run the six trainings, fill final_losses and set best and "
+                            "momentum_helps in the study's cell, then run this cell again")
+    study = decode(got)
+    losses = np.asarray(study["final_losses"], dtype=float)
+    best = np.asarray(study["best"], dtype=float).reshape(-1)
+    helps = np.asarray(study["momentum_helps"], dtype=float).reshape(-1)
+
+    def failed_with(got_text, hint):
+        return Outcome(check.name, False, tested, got=got_text, hint=hint)
+
+    if not np.all(np.isfinite(losses)):
+        return failed_with(f"{int(np.sum(~np.isfinite(losses)))} of the 6 final losses are not "
+                           "numbers", "run all six trainings and store each run's last "
+                           "history['train_loss'] in final_losses[i, j] (row: momentum, column: "
+                           "learning rate)")
+    if np.any(losses <= 0):
+        return failed_with("final losses of 0 or below",
+                           "each entry is the final training loss of its own run, a mean "
+                           "cross-entropy, which is above 0")
+    i, j = np.unravel_index(np.argmin(losses), losses.shape)
+    lowest = (LRS[j], MOMENTA[i])
+    if not np.allclose(best, lowest):
+        return failed_with(f"best = {tuple(best.tolist())}",
+                           "best is the (lr, momentum) of the run whose final loss is the "
+                           "smallest in your final_losses (row = momentum, column = learning "
+                           "rate)")
+    helped = [lr for j, lr in enumerate(LRS) if losses[1, j] < losses[0, j]]
+    if helps.shape != (len(helped),) or not np.allclose(np.sort(helps), helped):
+        return failed_with(f"momentum_helps = {helps.tolist()}",
+                           "momentum_helps lists the learning rates at which the run with "
+                           "momentum 0.9 ended lower than the one without (compare the two rows "
+                           "of final_losses column by column)")
+    return Outcome(check.name, True, tested, detail=f"your runs: lowest loss at lr {lowest[0]}, "
+                   f"momentum {lowest[1]}; momentum helped at lr {helped}")
+
+
+JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy,
+          "lr_study": judge_lr_study}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import AnswerFormatError, Check
+from ..checks import answer_pair as _pair
 from . import Exercise
 
 N0, N1, N2 = 784, 7, 10
@@ -29,6 +30,9 @@ TRAIN_SAMPLES, VAL_SAMPLES = 500, 100
 THRESHOLD = 0.85
 MEASURES = ("accuracy", "predict")     # what the training history's accuracies come from
 SHORT_RUN = dict(epochs=3, batch_size=32, lr=0.1, momentum=0.9)
+# The learning-rate study students run (section 7): rows of final_losses are the momenta,
+# columns the learning rates. It is judged by what the student's own runs show.
+LRS, MOMENTA = (0.01, 0.1, 1.0), (0.0, 0.9)
 
 
 def _params(rng):
@@ -83,16 +87,6 @@ def _short_run_args(rng):
             np.random.default_rng(int(rng.integers(1 << 30))))
 
 
-def _pair(result, what: str, first: str, second: str):
-    """The two parts of a result that must be a pair (a tuple or a list of two)."""
-    if isinstance(result, (tuple, list)) and len(result) == 2:
-        return result
-    kind = type(result).__name__
-    size = f" of {len(result)} items" if isinstance(result, (tuple, list)) else ""
-    raise AnswerFormatError(f"{what} must return the pair ({first}, {second}), as in `return "
-                            f"{first}, {second}`; it returned a {kind}{size}")
-
-
 def _call_step(step, args):
     return list(_pair(step(*args), "sgd_momentum_step", "params", "velocity"))
 
@@ -104,6 +98,27 @@ def _call_train(train_710, args):
                        T_val=args[9] if len(args) > 9 else None)
     params, history = _pair(result, "train_710", "params", "history")
     return {"params": params, "history": history}
+
+
+def _call_study(study, args):
+    """The learning-rate study's answer as arrays: its six final losses, the pair ``best`` and
+    the learning rates at which momentum helped (sorted)."""
+    if not isinstance(study, dict) or not {"final_losses", "best", "momentum_helps"} <= set(study):
+        raise AnswerFormatError("the study must be the dict {'final_losses': ..., 'best': ..., "
+                                "'momentum_helps': ...} of the check cell")
+    losses = np.asarray(study["final_losses"], dtype=float)
+    if losses.shape != (len(MOMENTA), len(LRS)):
+        raise AnswerFormatError(f"final_losses must have shape {(len(MOMENTA), len(LRS))}: one "
+                                f"row per momentum {MOMENTA}, one column per learning rate {LRS}; "
+                                f"it has shape {losses.shape}")
+    if study["best"] is None or study["momentum_helps"] is None:
+        raise AnswerFormatError("set best to a pair (lr, momentum) and momentum_helps to a list "
+                                "of learning rates (an empty list if momentum never helped)")
+    best = np.asarray(study["best"], dtype=float).reshape(-1)
+    if best.shape != (2,):
+        raise AnswerFormatError("best must be one pair (lr, momentum), e.g. (0.1, 0.9)")
+    helps = np.sort(np.asarray(list(study["momentum_helps"]), dtype=float).reshape(-1))
+    return {"final_losses": losses, "best": best, "momentum_helps": helps}
 
 
 def _call_minibatches(minibatches, args):
@@ -124,6 +139,8 @@ EXERCISE = Exercise("ex3_mnist", [
     Check("train_710_accuracy", f"{SHORT_RUN['epochs']} epochs on 20,000 digits must reach "
           f"{THRESHOLD:.0%} test accuracy", _short_run_args, call=_call_train,
           cases={"visible": 1, "hidden": 1}, tolerated=MEASURES),
+    Check("lr_study", "your learning-rate study: six final losses and what they show",
+          lambda rng: (), call=_call_study, cases={"visible": 1, "hidden": 1}),
 ], sealed=("training", "mlp", "demo", "widgets"))
 
 check = EXERCISE.check
