@@ -176,6 +176,11 @@ CASES = [
              "def minibatches(X, T, batch_size, rng):\n    from course_lib.training import "
              "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 4,
          "not available while grading", needs="sandbox"),
+    Case("call_reference_ex4", "ex4_deep", CHEAT, "calls course_lib's reference gradients of "
+         "the L-layer network", lambda: answer("ex4_deep", {"gradients": (
+             "def gradients(params, X, T, hidden, wd=0.0):\n    from course_lib import deep\n"
+             "    return deep.gradients(params, X, T, hidden, wd)")}), 12,
+         "not available while grading", needs="sandbox"),
     Case("always_equal", "ex1_softmax", CHEAT, "returns an object whose __eq__ is always true",
          lambda: answer("ex1_softmax", {"softmax": (
              "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
@@ -304,6 +309,8 @@ CASES = [
          lambda: submissions.filled_release("ex2_backprop"), 16, ""),
     Case("honest_ex3", "ex3_mnist", HONEST, "the instructor's solution",
          lambda: submissions.filled_release("ex3_mnist"), 13, ""),
+    Case("honest_ex4", "ex4_deep", HONEST, "the instructor's solution",
+         lambda: submissions.filled_release("ex4_deep"), 18, ""),
 ]
 
 _GRADIENTS = ("\ndef gradients(params, X, T, wd=0.0):\n"

@@ -32,13 +32,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from . import submissions
 
-EX1, EX2, EX3 = "ex1_softmax", "ex2_backprop", "ex3_mnist"
+EX1, EX2, EX3, EX4 = "ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep"
 MANUAL_STUB = "YOUR ANSWER HERE"        # a hand-graded cell as nbgrader releases it
 
 
 @dataclass(frozen=True)
 class Variant:
-    assignment: str          # "ex1_softmax" | "ex2_backprop" | "ex3_mnist"
+    assignment: str          # "ex1_softmax" | "ex2_backprop" | "ex3_mnist" | "ex4_deep"
     name: str                # unique across the corpus, a valid student id ([a-z0-9_]+)
     what: str                # one line for people
     make: Callable[[], nbformat.NotebookNode]
@@ -1259,8 +1259,137 @@ EX3_MISTAKES = [
             ["test_train_710"], "values differ"),
 ]
 
-CORRECT = EX1_CORRECT + EX2_CORRECT + EX3_CORRECT
-MISTAKES = EX1_MISTAKES + EX2_MISTAKES + EX3_MISTAKES
+# --- exercise 4: answers --------------------------------------------------------------------------
+
+EX4_ALL = ("init_params", "activation", "activation_grad", "forward", "output_delta",
+           "layer_gradients", "backprop_delta", "gradients")
+ACTIVATION_TABLE = '''
+UNITS = {"sigmoid": lambda Z: 0.5 * (1 + np.tanh(Z / 2)), "tanh": np.tanh,
+         "relu": lambda Z: np.where(Z > 0, Z, 0.0), "leaky_relu": lambda Z: np.where(Z > 0, Z, LEAKY_SLOPE * Z)}
+
+
+def activation(Z, hidden):
+    return UNITS[hidden](Z)
+'''
+ACTIVATION_GRAD_HEAVISIDE = '''
+def activation_grad(A, hidden):
+    if hidden == "relu":
+        return np.heaviside(A, 0.0)
+    if hidden == "leaky_relu":
+        return LEAKY_SLOPE + (1 - LEAKY_SLOPE) * np.heaviside(A, 0.0)
+    return A * (1 - A) if hidden == "sigmoid" else 1 - A * A
+'''
+FORWARD_EINSUM = '''
+def forward(params, X, hidden):
+    L = len([name for name in params if name[0] == "W"])
+    As = [X]
+    for l in range(1, L):
+        Z = np.einsum("ij,jk->ik", params[f"W{l}"], As[-1]) + params.get(f"b{l}", 0)
+        As.append(activation(Z, hidden))
+    Z = np.einsum("ij,jk->ik", params[f"W{L}"], As[-1]) + params.get(f"b{L}", 0)
+    return As, softmax(Z)
+'''
+GRADIENTS_REVERSED = '''
+def gradients(params, X, T, hidden, wd=0.0):
+    L = len([name for name in params if name.startswith("W")])
+    As, Y = forward(params, X, hidden)
+    grads, D = {}, output_delta(Y, T)
+    for l in reversed(range(1, L + 1)):
+        dW, db = layer_gradients(D, As[l - 1])
+        grads["W" + str(l)] = dW + wd * params["W" + str(l)]
+        if "b" + str(l) in params:
+            grads["b" + str(l)] = db
+        D = backprop_delta(D, params["W" + str(l)], As[l - 1], hidden) if l > 1 else None
+    return grads
+'''
+DERIVATION = '''
+For sample j, Z_l[u, j] = sum_v W_l[u, v] A_(l-1)[v, j] + b_l[u], so dE/dW_l[u, v] is the sum over
+j of D_l[u, j] A_(l-1)[v, j], which is the matrix product D_l A_(l-1)^T; the bias enters every
+column with factor 1, so its gradient is the row sum of D_l (the 1/m is already inside D_L).
+'''
+
+EX4_CORRECT = [
+    correct(EX4, "ex4_init_normal", "init_params with rng.normal(0, scale, size)", answers(
+        EX4, init_params=swap(EX4, "init_params", (
+            "np.sqrt(2 / n_prev) * rng.standard_normal((n, n_prev))",
+            "rng.normal(0.0, np.sqrt(2 / n_prev), size=(n, n_prev))")))),
+    correct(EX4, "ex4_activation_table", "activation from a dict of functions, sigmoid via tanh",
+            answers(EX4, activation=ACTIVATION_TABLE)),
+    correct(EX4, "ex4_activation_grad_heaviside", "activation_grad with np.heaviside (0 at a = 0)",
+            answers(EX4, activation_grad=ACTIVATION_GRAD_HEAVISIDE)),
+    correct(EX4, "ex4_forward_einsum", "forward with np.einsum and params.get for the biases",
+            answers(EX4, forward=FORWARD_EINSUM)),
+    correct(EX4, "ex4_layer_gradients_list", "layer_gradients returns a list, db by reshape",
+            answers(EX4, layer_gradients=swap(EX4, "layer_gradients", (
+                "return D @ A_prev.T, np.sum(D, axis=1, keepdims=True)",
+                "return [np.dot(D, A_prev.T), D.sum(axis=1).reshape(-1, 1)]")))),
+    correct(EX4, "ex4_backprop_dot", "backprop_delta with np.dot and np.multiply",
+            answers(EX4, backprop_delta=swap(EX4, "backprop_delta", (
+                "return (W.T @ D) * activation_grad(A_prev, hidden)",
+                "return np.multiply(np.dot(W.T, D), activation_grad(A_prev, hidden))")))),
+    correct(EX4, "ex4_gradients_reversed", "gradients over reversed(range(...)), names by +",
+            answers(EX4, gradients=GRADIENTS_REVERSED)),
+    correct(EX4, "ex4_one_cell", "all answers in one cell right after the imports",
+            answers(EX4, merged_after_imports(*EX4_ALL))),
+    correct(EX4, "ex4_colab", "saved by a Colab export that dropped nbgrader's metadata",
+            answers(EX4, colab_without_nbgrader)),
+    correct(EX4, "ex4_messy_debug", "old outputs and execution counts left in", answers(EX4, messy)),
+    correct(EX4, "ex4_written_below", "the batch derivation in a new markdown cell under the "
+            "untouched answer cell", answers(EX4, written_below("derivation_batch", DERIVATION)),
+            manual_answered=("derivation_batch",)),
+]
+
+EX4_MISTAKES = [
+    mistake(EX4, "ex4_init_xavier", "init_params with sqrt(1 / n) instead of He's sqrt(2 / n)",
+            answers(EX4, init_params=swap(EX4, "init_params", ("np.sqrt(2 / n_prev)",
+                                                               "np.sqrt(1 / n_prev)"))),
+            ["test_init_params"], "values differ"),
+    mistake(EX4, "ex4_stub_activation", "activation left as the stub: forward and gradients keep "
+            "their points (the course's activation stands in), the training cannot run",
+            answers(EX4, activation=stub(EX4, "activation")),
+            ["test_activation", "test_train_deep"], "not implemented yet"),
+    mistake(EX4, "ex4_sigmoid_grad_plus", "sigma' written as a(1 + a)", answers(
+        EX4, activation_grad=swap(EX4, "activation_grad", ("A * (1 - A)", "A * (1 + A)"))),
+            ["test_activation_grad"], "values differ"),
+    mistake(EX4, "ex4_relu_grad_at_zero", "ReLU's derivative taken as 1 at a = 0 (the training "
+            "with ReLU units uses it, and fails too)", answers(
+        EX4, activation_grad=swap(EX4, "activation_grad", ("(A > 0).astype", "(A >= 0).astype"))),
+            ["test_activation_grad", "test_train_deep"], "values differ"),
+    mistake(EX4, "ex4_forward_no_bias", "forward leaves out the biases", answers(
+        EX4, forward=swap(EX4, "forward", ("            Z = Z + params[f\"b{l}\"]\n", ""),
+                          ("        if f\"b{l}\" in params:\n", ""))),
+            ["test_forward"], "values differ"),
+    mistake(EX4, "ex4_forward_all_inputs", "forward returns L + 1 arrays (the last hidden "
+            "output and the input of no layer)", answers(EX4, forward=swap(
+                EX4, "forward", ("        if l < L:\n            As.append(activation(Z, hidden))",
+                                 "        As.append(activation(Z, hidden))"))),
+            ["test_forward"], "items"),
+    mistake(EX4, "ex4_output_delta_no_m", "output delta without 1/m", answers(
+        EX4, output_delta=swap(EX4, "output_delta", ("(Y - T) / Y.shape[1]", "Y - T"))),
+            ["test_output_delta", "test_train_deep"], "values differ"),
+    mistake(EX4, "ex4_db_mean", "bias gradient averaged over the batch instead of summed",
+            answers(EX4, layer_gradients=swap(EX4, "layer_gradients", ("np.sum(D, axis=1",
+                                                                       "np.mean(D, axis=1"))),
+            ["test_layer_gradients"], "values differ"),
+    mistake(EX4, "ex4_dW_transposed", "dE/dW_l transposed (A_prev D^T)", answers(
+        EX4, layer_gradients=swap(EX4, "layer_gradients", ("D @ A_prev.T", "A_prev @ D.T"))),
+            ["test_layer_gradients", "test_train_deep"], "shape"),
+    mistake(EX4, "ex4_backprop_no_gprime", "the backpropagated delta without g'", answers(
+        EX4, backprop_delta=swap(EX4, "backprop_delta", (" * activation_grad(A_prev, hidden)",
+                                                         ""))),
+            ["test_backprop_delta", "test_train_deep"], "values differ"),
+    mistake(EX4, "ex4_decay_on_biases", "weight decay on the biases too", answers(
+        EX4, gradients=swap(EX4, "gradients", ("grads[f\"b{l}\"] = db",
+                                                "grads[f\"b{l}\"] = db + wd * params[f\"b{l}\"]"))),
+            ["test_gradients"], "values differ"),
+    mistake(EX4, "ex4_gradients_uphill", "gradients with the sign of Y - T flipped", answers(
+        EX4, gradients=swap(EX4, "gradients", ("D = output_delta(Y, T)",
+                                               "D = -output_delta(Y, T)"))),
+            ["test_gradients", "test_train_deep"], "values differ"),
+]
+
+CORRECT = EX1_CORRECT + EX2_CORRECT + EX3_CORRECT + EX4_CORRECT
+MISTAKES = EX1_MISTAKES + EX2_MISTAKES + EX3_MISTAKES + EX4_MISTAKES
 VARIANTS = CORRECT + MISTAKES
 
 

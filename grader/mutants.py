@@ -158,6 +158,60 @@ i, j = np.unravel_index(np.argmax(final_losses), final_losses.shape)
 best = (LRS[j], MOMENTA[i])
 momentum_helps = [lr for j, lr in enumerate(LRS) if final_losses[1, j] < final_losses[0, j]]
 '''}, ("test_lr_study",)),
+    # --- exercise 4 --------------------------------------------------------------------------
+    Mutant("ex4_deep", "ReLU's derivative taken as 1 at a = 0", {"activation_grad": '''
+def activation_grad(A, hidden):
+    if hidden == "sigmoid":
+        return A * (1 - A)
+    if hidden == "tanh":
+        return 1 - A ** 2
+    if hidden == "relu":
+        return (A >= 0).astype(A.dtype)
+    return np.where(A > 0, 1, LEAKY_SLOPE).astype(A.dtype)
+'''}, ("test_activation_grad",)),
+    Mutant("ex4_deep", "output delta without 1/m", {"output_delta": '''
+def output_delta(Y, T):
+    return Y - T
+'''}, ("test_output_delta",)),
+    Mutant("ex4_deep", "bias gradient averaged over the batch instead of summed", {
+        "layer_gradients": '''
+def layer_gradients(D, A_prev):
+    return D @ A_prev.T, np.mean(D, axis=1, keepdims=True)
+'''}, ("test_layer_gradients",)),
+    Mutant("ex4_deep", "backpropagated delta without g'", {"backprop_delta": '''
+def backprop_delta(D, W, A_prev, hidden):
+    return W.T @ D
+'''}, ("test_backprop_delta",)),
+    Mutant("ex4_deep", "weight decay on the biases too", {"gradients": '''
+def gradients(params, X, T, hidden, wd=0.0):
+    L = sum(1 for name in params if name.startswith("W"))
+    As, Y = forward(params, X, hidden)
+    D = output_delta(Y, T)
+    grads = {}
+    for l in range(L, 0, -1):
+        dW, db = layer_gradients(D, As[l - 1])
+        grads[f"W{l}"] = dW + wd * params[f"W{l}"]
+        if f"b{l}" in params:
+            grads[f"b{l}"] = db + wd * params[f"b{l}"]
+        if l > 1:
+            D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
+    return grads
+'''}, ("test_gradients",)),
+    Mutant("ex4_deep", "gradients that step uphill (Y - T negated)", {"gradients": '''
+def gradients(params, X, T, hidden, wd=0.0):
+    L = sum(1 for name in params if name.startswith("W"))
+    As, Y = forward(params, X, hidden)
+    D = -output_delta(Y, T)
+    grads = {}
+    for l in range(L, 0, -1):
+        dW, db = layer_gradients(D, As[l - 1])
+        grads[f"W{l}"] = dW + wd * params[f"W{l}"]
+        if f"b{l}" in params:
+            grads[f"b{l}"] = db
+        if l > 1:
+            D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
+    return grads
+'''}, ("test_gradients", "test_train_deep")),
 ]
 
 

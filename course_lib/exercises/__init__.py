@@ -35,7 +35,7 @@ __all__ = ["Exercise", "ASSIGNMENTS", "load", "find_course", "is_course", "NoCou
            "COURSE_VARIABLE", "harvest", "redact", "CheckFailed", "HIDDEN",
            "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME", "AnswerFormatError"]
 
-ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist")
+ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep")
 VISIBLE_SEED = 2026
 HARVEST_MIME = "application/vnd.nn-course.harvest+json"
 

@@ -1,0 +1,181 @@
+"""Reference answers, hints and the training judge of notebook 4 (left out of the grader's
+sandbox)."""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .. import deep
+from ..activations import sigmoid
+from ..checks import Hint, Outcome
+from ..encoding import decode, summarize
+from ..exercises.ex4_deep import HIDDEN, REFERENCE_ACCURACY, THRESHOLD, TRAIN_SIZES, TRAINING
+
+REFERENCES = {
+    "init_params": deep.init_params,
+    "activation": deep.activation,
+    "activation_grad": deep.activation_grad,
+    "forward": deep.forward,
+    "output_delta": deep.output_delta,
+    "layer_gradients": deep.layer_gradients,
+    "backprop_delta": deep.backprop_delta,
+    "gradients": deep.gradients,
+    "train_deep_accuracy": None,          # judged from the returned weights (judge_accuracy)
+}
+ALTERNATIVES: dict = {}
+
+
+def _hidden_pre_activations(params, X, hidden):
+    """The Z_l of the hidden layers, as the reference forward pass computes them."""
+    Zs, A = [], X
+    for l in range(1, deep.n_layers(params)):
+        Z = deep._affine(params, l, A)
+        Zs.append(Z)
+        A = deep.activation(Z, hidden)
+    return Zs
+
+
+def _backward_calls(params, X, T, wd):
+    """The inner calls of gradients(params, X, T, hidden, wd) for every kind of unit:
+    (output_delta inputs, layer_gradients inputs, backprop_delta inputs)."""
+    outputs, layers, deltas = [], [], []
+    L = deep.n_layers(params)
+    for h in HIDDEN:
+        As, Y = deep.forward(params, X, h)
+        outputs.append((Y, T))
+        D = deep.output_delta(Y, T)
+        for l in range(L, 0, -1):
+            layers.append((D, As[l - 1]))
+            if l > 1:
+                deltas.append((D, params[f"W{l}"], As[l - 1], h))
+                D = deep.backprop_delta(D, params[f"W{l}"], As[l - 1], h)
+    return outputs, layers, deltas
+
+
+STAND_IN_CALLS = {
+    "forward": {"activation": lambda params, X: [
+        (Z, h) for h in HIDDEN for Z in _hidden_pre_activations(params, X, h)]},
+    "backprop_delta": {"activation_grad": lambda D, W, outputs: [
+        (outputs[h], h) for h in HIDDEN]},
+    "gradients": {
+        "forward": lambda params, X, T, wd: [(params, X, h) for h in HIDDEN],
+        "output_delta": lambda params, X, T, wd: _backward_calls(params, X, T, wd)[0],
+        "layer_gradients": lambda params, X, T, wd: _backward_calls(params, X, T, wd)[1],
+        "backprop_delta": lambda params, X, T, wd: _backward_calls(params, X, T, wd)[2],
+    },
+}
+
+
+def _is_ones(exp, got, args) -> bool:
+    return np.shape(got) == np.shape(exp) and np.all(got == 1) and not np.all(exp == 1)
+
+
+HINTS = {
+    "init_params": [
+        Hint("draw the weights in order, W1 first: W_l = sqrt(2 / n_(l-1)) * "
+             "rng.standard_normal((n_l, n_(l-1))), one call per layer, and no other draws",
+             lambda exp, got, args: np.shape(got) == np.shape(exp) and np.ndim(exp) == 2
+             and np.shape(exp)[1] > 1),
+        Hint("biases start at zero, as columns of shape (n_l, 1)",
+             lambda exp, got, args: np.ndim(exp) == 2 and np.shape(exp)[1] == 1),
+    ],
+    "activation": [
+        Hint("leaky ReLU is z for z > 0 and LEAKY_SLOPE * z otherwise, i.e. "
+             "np.maximum(LEAKY_SLOPE * Z, Z)",
+             lambda exp, got, args: np.allclose(got, np.maximum(args[0], 0.0))),
+    ],
+    "activation_grad": [
+        Hint("ReLU's derivative is 0 where the output is 0 (z <= 0): A > 0, not A >= 0",
+             _is_ones),
+        Hint("A is already the unit's output g(z): the sigmoid's derivative is A * (1 - A), "
+             "without applying the sigmoid again",
+             lambda exp, got, args: np.allclose(got, sigmoid(args[0]["sigmoid"]) *
+                                                (1 - sigmoid(args[0]["sigmoid"])))),
+        Hint("A is already the unit's output tanh(z): the derivative is 1 - A**2",
+             lambda exp, got, args: np.allclose(got, 1 - np.tanh(args[0]["tanh"]) ** 2)),
+        Hint("leaky ReLU's derivative is 1 where A > 0 and LEAKY_SLOPE elsewhere",
+             lambda exp, got, args: np.allclose(got, (args[0]["leaky_relu"] > 0))),
+    ],
+    "forward": [
+        Hint("As lists the input of every layer: [X, A1, ..., A(L-1)], L arrays; the output "
+             "probabilities are Y, not part of As",
+             lambda exp, got, args: isinstance(got, dict) or isinstance(got, list)),
+    ],
+    "output_delta": [
+        Hint("the sign is flipped: D_L = (Y - T) / m", lambda exp, got, args: np.allclose(got, -exp)),
+    ],
+    "layer_gradients": [
+        Hint("D already holds the 1/m of the mean: dE/db is the SUM of D over the samples "
+             "(axis 1), not the mean",
+             lambda exp, got, args: np.shape(got) == np.shape(exp) and np.shape(exp)[1] == 1
+             and np.allclose(got * args[0].shape[1], exp)),
+        Hint("dE/db_l is a column (n_l, 1): sum D over axis 1 (the samples) with keepdims=True",
+             lambda exp, got, args: np.shape(exp)[1:] == (1,) and np.size(got) == np.size(exp)),
+    ],
+    "backprop_delta": [
+        Hint("multiply W^T D element-wise by g'(A_prev), from activation_grad(A_prev, hidden)",
+             lambda exp, got, args: np.allclose(got, args[1].T @ args[0])),
+    ],
+    "gradients": [
+        Hint("weight decay adds wd * W_l to the weight gradients only; biases are not decayed",
+             lambda exp, got, args: np.ndim(exp) == 2 and np.shape(exp)[1] == 1),
+    ],
+}
+
+
+# --- the training test ------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _test_set():
+    from ..mnist import load_mnist
+    return load_mnist("test", dtype=np.float32)
+
+
+SHAPES = {f"{kind}{l}": [n_out, n_in if kind == "W" else 1]
+          for l, (n_in, n_out) in enumerate(zip(TRAIN_SIZES[:-1], TRAIN_SIZES[1:]), start=1)
+          for kind in ("W", "b")}
+
+
+def _weights(encoded: dict):
+    """The parameters of an encoded result if they have exactly the network's shapes; None
+    otherwise (a forged result must not make the grader compute with huge arrays)."""
+    if encoded.get("kind") != "dict":
+        return None
+    params = encoded["items"].get("params", {})
+    if params.get("kind") != "dict" or set(params["items"]) != set(SHAPES):
+        return None
+    arrays = {}
+    for key, shape in SHAPES.items():
+        value = params["items"][key]
+        if value.get("kind") != "array" or value.get("shape") != shape:
+            return None
+        arrays[key] = decode(value).astype(np.float32)
+    return arrays
+
+
+def judge_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
+    """Pass when the weights train_deep returned classify the MNIST test set with at least
+    THRESHOLD accuracy (computed here, from the returned weights)."""
+    got = record["value"]
+    tested = check.tested
+    if got.get("kind") == "error":
+        return exercise.compare(check.name, case["expected"], got, args, hidden=hidden)
+    params = _weights(got)
+    if params is None:
+        shapes = ", ".join(f"{k} {tuple(v)}" for k, v in SHAPES.items())
+        return Outcome(check.name, False, tested, got=summarize(got)[:200],
+                       hint=f"train_deep must return (params, history), where params holds {shapes}")
+    X_test, y_test = _test_set()
+    with np.errstate(all="ignore"):
+        Y = deep.forward(params, X_test, TRAINING["hidden"])[1]
+        reached = float(np.mean(np.argmax(Y, axis=0) == y_test))
+    detail = (f"test accuracy {reached:.2%}, needed {THRESHOLD:.1%} (the course's solution "
+              f"reaches {REFERENCE_ACCURACY})")
+    hint = "" if reached >= THRESHOLD else (
+        "the training does not reach the accuracy it should: run the gradient checks above "
+        "(every layer, with and without biases) and look for a layer whose gradient disagrees")
+    return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
+
+
+JUDGES = {"train_deep_accuracy": judge_accuracy}

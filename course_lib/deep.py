@@ -1,0 +1,177 @@
+"""Backpropagation for a network of any depth, in the form of exercise 4 (the reference answers).
+
+    A_0 = X                                     (n_0, m), one sample per column
+    Z_l = W_l A_{l-1} (+ b_l)    A_l = g(Z_l)   l = 1 .. L-1, g = sigmoid, tanh, relu or leaky_relu
+    Z_L = W_L A_{L-1} (+ b_L)    Y = softmax(Z_L)
+    E   = -(1/m) sum_j t_j . log y_j  +  wd/2 * (sum of squared weights; biases are not decayed)
+
+``W_l`` has shape (n_l, n_{l-1}) and ``b_l`` (n_l, 1); ``params`` is a dict ``{"W1": ..., "b1":
+..., "WL": ..., "bL": ...}`` in which the biases are optional (all or none). The backward pass
+works with ``D_l = dE/dZ_l``, an array of the shape of ``Z_l``, (n_l, m): column j holds sample
+j's derivative (ex2's row for that sample, transposed), divided by m because E is a mean.
+
+    D_L     = (Y - T) / m                           output_delta
+    dE/dW_l = D_l A_{l-1}^T    dE/db_l = D_l 1      layer_gradients (1: a column of m ones)
+    D_{l-1} = (W_l^T D_l) .* g'(A_{l-1})            backprop_delta (g' from the outputs A)
+    dE/dW_l += wd * W_l                             weight decay, weights only
+
+With sizes ``[784, 7, 10]``, sigmoid hidden units and no biases these are exactly the stages of
+the 7-10 net (``course_lib.net710``): ``output_delta`` is stage 2 for every sample at once with
+stage 8's 1/m, ``layer_gradients`` is stages 4 and 7, ``backprop_delta`` is stages 3, 5 and 6
+(multiplying by the diagonal matrix of stage 5 is an element-wise product), and the decay is
+stage 9.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .activations import (LEAKY_SLOPE, leaky_relu, leaky_relu_grad, log_softmax, relu,
+                          relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad)
+from .losses import cross_entropy_from_log_probs
+
+__all__ = ["HIDDEN", "init_params", "n_layers", "activation", "activation_grad", "forward",
+           "logits", "loss", "output_delta", "layer_gradients", "backprop_delta", "gradients",
+           "train", "LEAKY_SLOPE"]
+
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
+_FUNCTIONS = {"sigmoid": (sigmoid, sigmoid_grad), "tanh": (tanh, tanh_grad),
+              "relu": (relu, relu_grad), "leaky_relu": (leaky_relu, leaky_relu_grad)}
+
+
+def _functions(hidden: str):
+    try:
+        return _FUNCTIONS[hidden]
+    except (KeyError, TypeError):
+        raise ValueError(f"hidden must be one of {', '.join(HIDDEN)}; got {hidden!r}") from None
+
+
+def init_params(layer_sizes, rng, bias: bool = True) -> dict:
+    """He initialisation for ``layer_sizes = [n_0, n_1, ..., n_L]``.
+
+    For l = 1 .. L, in this order: ``W_l = sqrt(2 / n_{l-1}) * rng.standard_normal((n_l,
+    n_{l-1}))`` and, with ``bias``, ``b_l = zeros((n_l, 1))``. The factor keeps the scale of
+    ReLU activations about the same from layer to layer (a ReLU halves the mean square of its
+    input, the 2 makes up for it).
+    """
+    sizes = [int(n) for n in layer_sizes]
+    params = {}
+    for l in range(1, len(sizes)):
+        params[f"W{l}"] = np.sqrt(2.0 / sizes[l - 1]) * rng.standard_normal((sizes[l], sizes[l - 1]))
+        if bias:
+            params[f"b{l}"] = np.zeros((sizes[l], 1))
+    return params
+
+
+def n_layers(params) -> int:
+    """L, the number of weight matrices ``W1 .. WL`` (biases or not)."""
+    return sum(1 for name in params if name.startswith("W"))
+
+
+def activation(Z, hidden: str):
+    """The hidden units' function ``g`` applied to ``Z`` element-wise."""
+    return _functions(hidden)[0](Z)
+
+
+def activation_grad(A, hidden: str):
+    """``g'`` expressed through the outputs ``A = g(Z)``: ``A(1 - A)``, ``1 - A**2``, ``A > 0`` or
+    1 / ``LEAKY_SLOPE`` (0 and the slope at z = 0, see ``activations.relu_grad``)."""
+    return _functions(hidden)[1](A)
+
+
+def _affine(params, l: int, A):
+    Z = params[f"W{l}"] @ A
+    bias = params.get(f"b{l}")
+    return Z if bias is None else Z + bias
+
+
+def forward(params, X, hidden: str):
+    """``(As, Y)``: ``As = [A_0, A_1, ..., A_{L-1}]`` the input of every layer (``A_0 = X``), and
+    ``Y = softmax(Z_L)`` the output probabilities (n_L, m)."""
+    L = n_layers(params)
+    As = [X]
+    for l in range(1, L):
+        As.append(activation(_affine(params, l, As[-1]), hidden))
+    return As, softmax(_affine(params, L, As[-1]), axis=0)
+
+
+def logits(params, X, hidden: str):
+    """The output layer's pre-activations ``Z_L`` (n_L, m)."""
+    A = X
+    L = n_layers(params)
+    for l in range(1, L):
+        A = activation(_affine(params, l, A), hidden)
+    return _affine(params, L, A)
+
+
+def loss(params, X, T, hidden: str, wd: float = 0.0) -> float:
+    """Mean cross-entropy from the logits (log_softmax, never log of a probability) plus
+    ``wd/2`` times the sum of the squared weights."""
+    E = float(cross_entropy_from_log_probs(log_softmax(logits(params, X, hidden), axis=0), T))
+    return E + 0.5 * wd * sum(float(np.vdot(W, W)) for name, W in params.items()
+                              if name.startswith("W"))
+
+
+def output_delta(Y, T):
+    """``D_L = dE/dZ_L = (Y - T) / m`` for the mean cross-entropy of a softmax output."""
+    return (Y - T) / Y.shape[1]
+
+
+def layer_gradients(D, A_prev):
+    """``(dE/dW_l, dE/db_l) = (D_l A_{l-1}^T, D_l summed over the samples)``: shapes
+    (n_l, n_{l-1}) and (n_l, 1)."""
+    return D @ A_prev.T, D.sum(axis=1, keepdims=True)
+
+
+def backprop_delta(D, W, A_prev, hidden: str):
+    """``D_{l-1} = (W_l^T D_l) .* g'(A_{l-1})``, shape (n_{l-1}, m)."""
+    return (W.T @ D) * activation_grad(A_prev, hidden)
+
+
+def gradients(params, X, T, hidden: str, wd: float = 0.0) -> dict:
+    """The gradient of ``loss(params, X, T, hidden, wd)``: a dict with the keys of ``params``."""
+    L = n_layers(params)
+    As, Y = forward(params, X, hidden)
+    D = output_delta(Y, T)
+    grads = {}
+    for l in range(L, 0, -1):
+        dW, db = layer_gradients(D, As[l - 1])
+        grads[f"W{l}"] = dW + wd * params[f"W{l}"]
+        if f"b{l}" in params:
+            grads[f"b{l}"] = db
+        if l > 1:
+            D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
+    return grads
+
+
+def train(params, X, T, *, hidden, epochs, batch_size, lr, momentum, rng, wd=0.0, X_val=None,
+          T_val=None, gradients=gradients, loss=loss, forward=forward, probe: int = 10_000):
+    """The training loop of exercise 4 (``train_deep``): minibatch SGD with momentum (``v <- mu v
+    - lr_e g``, ``W <- W + v``, velocities from zero), the learning rate of epoch e (0-based)
+    ``lr_e = lr * (1 + cos(pi e / epochs)) / 2`` falling along half a cosine, one
+    ``rng.permutation`` per epoch and consecutive slices of it. After every epoch the history
+    records the loss on the first ``probe`` training columns and, with a validation set, the
+    validation accuracy. ``gradients``, ``loss`` and ``forward`` are the functions it uses (the
+    notebook passes the student's). Returns ``(params, history)``; the inputs are not changed.
+    """
+    params = {name: np.array(value, copy=True) for name, value in params.items()}
+    velocity = {name: np.zeros_like(value) for name, value in params.items()}
+    history = {"train_loss": [], "val_acc": []}
+    X, T = np.asfortranarray(X), np.asfortranarray(T)     # columns contiguous: fast batches
+    m = X.shape[1]
+    for epoch in range(epochs):
+        step = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))   # a Python float
+        order = rng.permutation(m)
+        for start in range(0, m, batch_size):
+            batch = order[start:start + batch_size]
+            grads = gradients(params, X[:, batch], T[:, batch], hidden, wd)
+            for name in params:
+                velocity[name] = momentum * velocity[name] - step * grads[name]
+                params[name] = params[name] + velocity[name]
+        history["train_loss"].append(loss(params, X[:, :probe], T[:, :probe], hidden, wd))
+        if X_val is not None:
+            Y = forward(params, X_val, hidden)[1]
+            history["val_acc"].append(float(np.mean(np.argmax(Y, axis=0) ==
+                                                    np.argmax(T_val, axis=0))))
+    return params, history

@@ -1,0 +1,34 @@
+"""course_lib.deep, the reference answers of exercise 4: its gradients pass the gradient checker
+for every kind of hidden unit, with and without biases, and for L = 2 without biases it is the
+7-10 net of course_lib.net710."""
+import numpy as np
+import pytest
+
+from course_lib import deep, net710
+from course_lib.gradcheck import check_gradients
+
+
+@pytest.mark.parametrize("hidden", deep.HIDDEN)
+@pytest.mark.parametrize("bias", [True, False])
+def test_gradients_pass_the_checker_layer_by_layer(hidden, bias):
+    rng = np.random.default_rng(7)
+    X, T = rng.normal(size=(5, 6)), np.eye(3)[:, rng.integers(0, 3, size=6)]
+    params = deep.init_params([5, 4, 4, 3], rng, bias=bias)
+    params = {k: v + 0.1 * rng.normal(size=v.shape) for k, v in params.items()}
+    report = check_gradients(lambda p: deep.loss(p, X, T, hidden, 0.05), params,
+                             deep.gradients(params, X, T, hidden, 0.05))
+    assert [row[0] for row in report.rows] == sorted(params, key=list(params).index)
+    assert report.tolerance_used <= 1
+
+
+def test_two_layers_without_biases_is_the_710_net():
+    rng = np.random.default_rng(3)
+    X, T = rng.random((784, 4)), np.eye(10)[:, [1, 7, 7, 0]]
+    params = net710.init_params(seed=0)
+    general = deep.gradients(params, X, T, "sigmoid", wd=1e-3)
+    staged = net710.gradients(params, X, T, wd=1e-3)
+    assert set(general) == {"W1", "W2"}
+    for name in general:
+        np.testing.assert_allclose(general[name], staged[name], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(deep.loss(params, X, T, "sigmoid", 1e-3),
+                               net710.loss(params, X, T, wd=1e-3), rtol=1e-12)
