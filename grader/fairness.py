@@ -829,6 +829,12 @@ DW1_TYPO = '''
 def dE_dW1(dE_dz1_row, x):
     return dE_dz1_rw.T @ x.T
 '''
+LOSS_VIA_FORWARD = '''
+def loss(params, X, T, wd=0.0):
+    Y1, _ = forward(params, X)                   # the hidden outputs from the student's forward
+    data = -np.sum(T * log_softmax(params["W2"] @ Y1)) / X.shape[1]
+    return data + wd / 2 * sum(np.sum(W ** 2) for W in params.values())
+'''
 LOSS_LOG_EPS = '''
 def loss(params, X, T, wd=0.0):
     W1, W2 = params["W1"], params["W2"]
@@ -856,6 +862,8 @@ EX2_CORRECT = [
     correct(EX2, "ex2_loss_own_logsumexp", "the loss with a log-sum-exp written out and "
             "norms for the decay; the sample loss by picking the target's entry",
             answers(EX2, loss=LOSS_OWN_LSE, sample_loss=SAMPLE_LOSS_PICK)),
+    correct(EX2, "ex2_loss_via_forward", "the loss from the hidden outputs of forward",
+            answers(EX2, loss=LOSS_VIA_FORWARD)),
     correct(EX2, "ex2_decay_on_copies", "weight decay added in place, to copies",
             answers(EX2, add_weight_decay=DECAY_COPIES)),
     correct(EX2, "ex2_batch_loop", "slow but right: batch_gradients loops over the samples "
@@ -895,6 +903,11 @@ EX2_MISTAKES = [
             ["test_forward"], "in 'Y2'"),
     mistake(EX2, "ex2_forward_no_sigmoid", "no sigmoid in the hidden layer", answers(
         EX2, forward=swap(EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
+            ["test_forward"], "in 'Y1'"),
+    mistake(EX2, "ex2_forward_no_sigmoid_loss_calls_it", "no sigmoid in the hidden layer, and "
+            "the loss computed from forward's hidden outputs (the loss itself is right)",
+            answers(EX2, loss=LOSS_VIA_FORWARD, forward=swap(
+                EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
             ["test_forward"], "in 'Y1'"),
     mistake(EX2, "ex2_sample_loss_log_probs", "sample_loss as -t . np.log(softmax(z2)) "
             "(log 0 when probabilities underflow)", answers(EX2, sample_loss=swap(

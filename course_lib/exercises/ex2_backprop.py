@@ -102,7 +102,7 @@ EXERCISE = Exercise("ex2_backprop", [
     Check("forward", "forward(params, X) -> (Y1, Y2) for a batch of 5 random inputs",
           lambda rng: (_params(rng), _batch(rng, 5)[0]), call=_call_forward),
     Check("loss", "loss(params, X, T, wd): mean cross-entropy of 6 samples plus weight decay",
-          _loss_args, extreme=_loss_extreme),
+          _loss_args, extreme=_loss_extreme, stand_ins=("forward",)),
     Check("sample_loss", "stage 1: the loss of one sample from its scores z2 (10, 1)",
           _sample_args, extreme=_sample_extreme),
     Check("dE_dz2", "stage 2: dE/dz2 for y2 and t of shape (10, 1); a (1, 10) row",
