@@ -98,14 +98,49 @@ def float_errors_raised():
             _ufunc_config._make_extobj = real
 
 
+class ByValue(list):
+    """Stand-in calls whose inputs the answer computes itself (a sample's columns, an earlier
+    stage's result), so they may differ from the reference's in the last bits: recognised by
+    value, to single-precision tolerance, not by their exact bytes."""
+
+
+def _near(call, stored) -> bool:
+    """Whether the inputs of a call equal stored ones: the same structure and shapes, and every
+    number within single-precision rounding of the stored one."""
+    if isinstance(stored, np.ndarray):
+        if not isinstance(call, np.ndarray) or call.shape != stored.shape or \
+                call.dtype.kind not in "fiub" or not np.all(np.isfinite(call)):
+            return False
+        scale = float(np.max(np.abs(stored))) if stored.size else 0.0
+        try:
+            return bool(np.allclose(call, stored, rtol=SINGLE_RTOL, atol=SINGLE_ATOL * scale))
+        except FloatingPointError:
+            return False
+    if isinstance(stored, dict):
+        return isinstance(call, dict) and call.keys() == stored.keys() and \
+            all(_near(call[k], stored[k]) for k in stored)
+    if isinstance(stored, (list, tuple)):
+        return isinstance(call, (list, tuple)) and len(call) == len(stored) and \
+            all(_near(c, v) for c, v in zip(call, stored))
+    return type(call) is type(stored) and call == stored
+
+
 def _stand_in(name: str, memo: dict, original, used: set):
-    """A function that answers the exact inputs in ``memo`` (fingerprint -> encoded result) with
-    the reference result, and anything else with the student's own function."""
+    """A function that answers the inputs in ``memo`` with the reference results, and anything
+    else with the student's own function. ``memo["exact"]`` maps the fingerprints of exact
+    inputs to encoded results; ``memo["near"]`` lists ``[encoded inputs, encoded result]`` pairs
+    recognised by value (``ByValue``)."""
+    near = [(decode(inputs), result) for inputs, result in memo.get("near", ())]
+
     def stand_in(*args, **kwargs):
-        key = fingerprint(list(args) + ([kwargs] if kwargs else []))
-        if key in memo:
+        call = list(args) + ([kwargs] if kwargs else [])
+        key = fingerprint(call)
+        found = memo.get("exact", {}).get(key)
+        if found is None:
+            found = next((result for inputs, result in near if _near(call, inputs)), None)
+        if found is not None:
             used.add(name)
-            return decode(memo[key])
+            return decode(found)
         if original is _MISSING:
             raise NameError(f"name {name!r} is not defined")
         return original(*args, **kwargs)

@@ -723,6 +723,20 @@ def batch_gradients(params, X, T):
         total["W2"] += dE_dW2(delta2, y1)
     return {name: g / m for name, g in total.items()}
 '''
+BATCH_LOOP_OWN_FORWARD = '''
+def batch_gradients(params, X, T):
+    """The loop over samples, each sample's forward pass written out."""
+    W1, W2 = params["W1"], params["W2"]
+    total = {"W1": 0.0, "W2": 0.0}
+    for j in range(X.shape[1]):
+        x, t = X[:, j:j + 1], T[:, j:j + 1]
+        y1 = sigmoid(W1 @ x)
+        y2 = softmax(W2 @ y1)
+        delta2 = dE_dz2(y2, t)
+        total["W2"] = total["W2"] + dE_dW2(delta2, y1)
+        total["W1"] = total["W1"] + dE_dW1(dE_dz1(dE_dy1(delta2, W2), dy1_dz1(y1)), x)
+    return {name: g / X.shape[1] for name, g in total.items()}
+'''
 GRADIENTS_INLINE = '''
 def gradients(params, X, T, wd=0.0):
     W1, W2 = params["W1"], params["W2"]
@@ -949,6 +963,26 @@ EX2_MISTAKES = [
     mistake(EX2, "ex2_dw1_transposed", "dE/dW1 transposed, (784, 7)", answers(
         EX2, dE_dW1=swap(EX2, "dE_dW1", ("dE_dz1_row.T @ x.T", "x @ dE_dz1_row"))),
             ["test_dE_dW1"], "looks transposed"),
+    mistake(EX2, "ex2_batch_loop_dz2_sign", "stage 2 as t - y2, and batch_gradients a loop "
+            "over the one-sample stages (right in itself)", answers(
+                EX2, batch_gradients=BATCH_LOOP, dE_dz2=swap(EX2, "dE_dz2", ("(y2 - t).T",
+                                                                       "(t - y2).T"))),
+            ["test_dE_dz2"], "the sign is flipped"),
+    mistake(EX2, "ex2_batch_loop_forward_no_sigmoid", "no sigmoid in forward, which the "
+            "loop in batch_gradients calls for each sample", answers(
+                EX2, batch_gradients=BATCH_LOOP, forward=swap(
+                    EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
+            ["test_forward"], "in 'Y1'"),
+    mistake(EX2, "ex2_batch_loop_dw1_transposed", "stage 7 transposed; batch_gradients a loop "
+            "over the stages with its own forward pass", answers(
+                EX2, batch_gradients=BATCH_LOOP_OWN_FORWARD, dE_dW1=swap(
+                    EX2, "dE_dW1", ("dE_dz1_row.T @ x.T", "x @ dE_dz1_row"))),
+            ["test_dE_dW1"], "looks transposed"),
+    mistake(EX2, "ex2_batch_loop_sigma_again", "stage 5 with the sigmoid applied again, in a "
+            "loop with its own forward pass", answers(
+                EX2, batch_gradients=BATCH_LOOP_OWN_FORWARD, dy1_dz1=swap(
+                    EX2, "dy1_dz1", ("y1 * (1.0 - y1)", "sigmoid(y1) * (1.0 - sigmoid(y1))"))),
+            ["test_dy1_dz1"], "you applied the sigmoid to y1 again"),
     mistake(EX2, "ex2_batch_no_mean", "batch gradients summed, not averaged (gradients, which "
             "calls it, is right)", answers(EX2, batch_gradients=swap(
                 EX2, "batch_gradients", ("(Y2 - T) / X.shape[1]", "Y2 - T"))),

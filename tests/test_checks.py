@@ -333,3 +333,24 @@ def test_a_failed_check_shows_its_message_once_without_a_traceback(tmp_path):
         o.get("text", "") for o in outputs if o.output_type == "stream")
     assert shown.count("FAILED softmax") == 1
     assert "checks.py" not in shown and "Traceback" not in shown
+
+
+def test_stand_ins_recognise_computed_inputs_by_value_and_nothing_else():
+    """A stand-in listed by value answers inputs within single-precision rounding of the stored
+    ones (a sample's forward pass computed again), and leaves every other input to the
+    student's own function."""
+    import numpy as np
+    from course_lib.checks import standing_in
+    from course_lib.encoding import encode
+    y = np.array([[0.25], [0.75]])
+    memos = {"stage": {"near": [[encode([y]), encode(np.array([[1.0, 2.0]]))]]}}
+    namespace = {"stage": lambda v: "student's"}
+    exec("def answer(v):\n    return stage(v)\n", namespace)
+    used = set()
+    with standing_in(namespace["answer"], memos, used):
+        assert namespace["answer"](y * (1 + 1e-12)).tolist() == [[1.0, 2.0]]
+        assert namespace["answer"](y.astype(np.float32)).tolist() == [[1.0, 2.0]]
+        assert namespace["answer"](y + 1e-3) == "student's"
+        assert namespace["answer"](y.T) == "student's"
+        assert namespace["answer"](np.array([[np.nan], [0.75]])) == "student's"
+    assert used == {"stage"} and namespace["stage"](y) == "student's"

@@ -16,7 +16,8 @@ sandbox leaves out.
 A stored case (``Exercise.case``) is ``{"seed", "expected", "alternatives", "stand_ins"}``:
 the seed its inputs are made from, the encoded reference result, other accepted results (an
 equivalent convention), and the reference results of the functions the answer is expected to
-call, keyed by the fingerprint of their exact inputs (see ``Check.stand_ins``).
+call, keyed by the fingerprint of their exact inputs, or listed with their inputs where the
+answer computes those itself (see ``Check.stand_ins`` and ``checks.ByValue``).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import os
 import re
 from pathlib import Path
 
-from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, Check, CheckFailed, Outcome,
+from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, ByValue, Check, CheckFailed, Outcome,
                       compare_values, report)
 from ..encoding import encode, fingerprint
 
@@ -149,8 +150,13 @@ class Exercise:
         memos = {}
         for function in self[name].stand_ins:
             calls = answers.STAND_IN_CALLS[name][function](*args)
-            memos[function] = {fingerprint(list(inner)): encode(answers.REFERENCES[function](*inner))
-                               for inner in calls}
+            reference = answers.REFERENCES[function]
+            if isinstance(calls, ByValue):
+                memos[function] = {"near": [[encode(list(inner)), encode(reference(*inner))]
+                                            for inner in calls]}
+            else:
+                memos[function] = {"exact": {fingerprint(list(inner)): encode(reference(*inner))
+                                             for inner in calls}}
         return memos
 
     # --- judging ---------------------------------------------------------------------------------
