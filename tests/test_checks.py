@@ -354,3 +354,28 @@ def test_stand_ins_recognise_computed_inputs_by_value_and_nothing_else():
         assert namespace["answer"](y.T) == "student's"
         assert namespace["answer"](np.array([[np.nan], [0.75]])) == "student's"
     assert used == {"stage"} and namespace["stage"](y) == "student's"
+
+
+def test_the_course_versions_sent_to_kernels_match_the_library():
+    """The self-contained minibatches and momentum step that the grader runs in a kernel in
+    place of a student's failed ones (``Check.fallbacks``) are the library's, and come back
+    from their stored sources unchanged."""
+    import numpy as np
+    from course_lib import training
+    from course_lib.answers import ex3_mnist as answers
+    from course_lib.checks import course_functions
+    from course_lib.exercises import load
+    exercise = load("ex3_mnist")
+    stored = exercise.case("train_710", "visible", 0, 7)
+    assert set(stored["fallbacks"]) == {"minibatches", "sgd_momentum_step"}
+    course = course_functions(stored["fallbacks"])
+    X, T = np.arange(30.0).reshape(3, 10), np.arange(20.0).reshape(2, 10)
+    ours = course["minibatches"](X, T, 4, np.random.default_rng(3))
+    library = list(training.minibatches(X, T, 4, np.random.default_rng(3)))
+    assert len(ours) == len(library) == 3
+    assert all(np.array_equal(a, b) for pair, other in zip(ours, library)
+               for a, b in zip(pair, other))
+    params, grads = {"W": np.ones((2, 2))}, {"W": np.full((2, 2), 0.5)}
+    velocity = {"W": np.full((2, 2), 0.1)}
+    assert np.allclose(course["sgd_momentum_step"](params, grads, velocity, 0.1, 0.9)[0]["W"],
+                       answers.sgd_momentum_step(params, grads, velocity, 0.1, 0.9)[0]["W"])

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import re
+import textwrap
 from pathlib import Path
 
 from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, ByValue, Check, CheckFailed, Outcome,
@@ -139,6 +141,9 @@ class Exercise:
             stored["alternatives"] = alternatives
         if check.stand_ins:
             stored["stand_ins"] = self._memos(name, args)
+        if check.fallbacks:
+            stored["fallbacks"] = {function: textwrap.dedent(inspect.getsource(
+                answers.REFERENCES[function])) for function in check.fallbacks}
         return stored
 
     def cases(self, name: str, variant: str, seed: int) -> list[dict]:
@@ -181,6 +186,17 @@ class Exercise:
                     outcome = other
                     outcome.detail = alternative["note"]
                     break
+        relied = sorted(set(check.fallbacks) & set(failed))
+        if not outcome.passed and relied and "with_course" in record:
+            # judged on the run with the course's versions of the functions that failed
+            second = {key: value for key, value in record.items() if key != "with_course"}
+            again = self.judge(name, case, {**second, "value": record["with_course"]}, args,
+                               hidden=hidden, failed=failed - set(relied))
+            names = " and ".join(relied)
+            again.detail = "; ".join(filter(None, [again.detail, (
+                f"your {names} failed its own test, so {name} was also run with the course's "
+                f"{names}" + (": that mistake is counted only once" if again.passed else ""))]))
+            outcome = again
         changed = record.get("changed") or []
         if outcome.passed and check.keeps_inputs and changed:
             outcome = Outcome(name, False, check.tested, got="the right values, but "
@@ -287,7 +303,7 @@ def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
     Nothing is compared here; the grader judges in its own process.
 
     ``calls`` lists ``(check_name, variant, cases, get_object)`` where ``cases`` is a list of
-    ``(seed, stand_ins)`` and ``get_object()`` looks the student's object up lazily, so that a
+    ``(seed, stand_ins)`` or ``(seed, stand_ins, fallbacks)`` and ``get_object()`` looks the student's object up lazily, so that a
     missing definition becomes part of the feedback.
     """
     from IPython.display import display
@@ -301,7 +317,7 @@ def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
         except Exception as error:  # noqa: BLE001 - e.g. NameError: not defined
             records = [{"value": encode(error), "stood_in": []} for _ in cases]
         else:
-            records = [check.run(obj, check.args_of(variant, i, seed), memos)
-                       for i, (seed, memos) in enumerate(cases)]
+            records = [check.run(obj, check.args_of(variant, i, seed), memos, *fallbacks)
+                       for i, (seed, memos, *fallbacks) in enumerate(cases)]
         results.append({"check": name, "variant": variant, "results": records})
     display({HARVEST_MIME: {"nonce": nonce, "cell": cell, "results": results}}, raw=True)
