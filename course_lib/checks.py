@@ -109,14 +109,49 @@ def float_errors_raised():
             _ufunc_config._make_extobj = real
 
 
+class ByValue(list):
+    """Stand-in calls whose inputs the answer computes itself (a sample's columns, an earlier
+    stage's result), so they may differ from the reference's in the last bits: recognised by
+    value, to single-precision tolerance, not by their exact bytes."""
+
+
+def _near(call, stored) -> bool:
+    """Whether the inputs of a call equal stored ones: the same structure and shapes, and every
+    number within single-precision rounding of the stored one."""
+    if isinstance(stored, np.ndarray):
+        if not isinstance(call, np.ndarray) or call.shape != stored.shape or \
+                call.dtype.kind not in "fiub" or not np.all(np.isfinite(call)):
+            return False
+        scale = float(np.max(np.abs(stored))) if stored.size else 0.0
+        try:
+            return bool(np.allclose(call, stored, rtol=SINGLE_RTOL, atol=SINGLE_ATOL * scale))
+        except FloatingPointError:
+            return False
+    if isinstance(stored, dict):
+        return isinstance(call, dict) and call.keys() == stored.keys() and \
+            all(_near(call[k], stored[k]) for k in stored)
+    if isinstance(stored, (list, tuple)):
+        return isinstance(call, (list, tuple)) and len(call) == len(stored) and \
+            all(_near(c, v) for c, v in zip(call, stored))
+    return type(call) is type(stored) and call == stored
+
+
 def _stand_in(name: str, memo: dict, original, used: set):
-    """A function that answers the exact inputs in ``memo`` (fingerprint -> encoded result) with
-    the reference result, and anything else with the student's own function."""
+    """A function that answers the inputs in ``memo`` with the reference results, and anything
+    else with the student's own function. ``memo["exact"]`` maps the fingerprints of exact
+    inputs to encoded results; ``memo["near"]`` lists ``[encoded inputs, encoded result]`` pairs
+    recognised by value (``ByValue``)."""
+    near = [(decode(inputs), result) for inputs, result in memo.get("near", ())]
+
     def stand_in(*args, **kwargs):
-        key = fingerprint(list(args) + ([kwargs] if kwargs else []))
-        if key in memo:
+        call = list(args) + ([kwargs] if kwargs else [])
+        key = fingerprint(call)
+        found = memo.get("exact", {}).get(key)
+        if found is None:
+            found = next((result for inputs, result in near if _near(call, inputs)), None)
+        if found is not None:
             used.add(name)
-            return decode(memo[key])
+            return decode(found)
         if original is _MISSING:
             raise NameError(f"name {name!r} is not defined")
         return original(*args, **kwargs)
@@ -137,21 +172,24 @@ def _tolerant(name: str, original, used: set):
 
 
 @contextlib.contextmanager
-def standing_in(obj, memos: dict, used: set, tolerated: Sequence[str] = ()):
+def standing_in(obj, memos: dict, used: set, tolerated: Sequence[str] = (),
+                replaced: dict | None = None):
     """While ``obj`` runs, the names in ``memos`` (functions of the notebook that the answer is
-    expected to call) answer their known inputs with the reference results, and the functions
-    named in ``tolerated`` return nan instead of raising: a mistake in an earlier function does
-    not cost the points of a later one."""
+    expected to call) answer their known inputs with the reference results, the functions
+    named in ``tolerated`` return nan instead of raising, and those in ``replaced`` are the
+    given functions: a mistake in an earlier function does not cost the points of a later one."""
     namespace = getattr(obj, "__globals__", None)
-    if not (memos or tolerated) or not isinstance(namespace, dict):
+    replaced = replaced or {}
+    if not (memos or tolerated or replaced) or not isinstance(namespace, dict):
         yield
         return
-    saved = {name: namespace.get(name, _MISSING) for name in [*memos, *tolerated]}
+    saved = {name: namespace.get(name, _MISSING) for name in [*memos, *tolerated, *replaced]}
     for name, memo in memos.items():
         namespace[name] = _stand_in(name, memo, saved[name], used)
     for name in tolerated:
         if saved[name] is not _MISSING and callable(saved[name]):
             namespace[name] = _tolerant(name, saved[name], used)
+    namespace.update(replaced)
     try:
         yield
     finally:
@@ -463,6 +501,11 @@ class Check:
         Functions of the notebook the answer calls on inputs nobody can know in advance (a
         training loop's accuracy); while it runs, they return nan instead of raising, and the
         judge leaves what they computed aside when they failed their own tests.
+    fallbacks : tuple of str
+        Functions of the notebook the task tells the answer to use, on inputs nobody can know in
+        advance (a training loop's minibatches and steps). The answer is run a second time with
+        the course's versions of them in their place; when one of them failed its own test, the
+        answer is judged on that second run, so that the mistake is not counted twice.
     shape_note : str
         Why the exact shape matters, shown when the shape is wrong (rows against columns).
     """
@@ -479,6 +522,7 @@ class Check:
     arg_names: tuple = ()
     stand_ins: tuple = ()
     tolerated: tuple = ()
+    fallbacks: tuple = ()
     shape_note: str = ""
 
     def count(self, variant: str) -> int:
@@ -503,14 +547,24 @@ class Check:
         """Call ``obj`` the way the notebook does and return its result in checkable form."""
         return self.call(obj, args) if self.call else obj(*args)
 
-    def run(self, obj, args: tuple, memos: dict | None = None) -> dict:
+    def run(self, obj, args: tuple, memos: dict | None = None,
+            fallbacks: dict | None = None) -> dict:
         """Call the student's object on copies of the inputs; the case record:
-        ``{"value": encoded result, "changed": [inputs changed in place], "stood_in": [...]}``."""
+        ``{"value": encoded result, "changed": [inputs changed in place], "stood_in": [...]}``,
+        and ``"with_course"``, the result of a second run with the course's versions of the
+        ``fallbacks`` (name -> source of the function) in place of the student's."""
+        record = self._run_once(obj, args, memos or {})
+        if fallbacks:
+            record["with_course"] = self._run_once(obj, args, memos or {},
+                                                   course_functions(fallbacks))["value"]
+        return record
+
+    def _run_once(self, obj, args: tuple, memos: dict, replaced: dict | None = None) -> dict:
         fresh = copy.deepcopy(args)
         used: set[str] = set()
         guard = float_errors_raised() if self.strict_floats else contextlib.nullcontext()
         try:
-            with guard, standing_in(obj, memos or {}, used, self.tolerated):
+            with guard, standing_in(obj, memos, used, self.tolerated, replaced):
                 result = self.invoke(obj, fresh)
         except Exception as error:  # noqa: BLE001 - the student's error is part of the feedback
             result = error
@@ -518,6 +572,17 @@ class Check:
         if self.keeps_inputs:
             record["changed"] = changed_inputs(args, fresh, self.arg_names)
         return record
+
+
+def course_functions(sources: dict) -> dict:
+    """The course's versions of some notebook functions from their sources (stored by the build;
+    each needs nothing but NumPy)."""
+    functions = {}
+    for name, source in sources.items():
+        namespace = {"np": np}
+        exec(compile(source, f"<course {name}>", "exec"), namespace)  # noqa: S102 - build output
+        functions[name] = namespace[name]
+    return functions
 
 
 def report(outcomes: Sequence[Outcome]) -> None:

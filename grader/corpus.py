@@ -299,9 +299,9 @@ CASES = [
     Case("forged_weights", "ex3_mnist", HARDENING, "its training returns 10000 x 784 weights",
          lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), 6, "W1 (7, 784)"),
     Case("reference_helpers", "ex3_mnist", HARDENING, "imports the reference answers of "
-         "course_lib.answers (needs bubblewrap)", lambda: answer("ex3_mnist", {
+         "course_lib.answers", lambda: answer("ex3_mnist", {
              "sgd_momentum_step": "from course_lib.answers.ex3_mnist import sgd_momentum_step"}),
-         4, "not available while grading", needs="sandbox"),
+         9, "not available while grading", needs="sandbox"),
     # --- honest students graded in the same batch keep every point ------------------------------
     Case("honest_ex1", "ex1_softmax", HONEST, "the instructor's solution",
          lambda: submissions.filled_release("ex1_softmax"), 12, ""),

@@ -13,7 +13,8 @@ solutions and then changed where it matters:
   them (``reason``). Where an answer calls an earlier graded function of the notebook on the
   inputs it was given, the course's result stands in for that call, so an earlier mistake is
   not charged twice; ``train_710`` uses the student's own ``minibatches`` and
-  ``sgd_momentum_step`` (the task says so), so their mistakes also cost the training test.
+  ``sgd_momentum_step`` (the task says so), and when one of those failed its own test it is
+  judged on a second run with the course's versions instead.
 
 Every correct answer was checked numerically against ``course_lib``'s references, extreme inputs
 (+-1000) included. ``tests/test_fairness.py`` writes the whole corpus (``write``), grades it in
@@ -723,6 +724,20 @@ def batch_gradients(params, X, T):
         total["W2"] += dE_dW2(delta2, y1)
     return {name: g / m for name, g in total.items()}
 '''
+BATCH_LOOP_OWN_FORWARD = '''
+def batch_gradients(params, X, T):
+    """The loop over samples, each sample's forward pass written out."""
+    W1, W2 = params["W1"], params["W2"]
+    total = {"W1": 0.0, "W2": 0.0}
+    for j in range(X.shape[1]):
+        x, t = X[:, j:j + 1], T[:, j:j + 1]
+        y1 = sigmoid(W1 @ x)
+        y2 = softmax(W2 @ y1)
+        delta2 = dE_dz2(y2, t)
+        total["W2"] = total["W2"] + dE_dW2(delta2, y1)
+        total["W1"] = total["W1"] + dE_dW1(dE_dz1(dE_dy1(delta2, W2), dy1_dz1(y1)), x)
+    return {name: g / X.shape[1] for name, g in total.items()}
+'''
 GRADIENTS_INLINE = '''
 def gradients(params, X, T, wd=0.0):
     W1, W2 = params["W1"], params["W2"]
@@ -829,6 +844,12 @@ DW1_TYPO = '''
 def dE_dW1(dE_dz1_row, x):
     return dE_dz1_rw.T @ x.T
 '''
+LOSS_VIA_FORWARD = '''
+def loss(params, X, T, wd=0.0):
+    Y1, _ = forward(params, X)                   # the hidden outputs from the student's forward
+    data = -np.sum(T * log_softmax(params["W2"] @ Y1)) / X.shape[1]
+    return data + wd / 2 * sum(np.sum(W ** 2) for W in params.values())
+'''
 LOSS_LOG_EPS = '''
 def loss(params, X, T, wd=0.0):
     W1, W2 = params["W1"], params["W2"]
@@ -856,6 +877,8 @@ EX2_CORRECT = [
     correct(EX2, "ex2_loss_own_logsumexp", "the loss with a log-sum-exp written out and "
             "norms for the decay; the sample loss by picking the target's entry",
             answers(EX2, loss=LOSS_OWN_LSE, sample_loss=SAMPLE_LOSS_PICK)),
+    correct(EX2, "ex2_loss_via_forward", "the loss from the hidden outputs of forward",
+            answers(EX2, loss=LOSS_VIA_FORWARD)),
     correct(EX2, "ex2_decay_on_copies", "weight decay added in place, to copies",
             answers(EX2, add_weight_decay=DECAY_COPIES)),
     correct(EX2, "ex2_batch_loop", "slow but right: batch_gradients loops over the samples "
@@ -895,6 +918,11 @@ EX2_MISTAKES = [
             ["test_forward"], "in 'Y2'"),
     mistake(EX2, "ex2_forward_no_sigmoid", "no sigmoid in the hidden layer", answers(
         EX2, forward=swap(EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
+            ["test_forward"], "in 'Y1'"),
+    mistake(EX2, "ex2_forward_no_sigmoid_loss_calls_it", "no sigmoid in the hidden layer, and "
+            "the loss computed from forward's hidden outputs (the loss itself is right)",
+            answers(EX2, loss=LOSS_VIA_FORWARD, forward=swap(
+                EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
             ["test_forward"], "in 'Y1'"),
     mistake(EX2, "ex2_sample_loss_log_probs", "sample_loss as -t . np.log(softmax(z2)) "
             "(log 0 when probabilities underflow)", answers(EX2, sample_loss=swap(
@@ -936,6 +964,26 @@ EX2_MISTAKES = [
     mistake(EX2, "ex2_dw1_transposed", "dE/dW1 transposed, (784, 7)", answers(
         EX2, dE_dW1=swap(EX2, "dE_dW1", ("dE_dz1_row.T @ x.T", "x @ dE_dz1_row"))),
             ["test_dE_dW1"], "looks transposed"),
+    mistake(EX2, "ex2_batch_loop_dz2_sign", "stage 2 as t - y2, and batch_gradients a loop "
+            "over the one-sample stages (right in itself)", answers(
+                EX2, batch_gradients=BATCH_LOOP, dE_dz2=swap(EX2, "dE_dz2", ("(y2 - t).T",
+                                                                       "(t - y2).T"))),
+            ["test_dE_dz2"], "the sign is flipped"),
+    mistake(EX2, "ex2_batch_loop_forward_no_sigmoid", "no sigmoid in forward, which the "
+            "loop in batch_gradients calls for each sample", answers(
+                EX2, batch_gradients=BATCH_LOOP, forward=swap(
+                    EX2, "forward", ('sigmoid(params["W1"] @ X)', 'params["W1"] @ X'))),
+            ["test_forward"], "in 'Y1'"),
+    mistake(EX2, "ex2_batch_loop_dw1_transposed", "stage 7 transposed; batch_gradients a loop "
+            "over the stages with its own forward pass", answers(
+                EX2, batch_gradients=BATCH_LOOP_OWN_FORWARD, dE_dW1=swap(
+                    EX2, "dE_dW1", ("dE_dz1_row.T @ x.T", "x @ dE_dz1_row"))),
+            ["test_dE_dW1"], "looks transposed"),
+    mistake(EX2, "ex2_batch_loop_sigma_again", "stage 5 with the sigmoid applied again, in a "
+            "loop with its own forward pass", answers(
+                EX2, batch_gradients=BATCH_LOOP_OWN_FORWARD, dy1_dz1=swap(
+                    EX2, "dy1_dz1", ("y1 * (1.0 - y1)", "sigmoid(y1) * (1.0 - sigmoid(y1))"))),
+            ["test_dy1_dz1"], "you applied the sigmoid to y1 again"),
     mistake(EX2, "ex2_batch_no_mean", "batch gradients summed, not averaged (gradients, which "
             "calls it, is right)", answers(EX2, batch_gradients=swap(
                 EX2, "batch_gradients", ("(Y2 - T) / X.shape[1]", "Y2 - T"))),
@@ -1200,16 +1248,16 @@ EX3_MISTAKES = [
             "forget the `return`"),
     mistake(EX3, "ex3_step_uphill", "the momentum step adds the gradient (uphill)", answers(
         EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step", ("- lr * grads", "+ lr * grads"))),
-            ["test_sgd_momentum_step", "test_train_710"], "goes uphill"),
+            ["test_sgd_momentum_step"], "goes uphill"),
     mistake(EX3, "ex3_step_mixed_signs", "v <- mu v - lr g with W <- W - v (uphill)",
             answers(EX3, sgd_momentum_step=swap(
                 EX3, "sgd_momentum_step", ("params[name] + new_velocity",
                                            "params[name] - new_velocity"))),
-            ["test_sgd_momentum_step", "test_train_710"], "goes uphill"),
+            ["test_sgd_momentum_step"], "goes uphill"),
     mistake(EX3, "ex3_step_no_momentum", "the momentum term left out (plain SGD)", answers(
         EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step",
                                     ("momentum * velocity[name] - lr", "-lr"))),
-            ["test_sgd_momentum_step", "test_train_710"], "the momentum term is missing"),
+            ["test_sgd_momentum_step"], "the momentum term is missing"),
     mistake(EX3, "ex3_step_in_place", "the momentum step changes params and velocity in place "
             "(train_710, which only uses the result, keeps its points)",
             answers(EX3, sgd_momentum_step=SGD_IN_PLACE), ["test_sgd_momentum_step"],
@@ -1218,18 +1266,17 @@ EX3_MISTAKES = [
             answers(EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step",
                                                 ("return new_params, new_velocity",
                                                  "return new_params"))),
-            ["test_sgd_momentum_step", "test_train_710", "test_lr_study"],
-            "must return the pair"),
+            ["test_sgd_momentum_step", "test_lr_study"], "must return the pair"),
     mistake(EX3, "ex3_minibatches_unpaired", "minibatches shuffle X but not T", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, i:i + batch_size]"))),
-            ["test_minibatches", "test_train_710"], "values differ"),
+            ["test_minibatches"], "values differ"),
     mistake(EX3, "ex3_minibatches_no_shuffle", "minibatches without shuffling",
             answers(EX3, minibatches=MINIBATCHES_NO_SHUFFLE),
-            ["test_minibatches", "test_train_710"], "values differ"),
+            ["test_minibatches"], "values differ"),
     mistake(EX3, "ex3_minibatches_two_permutations", "X and T shuffled by two different "
             "permutations", answers(EX3, minibatches=MINIBATCHES_TWO_PERMUTATIONS),
-            ["test_minibatches", "test_train_710"], "values differ"),
+            ["test_minibatches"], "values differ"),
     mistake(EX3, "ex3_minibatches_drop_last", "the last, smaller minibatch dropped (the "
             "training sets divide evenly, so train_710 keeps its points)",
             answers(EX3, minibatches=swap(EX3, "minibatches", (
@@ -1241,7 +1288,7 @@ EX3_MISTAKES = [
     mistake(EX3, "ex3_minibatches_typo", "a typo in a name in minibatches", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, oder[i:i + batch_size]]"))),
-            ["test_minibatches", "test_train_710", "test_lr_study"], "a name is not defined"),
+            ["test_minibatches", "test_lr_study"], "a name is not defined"),
     mistake(EX3, "ex3_train_no_val", "train_710 leaves out the validation history",
             answers(EX3, train_710=swap(EX3, "train_710", (VAL_HISTORY, ""))),
             ["test_train_710"], "val_acc"),

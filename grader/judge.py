@@ -30,8 +30,11 @@ def _record(raw, check, budget: list) -> dict:
     if not (isinstance(changed, list) and len(changed) <= MAX_NOTES and
             all(isinstance(c, str) and len(c) <= 200 for c in changed)):
         raise EncodingError("a case record's changed inputs must be a short list of texts")
-    return {"value": validate(raw.get("value"), budget), "stood_in": list(stood_in),
-            "changed": list(changed)}
+    record = {"value": validate(raw.get("value"), budget), "stood_in": list(stood_in),
+              "changed": list(changed)}
+    if check.fallbacks and "with_course" in raw:
+        record["with_course"] = validate(raw.get("with_course"), budget)
+    return record
 
 
 def _harvested(payload: dict, name: str, variant: str) -> list:

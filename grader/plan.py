@@ -25,6 +25,7 @@ cannot change what is graded or how much it is worth.
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,11 @@ MAX_CELLS = 5_000                 # a notebook with more is not a submission
 MAX_PARSED_CELL = 100_000         # characters of one cell that are parsed to find its names
 MAX_PARSED = 2_000_000            # characters parsed per submission in all
 CHECK_CALL = re.compile(r"^\s*(check|check_hidden)\(\s*\"(\w+)\"\s*,\s*(.+?)\s*\)\s*$")
+
+
+# JSON may be UTF-16 or UTF-32 (RFC 8259 names them); some Windows editors save with their mark
+UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 class Rejected(Exception):
@@ -60,8 +66,13 @@ def read_submission(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[dict],
                        "limit: clear the outputs (Edit > Clear Outputs of All Cells), save and "
                        "submit again")
     raw = path.read_bytes()
+    notes = []
+    encoding = next((name for bom, name in UNICODE_BOMS if raw.startswith(bom)), "utf-8")
+    if encoding != "utf-8":
+        notes.append(f"the file was saved as {encoding.upper()}; it was read as such (Jupyter "
+                     "saves UTF-8)")
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding if encoding != "utf-8" else "utf-8-sig")
     except UnicodeDecodeError:
         raise Rejected(f"not a notebook: the file is binary, not text (it starts with bytes "
                        f"{raw[:4].hex(' ')}); submit the .ipynb file itself") from None
@@ -73,7 +84,6 @@ def read_submission(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[dict],
                        "Jupyter: open it in Jupyter, or submit an earlier copy") from None
     if not isinstance(data, dict):
         raise Rejected("not a notebook: the JSON holds no notebook (no 'cells')")
-    notes = []
     major = data.get("nbformat")
     if major == 3 or "worksheets" in data:
         try:
@@ -381,8 +391,9 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
 def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) -> str:
     """The cell that replaces a test cell: it runs the student's objects on each case (made from
     the case's own seed, never the course's hidden seed) and hands the records over."""
-    cases = [[[case["seed"], case.get("stand_ins", {})] for case in stored["checks"][name][variant]]
-             for name, variant, _ in test.calls]
+    cases = [[[case["seed"], case.get("stand_ins", {})] + ([case["fallbacks"]] if "fallbacks" in case
+                                                            else [])
+              for case in stored["checks"][name][variant]] for name, variant, _ in test.calls]
     calls = ",\n    ".join(f"({name!r}, {variant!r}, _grader_cases[{i}], lambda: ({expression}))"
                            for i, (name, variant, expression) in enumerate(test.calls))
     return (f"import json as _grader_json\n"

@@ -333,3 +333,49 @@ def test_a_failed_check_shows_its_message_once_without_a_traceback(tmp_path):
         o.get("text", "") for o in outputs if o.output_type == "stream")
     assert shown.count("FAILED softmax") == 1
     assert "checks.py" not in shown and "Traceback" not in shown
+
+
+def test_stand_ins_recognise_computed_inputs_by_value_and_nothing_else():
+    """A stand-in listed by value answers inputs within single-precision rounding of the stored
+    ones (a sample's forward pass computed again), and leaves every other input to the
+    student's own function."""
+    import numpy as np
+    from course_lib.checks import standing_in
+    from course_lib.encoding import encode
+    y = np.array([[0.25], [0.75]])
+    memos = {"stage": {"near": [[encode([y]), encode(np.array([[1.0, 2.0]]))]]}}
+    namespace = {"stage": lambda v: "student's"}
+    exec("def answer(v):\n    return stage(v)\n", namespace)
+    used = set()
+    with standing_in(namespace["answer"], memos, used):
+        assert namespace["answer"](y * (1 + 1e-12)).tolist() == [[1.0, 2.0]]
+        assert namespace["answer"](y.astype(np.float32)).tolist() == [[1.0, 2.0]]
+        assert namespace["answer"](y + 1e-3) == "student's"
+        assert namespace["answer"](y.T) == "student's"
+        assert namespace["answer"](np.array([[np.nan], [0.75]])) == "student's"
+    assert used == {"stage"} and namespace["stage"](y) == "student's"
+
+
+def test_the_course_versions_sent_to_kernels_match_the_library():
+    """The self-contained minibatches and momentum step that the grader runs in a kernel in
+    place of a student's failed ones (``Check.fallbacks``) are the library's, and come back
+    from their stored sources unchanged."""
+    import numpy as np
+    from course_lib import training
+    from course_lib.answers import ex3_mnist as answers
+    from course_lib.checks import course_functions
+    from course_lib.exercises import load
+    exercise = load("ex3_mnist")
+    stored = exercise.case("train_710", "visible", 0, 7)
+    assert set(stored["fallbacks"]) == {"minibatches", "sgd_momentum_step"}
+    course = course_functions(stored["fallbacks"])
+    X, T = np.arange(30.0).reshape(3, 10), np.arange(20.0).reshape(2, 10)
+    ours = course["minibatches"](X, T, 4, np.random.default_rng(3))
+    library = list(training.minibatches(X, T, 4, np.random.default_rng(3)))
+    assert len(ours) == len(library) == 3
+    assert all(np.array_equal(a, b) for pair, other in zip(ours, library)
+               for a, b in zip(pair, other))
+    params, grads = {"W": np.ones((2, 2))}, {"W": np.full((2, 2), 0.5)}
+    velocity = {"W": np.full((2, 2), 0.1)}
+    assert np.allclose(course["sgd_momentum_step"](params, grads, velocity, 0.1, 0.9)[0]["W"],
+                       answers.sgd_momentum_step(params, grads, velocity, 0.1, 0.9)[0]["W"])

@@ -94,3 +94,26 @@ def test_csv_survives_any_text(tmp_path):
     write_csv(tmp_path / "grades.csv", [nasty])
     rows = list(csv.DictReader(open(tmp_path / "grades.csv", encoding="utf-8")))
     assert len(rows) == 1 and rows[0]["status"] == "graded"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32"])
+def test_notebooks_in_any_json_encoding_are_read(tmp_path, encoding):
+    """JSON may be UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32; some Windows
+    editors save that way, and the cells must come out the same."""
+    from grader.plan import read_submission
+    text = ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": '
+            '"code", "id": "a1", "metadata": {}, "source": ["x = \\"\u00e9t\u00e9\\"\\n"], '
+            '"outputs": [], "execution_count": null}]}')
+    path = tmp_path / "n.ipynb"
+    path.write_bytes(text.encode(encoding))
+    cells, notes = read_submission(path)
+    assert [c["source"] for c in cells] == ['x = "\u00e9t\u00e9"\n']
+    assert bool(notes) == (encoding in ("utf-16", "utf-32")), notes
+
+
+def test_binary_files_are_refused_with_a_reason(tmp_path):
+    from grader.plan import Rejected, read_submission
+    path = tmp_path / "n.ipynb"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    with pytest.raises(Rejected, match="binary, not text"):
+        read_submission(path)

@@ -5,7 +5,8 @@ import numpy as np
 
 from .. import net710
 from ..activations import sigmoid
-from ..checks import Hint
+from ..checks import ByValue, Hint
+from ..exercises.ex2_backprop import STAGES
 
 N0, N1, N2 = 784, 7, 10
 
@@ -32,13 +33,45 @@ REFERENCES = {
     "gradients": net710.gradients,
 }
 ALTERNATIVES: dict = {}
+def stage_calls(stage: str, params, X, T) -> ByValue:
+    """The calls of one stage function made by a batch gradient written as a loop over the
+    samples with the one-sample stages: sample j's columns (``X[:, [j]]``) and the earlier
+    stages' reference results as inputs."""
+    cache, W2 = net710.forward(params, X), params["W2"]
+    calls = ByValue()
+    for j in range(X.shape[1]):
+        x, t, y1, y2 = X[:, [j]], T[:, [j]], cache["Y1"][:, [j]], cache["Y2"][:, [j]]
+        d2 = net710.dE_dz2(y2, t)
+        d_y1, jacobian = net710.dE_dy1(d2, W2), net710.dy1_dz1(y1)
+        d1 = net710.dE_dz1(d_y1, jacobian)
+        calls.append({"dE_dz2": (y2, t), "dE_dy1": (d2, W2), "dE_dW2": (d2, y1),
+                      "dy1_dz1": (y1,), "dE_dz1": (d_y1, jacobian), "dE_dW1": (d1, x)}[stage])
+    return calls
+
+
+def _per_stage(with_decay: bool) -> dict:
+    if with_decay:
+        return {s: (lambda params, X, T, wd, s=s: stage_calls(s, params, X, T)) for s in STAGES}
+    return {s: (lambda params, X, T, s=s: stage_calls(s, params, X, T)) for s in STAGES}
+
+
+def forward_calls(params, X) -> list:
+    """forward on the whole batch, or on one sample at a time (the column ``X[:, [j]]``, sliced
+    from X and so known exactly)."""
+    return [(params, X)] + [(params, X[:, [j]]) for j in range(X.shape[1])]
+
+
+# the earlier functions of the notebook an answer may call, and the inputs it calls them with
 STAND_IN_CALLS = {
-    "batch_gradients": {"forward": lambda params, X, T: [(params, X)]},
+    "loss": {"forward": lambda params, X, T, wd: [(params, X)]},
+    "batch_gradients": {"forward": lambda params, X, T: forward_calls(params, X),
+                        **_per_stage(False)},
     "gradients": {
-        "forward": lambda params, X, T, wd: [(params, X)],
+        "forward": lambda params, X, T, wd: forward_calls(params, X),
         "batch_gradients": lambda params, X, T, wd: [(params, X, T)],
         "add_weight_decay": lambda params, X, T, wd: [
             (net710.batch_gradients(params, X, T), params, wd)],
+        **_per_stage(True),
     },
 }
 JUDGES: dict = {}

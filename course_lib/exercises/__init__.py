@@ -16,18 +16,21 @@ sandbox leaves out.
 A stored case (``Exercise.case``) is ``{"seed", "expected", "alternatives", "stand_ins"}``:
 the seed its inputs are made from, the encoded reference result, other accepted results (an
 equivalent convention), and the reference results of the functions the answer is expected to
-call, keyed by the fingerprint of their exact inputs (see ``Check.stand_ins``).
+call, keyed by the fingerprint of their exact inputs, or listed with their inputs where the
+answer computes those itself (see ``Check.stand_ins`` and ``checks.ByValue``).
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import re
+import textwrap
 from pathlib import Path
 
-from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, Check, CheckFailed, Outcome,
+from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, ByValue, Check, CheckFailed, Outcome,
                       compare_values, report)
 from ..encoding import encode, fingerprint
 
@@ -147,6 +150,9 @@ class Exercise:
             stored["alternatives"] = alternatives
         if check.stand_ins:
             stored["stand_ins"] = self._memos(name, args)
+        if check.fallbacks:
+            stored["fallbacks"] = {function: textwrap.dedent(inspect.getsource(
+                answers.REFERENCES[function])) for function in check.fallbacks}
         return stored
 
     def cases(self, name: str, variant: str, seed: int) -> list[dict]:
@@ -158,8 +164,13 @@ class Exercise:
         memos = {}
         for function in self[name].stand_ins:
             calls = answers.STAND_IN_CALLS[name][function](*args)
-            memos[function] = {fingerprint(list(inner)): encode(answers.REFERENCES[function](*inner))
-                               for inner in calls}
+            reference = answers.REFERENCES[function]
+            if isinstance(calls, ByValue):
+                memos[function] = {"near": [[encode(list(inner)), encode(reference(*inner))]
+                                            for inner in calls]}
+            else:
+                memos[function] = {"exact": {fingerprint(list(inner)): encode(reference(*inner))
+                                             for inner in calls}}
         return memos
 
     # --- judging ---------------------------------------------------------------------------------
@@ -184,6 +195,17 @@ class Exercise:
                     outcome = other
                     outcome.detail = alternative["note"]
                     break
+        relied = sorted(set(check.fallbacks) & set(failed))
+        if not outcome.passed and relied and "with_course" in record:
+            # judged on the run with the course's versions of the functions that failed
+            second = {key: value for key, value in record.items() if key != "with_course"}
+            again = self.judge(name, case, {**second, "value": record["with_course"]}, args,
+                               hidden=hidden, failed=failed - set(relied))
+            names = " and ".join(relied)
+            again.detail = "; ".join(filter(None, [again.detail, (
+                f"your {names} failed its own test, so {name} was also run with the course's "
+                f"{names}" + (": that mistake is counted only once" if again.passed else ""))]))
+            outcome = again
         changed = record.get("changed") or []
         if outcome.passed and check.keeps_inputs and changed:
             outcome = Outcome(name, False, check.tested, got="the right values, but "
@@ -290,7 +312,7 @@ def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
     Nothing is compared here; the grader judges in its own process.
 
     ``calls`` lists ``(check_name, variant, cases, get_object)`` where ``cases`` is a list of
-    ``(seed, stand_ins)`` and ``get_object()`` looks the student's object up lazily, so that a
+    ``(seed, stand_ins)`` or ``(seed, stand_ins, fallbacks)`` and ``get_object()`` looks the student's object up lazily, so that a
     missing definition becomes part of the feedback.
     """
     from IPython.display import display
@@ -304,7 +326,7 @@ def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
         except Exception as error:  # noqa: BLE001 - e.g. NameError: not defined
             records = [{"value": encode(error), "stood_in": []} for _ in cases]
         else:
-            records = [check.run(obj, check.args_of(variant, i, seed), memos)
-                       for i, (seed, memos) in enumerate(cases)]
+            records = [check.run(obj, check.args_of(variant, i, seed), memos, *fallbacks)
+                       for i, (seed, memos, *fallbacks) in enumerate(cases)]
         results.append({"check": name, "variant": variant, "results": records})
     display({HARVEST_MIME: {"nonce": nonce, "cell": cell, "results": results}}, raw=True)
