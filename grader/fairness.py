@@ -1405,12 +1405,12 @@ EX4_MISTAKES = [
     mistake(EX4, "ex4_forward_no_bias", "forward leaves out the biases", answers(
         EX4, forward=swap(EX4, "forward", ("            Z = Z + params[f\"b{l}\"]\n", ""),
                           ("        if f\"b{l}\" in params:\n", ""))),
-            ["test_forward"], "values differ"),
-    mistake(EX4, "ex4_forward_all_inputs", "forward returns L + 1 arrays (the last hidden "
-            "output and the input of no layer)", answers(EX4, forward=swap(
+            ["test_forward"], "wrong result"),
+    mistake(EX4, "ex4_forward_all_inputs", "forward returns L + 1 arrays (one more than the "
+            "layers' inputs; the given loss then fails, and so does the training)", answers(EX4, forward=swap(
                 EX4, "forward", ("        if l < L:\n            As.append(activation(Z, hidden))",
                                  "        As.append(activation(Z, hidden))"))),
-            ["test_forward"], "items"),
+            ["test_forward", "test_train_deep"], "items"),
     mistake(EX4, "ex4_output_delta_no_m", "output delta without 1/m", answers(
         EX4, output_delta=swap(EX4, "output_delta", ("(Y - T) / Y.shape[1]", "Y - T"))),
             ["test_output_delta", "test_train_deep"], "values differ"),
