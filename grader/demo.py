@@ -59,7 +59,8 @@ def _infinite_loop() -> nbformat.NotebookNode:
 CLASS = {
     "alice": {"ex1_softmax": ("correct", lambda: submissions.filled_release("ex1_softmax")),
               "ex2_backprop": ("correct", lambda: submissions.filled_release("ex2_backprop")),
-              "ex3_mnist": ("correct", lambda: submissions.filled_release("ex3_mnist"))},
+              "ex3_mnist": ("correct", lambda: submissions.filled_release("ex3_mnist")),
+              "ex4_deep": ("correct", lambda: submissions.filled_release("ex4_deep"))},
     "bob": {"ex1_softmax": ("partly correct", lambda: _mutated(
                 "ex1_softmax", "softmax without the max shift", "gradient without 1/m")),
             "ex2_backprop": ("partly correct", lambda: _mutated(

@@ -1418,7 +1418,7 @@ EX4_MISTAKES = [
             answers(EX4, layer_gradients=swap(EX4, "layer_gradients", ("np.sum(D, axis=1",
                                                                        "np.mean(D, axis=1"))),
             ["test_layer_gradients"], "values differ"),
-    mistake(EX4, "ex4_dW_transposed", "dE/dW_l transposed (A_prev D^T)", answers(
+    mistake(EX4, "ex4_dw_transposed", "dE/dW_l transposed (A_prev D^T)", answers(
         EX4, layer_gradients=swap(EX4, "layer_gradients", ("D @ A_prev.T", "A_prev @ D.T"))),
             ["test_layer_gradients", "test_train_deep"], "shape"),
     mistake(EX4, "ex4_backprop_no_gprime", "the backpropagated delta without g'", answers(

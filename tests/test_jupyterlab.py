@@ -12,7 +12,7 @@ import pytest
 from jupyter_helpers import jupyter_server
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist"]
+ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep"]
 
 
 def _git_status(*paths: str) -> str | None:
