@@ -319,6 +319,10 @@ def _error_hint(got: dict) -> str:
         return got["message"]
     if kind == "NameError":
         return "a name is not defined: run the cell that defines it, or check its spelling"
+    if kind in ("ImportError", "ModuleNotFoundError"):
+        return ("an import failed: while grading, your code has NumPy, the notebook's own imports "
+                "and course_lib's given modules; other packages and the course's reference "
+                "answers are not available while grading")
     return "your code raised an exception; run it on the inputs above to see where"
 
 
