@@ -9,7 +9,9 @@
     python3 course.py lock        write requirements.lock anew from pyproject.toml (newest versions)
 
 Students work in `work/`: `lab` copies each exercise there the first time and never again, so
-nothing (a rebuild, the demo, an update of the course) overwrites their answers.
+nothing (a rebuild, the demo, an update of the course) overwrites their answers. Their JupyterLab
+has none of nbgrader's instructor tools (no Formgrader, no Create Assignment; see
+jupyter-config/README.md); `instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
 (with its test extra), at the versions pinned in `requirements.lock`; later calls reuse it and
@@ -39,11 +41,12 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 WORK = ROOT / "work"
 RELEASES = ROOT / "notebooks"
+STUDENT_CONFIG = ROOT / "jupyter-config" / "student"
 JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
     "test": [str(PYTHON), "-m", "pytest"],
-    "lab": JUPYTER_LAB + [f"--ServerApp.root_dir={WORK}"],
+    "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
     "setup": None,
     "lock": None,
@@ -126,6 +129,23 @@ def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
     return copied
 
 
+def lab_options(role: str, work: Path = WORK, env: dict | None = None
+                ) -> tuple[list[str], dict[str, str]]:
+    """The options of ``jupyter lab`` for ``role`` ("student" or "instructor") and the variables
+    it sets in the environment ``env`` (default: this process's).
+
+    The student's JupyterLab opens ``work`` and reads ``jupyter-config/student`` first, which
+    disables nbgrader's Formgrader and Create Assignment; the instructor's opens the directory it
+    starts in (the project root, where nbgrader_config.py is) with every extension."""
+    if role == "instructor":
+        return [], {}
+    if role != "student":
+        raise ValueError(f"role must be 'student' or 'instructor', got {role!r}")
+    env = os.environ if env is None else env
+    path = os.pathsep.join(p for p in (str(STUDENT_CONFIG), env.get("JUPYTER_CONFIG_PATH")) if p)
+    return [f"--ServerApp.root_dir={work}"], {"JUPYTER_CONFIG_PATH": path}
+
+
 def environment(interactive: bool = False) -> dict[str, str]:
     """The process environment for a command: the venv first on PATH, one BLAS thread, and
     (except for interactive sessions) matplotlib's file-only backend."""
@@ -164,8 +184,12 @@ def main(argv: list[str]) -> int:
             print(f"course.py: copied {folder.relative_to(ROOT)}/ for you to work in", flush=True)
         print(f"course.py: your work is in {WORK.relative_to(ROOT)}/ (nothing overwrites it)",
               flush=True)
-    code = subprocess.call(command + extra, cwd=ROOT,
-                           env=environment(interactive=name in ("lab", "instructor")))
+    env = environment(interactive=name in ("lab", "instructor"))
+    if name in ("lab", "instructor"):
+        options, variables = lab_options("student" if name == "lab" else "instructor", env=env)
+        command = command + options
+        env.update(variables)
+    code = subprocess.call(command + extra, cwd=ROOT, env=env)
     if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
         print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
         return 1
