@@ -48,7 +48,8 @@ class Term:
         self.course_id = course_config().CourseDirectory.course_id
         for folder in ("solutions", "notebooks"):
             shutil.copytree(ROOT / folder, self.course / folder)
-        (self.course / "grader").mkdir()
+        # a course is solutions/ with grader/expected/ (course_lib.exercises.is_course)
+        shutil.copytree(ROOT / "grader" / "expected", self.course / "grader" / "expected")
         shutil.copy(ROOT / "nbgrader_config.py", self.course)
         # the course's own configuration, which maps nbgrader onto the folder above it
         shutil.copy(ROOT / "grader" / "nbgrader_config.py", self.course / "grader")
