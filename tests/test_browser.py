@@ -11,7 +11,8 @@ into ``notebooks/``) and one copy of ex1 with a typical mistake:
   Assignment List and the Course List; ``/formgrader`` does not exist);
 * ex1, ex2 and ex3 each run whole (*Run > Run All Cells*) without an error output; ex3 trains on
   MNIST in full, with a generous timeout (about a minute and a half of the whole run here);
-* dragging the sliders of ex1's softmax explorer redraws its plot of the probabilities;
+* moving the sliders of ex1's softmax explorer redraws its plot, and the probability of the
+  target it plots moves the right way;
 * a failing check shows its message once and no course_lib frame, in the notebook and in
   nbgrader's Validate dialog; Validate passes the correct notebook.
 
@@ -20,12 +21,14 @@ The instructor's side, a JupyterLab started as ``python3 course.py instructor`` 
 tests/test_formgrader.py does): the Nbgrader menu has the Formgrader and Create Assignment;
 the Formgrader lists the three assignments and, after ``python -m grader autograde``, the
 submission in Manual Grading; the feedback page of ``python -m grader feedback`` renders its
-MathML (a ``math`` element laid out as MathML, with a visible bounding box).
+MathML (a ``math`` element laid out as MathML, with a visible bounding box, and a fraction's
+numerator above its denominator).
 
 A screenshot of each step goes to a folder that the run prints at its end (``$NN_SCREENSHOTS``,
-else a folder under pytest's temporary directory). Skipped, with the reason, only where
-Playwright or Chromium is not installed. No step depends on timing: every wait is for a
-condition, with timeouts far above what it takes on a busy 2-core machine.
+else a new ``nn-course-screenshots-*`` folder in the system's temporary directory). Skipped,
+with the reason, only where Playwright or Chromium is not installed. No step depends on
+timing: every wait is for a condition, with timeouts far above what it takes on a busy 2-core
+machine.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +50,7 @@ from jupyter_helpers import jupyter_env, jupyter_server
 
 playwright_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
+expect = playwright_api.expect
 
 ROOT = course.ROOT
 ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist"]
@@ -80,6 +85,26 @@ RUN_FINISHED = """() => {
   return prompts.some(p => /\\[\\d+\\]/.test(p)) && !prompts.some(p => p.includes('*')) &&
       !!panel.querySelector('.jp-Notebook-ExecutionIndicator[data-status="idle"]');
 }""" % NOTEBOOK
+# The notebook's kernel is connected and idle. The indicator says "idle" also before a kernel
+# exists (and Run All then asks which kernel to start), so it counts only once the server has a
+# session with a kernel for the notebook (which the page asks for after it shows "initializing")
+# and the toolbar names the kernel (it says "No Kernel" until then). The page is read after the
+# server's answer: before it, it may still show the first "idle".
+# (Playwright's wait_for_function takes a promise for true, so the request is synchronous.)
+KERNEL_READY = """([path, token]) => {
+  const request = new XMLHttpRequest();
+  request.open('GET', '/api/sessions', false);
+  request.setRequestHeader('Authorization', 'token ' + token);
+  request.send();
+  const sessions = request.status === 200 ? JSON.parse(request.responseText) : [];
+  if (!sessions.some(s => s.path === path && s.kernel)) return false;
+  const panel = document.querySelector('%s');
+  const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  const kernel = panel && panel.querySelector(
+      '[data-jp-item-name="kernelName"] .jp-ToolbarButtonComponent-label');
+  return !!indicator && indicator.dataset.status === 'idle' && !!kernel &&
+      kernel.textContent.trim() !== 'No Kernel';
+}""" % NOTEBOOK
 # JupyterLab renders an error output as text with the mime type of stderr
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
@@ -101,9 +126,11 @@ class Screenshots:
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory, report_note) -> Screenshots:
+def shots(report_note) -> Screenshots:
+    """$NN_SCREENSHOTS, else a new folder in the system's temporary directory (not pytest's,
+    whose old runs are deleted when later ones start, by whoever runs them)."""
     named = os.environ.get("NN_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path_factory.mktemp("browser-screenshots")
+    folder = Path(named) if named else Path(tempfile.mkdtemp(prefix="nn-course-screenshots-"))
     report_note(f"browser screenshots: {folder}")
     return Screenshots(folder)
 
@@ -121,6 +148,7 @@ def browser(tmp_path_factory):
             pytest.skip(f"Chromium ({CHROMIUM}) does not start under Playwright: "
                         f"{str(error).splitlines()[0]}")
         context.set_default_timeout(PAGE_TIMEOUT)
+        expect.set_options(timeout=PAGE_TIMEOUT)
         yield context
         context.close()
 
@@ -136,6 +164,13 @@ def _quiet_lab(tmp: Path) -> None:
         path.write_text(text)
 
 
+def _as_course_py(variables: dict) -> dict:
+    """The variables course.py sets for JupyterLab besides the role's: one BLAS thread, as
+    `course.environment` gives every command (two kernels would fight over the cores else)."""
+    threads = course.environment(interactive=True)["OPENBLAS_NUM_THREADS"]
+    return {"OPENBLAS_NUM_THREADS": threads, **variables}
+
+
 @pytest.fixture(scope="module")
 def student(tmp_path_factory):
     """The student's JupyterLab, as `python3 course.py lab` starts it, on a working folder of
@@ -149,7 +184,8 @@ def student(tmp_path_factory):
                       work / MISTAKE_NOTEBOOK)
     _quiet_lab(tmp)
     options, variables = course.lab_options("student", work)
-    with jupyter_server(ROOT, tmp, args=options, env=variables, name="student") as server:
+    with jupyter_server(ROOT, tmp, args=options, env=_as_course_py(variables),
+                        name="student") as server:
         server.work = work
         yield server
 
@@ -192,7 +228,8 @@ def instructor(tmp_path_factory):
     copy = Course(tmp)
     _quiet_lab(tmp)
     options, variables = course.lab_options("instructor")
-    with jupyter_server(copy.root, tmp, args=options, env=variables, name="instructor") as server:
+    with jupyter_server(copy.root, tmp, args=options, env=_as_course_py(variables),
+                        name="instructor") as server:
         server.course = copy
         yield server
 
@@ -200,8 +237,9 @@ def instructor(tmp_path_factory):
 # --- helpers -------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def _page(browser, shots: Screenshots, name: str):
-    """A new page, closed at the end; if the block fails, a screenshot of it first."""
+def _page(browser, shots: Screenshots, name: str, server=None):
+    """A new page, closed at the end, and then the kernels it started on ``server`` shut down
+    (each test starts its notebooks afresh); if the block fails, a screenshot of it first."""
     page = browser.new_page()
     try:
         yield page
@@ -211,14 +249,24 @@ def _page(browser, shots: Screenshots, name: str):
         raise
     finally:
         page.close()
+        if server is not None:
+            for session in server.get_json("/api/sessions"):
+                status, text = server.request("DELETE", f"/api/sessions/{session['id']}",
+                                              timeout=COMMAND_TIMEOUT)
+                assert status == 204, f"could not shut down {session['path']}'s kernel: {text}"
 
 
 def _open(page, server, path: str = ""):
-    """JupyterLab in ``page``, at ``path`` (a notebook: once its kernel is idle)."""
+    """JupyterLab in ``page``, at ``path`` (a notebook: once its kernel is idle), in an empty
+    workspace, so that no tab of an earlier page is restored beside it. (The saved workspace is
+    deleted first: ``?reset`` and new workspaces were seen to close the notebook just opened,
+    when the layout they restore arrives after it.)"""
+    status, text = server.request("DELETE", "/lab/api/workspaces/default")
+    assert status in (204, 404), f"could not delete the saved workspace: {status} {text[:300]}"
     page.goto(f"{server.url}/lab{'/tree/' + path if path else ''}?token={server.token}")
     page.wait_for_selector("#jp-main-dock-panel")
     if path.endswith(".ipynb"):
-        page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status='idle']")
+        page.wait_for_function(KERNEL_READY, arg=[path, server.token], polling=500)
     return page
 
 
@@ -270,19 +318,10 @@ def _code_cell(page, text: str):
                         has=page.locator(".jp-InputArea", has_text=text)).first
 
 
-def _drag(page, handle, dx: float) -> None:
-    box = handle.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + dx, y, steps=10)
-    page.mouse.up()
-
-
 # --- the student's side --------------------------------------------------------------------------
 
 def test_students_lab_has_no_instructor_tools(browser, student, shots):
-    with _page(browser, shots, 'test_students_lab_has_no_instructor_tools') as page:
+    with _page(browser, shots, 'student-lab', student) as page:
         _open(page, student, "ex1_softmax/ex1_softmax.ipynb")
         items = _menu(page, "Nbgrader")
         shots.take(page, "student-nbgrader-menu")
@@ -295,8 +334,20 @@ def test_students_lab_has_no_instructor_tools(browser, student, shots):
     assert student.get("/formgrader/api/assignments")[0] == 404
 
 
+# the explorer's line under its plot: "cross-entropy  E = -log y1 = -log 0.6439 = 0.4402"
+TARGET_PROBABILITY = re.compile(r"E = -log y1 = -log (\S+) =")
+
+
+def _target_probability(explorer) -> float:
+    """y1, the plotted probability of the target class (class 1), as the explorer prints it."""
+    text = explorer.locator(".widget-output").first.inner_text()
+    found = TARGET_PROBABILITY.search(text)
+    assert found, f"no cross-entropy line in the explorer's output: {text!r}"
+    return float(found.group(1))
+
+
 def test_ex1_runs_and_its_softmax_explorer_responds(browser, student, shots):
-    with _page(browser, shots, 'test_ex1_runs_and_its_softmax_explorer_responds') as page:
+    with _page(browser, shots, 'ex1-explorer', student) as page:
         _open(page, student, "ex1_softmax/ex1_softmax.ipynb")
         _run_all(page, RUN_TIMEOUT["ex1_softmax"])
         explorer = _code_cell(page, "softmax_explorer(")
@@ -306,17 +357,26 @@ def test_ex1_runs_and_its_softmax_explorer_responds(browser, student, shots):
         shots.take(page, "ex1-softmax-explorer")
         sliders = explorer.locator(".widget-slider")
         assert sliders.count() == 5                      # z1..z4 and T
-        for index, dx in ((0, -150), (4, 120)):          # z1 down, then the temperature up
-            before = plot.get_attribute("src")
+        # z1 (the target's score) to its minimum: y1 falls; then T to its maximum: the
+        # distribution flattens and y1, now the smallest probability, rises. The handles are
+        # moved with the keyboard (Home, End), which noUiSlider supports. The waits find the
+        # plot anew each time: a redraw may put a new <img> in place of the old one.
+        output = explorer.locator(".widget-output").first
+        for index, key, end, direction in ((0, "Home", "-10", -1), (4, "End", "5", +1)):
+            before, y1 = plot.get_attribute("src"), _target_probability(explorer)
             handle = sliders.nth(index).locator(".noUi-handle")
-            value = handle.get_attribute("aria-valuenow")
-            _drag(page, handle, dx)
-            page.wait_for_function("([img, old]) => img.getAttribute('src') !== old",
-                                   arg=[plot.element_handle(), before])
-            assert handle.get_attribute("aria-valuenow") != value
+            handle.focus()
+            handle.press(key)
+            expect(handle).to_have_attribute("aria-valuenow", re.compile(rf"^{end}(\.0*)?$"))
+            expect(plot).not_to_have_attribute("src", before)
+            # the plot and the line under it are redrawn together; wait for the line
+            expect(output).not_to_contain_text(f"-log y1 = -log {y1:.4g} =")
             page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator"
-                                   "[data-status='idle']")     # the last redraw is in
+                                   "[data-status='idle']")     # the last redraw is sent
             shots.take(page, f"ex1-softmax-explorer-slider-{index + 1}-moved")
+            moved = _target_probability(explorer)
+            assert (moved - y1) * direction > 0, \
+                f"moving slider {index + 1} took y1 from {y1} to {moved}"
         _save(page)
         assert _saved_errors(student, "ex1_softmax/ex1_softmax.ipynb") == []
         _all_ran(page)
@@ -325,7 +385,7 @@ def test_ex1_runs_and_its_softmax_explorer_responds(browser, student, shots):
 @pytest.mark.parametrize("assignment", ["ex2_backprop", "ex3_mnist"])
 def test_notebook_runs_without_errors(browser, student, shots, assignment):
     path = f"{assignment}/{assignment}.ipynb"
-    with _page(browser, shots, 'test_notebook_runs_without_errors') as page:
+    with _page(browser, shots, assignment, student) as page:
         _open(page, student, path)
         _run_all(page, RUN_TIMEOUT[assignment])
         _save(page)
@@ -341,7 +401,7 @@ def _failed_check_text(text: str) -> None:
 
 
 def test_a_failing_check_shows_its_message_once(browser, student, shots):
-    with _page(browser, shots, 'test_a_failing_check_shows_its_message_once') as page:
+    with _page(browser, shots, 'failing-check', student) as page:
         _open(page, student, MISTAKE_NOTEBOOK)
         _run_all(page, RUN_TIMEOUT["ex1_softmax"])      # stops at the failing check
         _save(page)
@@ -365,7 +425,7 @@ def test_a_failing_check_shows_its_message_once(browser, student, shots):
 
 
 def test_validate_passes_the_correct_notebook(browser, student, shots):
-    with _page(browser, shots, 'test_validate_passes_the_correct_notebook') as page:
+    with _page(browser, shots, 'validate', student) as page:
         _open(page, student, "ex1_softmax/ex1_softmax.ipynb")
         _validate_button(page).click()
         message = page.locator(".jp-Dialog #validation-message")
@@ -378,7 +438,7 @@ def test_validate_passes_the_correct_notebook(browser, student, shots):
 # --- the instructor's side -----------------------------------------------------------------------
 
 def test_instructors_lab_has_the_formgrader(browser, instructor, shots):
-    with _page(browser, shots, 'test_instructors_lab_has_the_formgrader') as page:
+    with _page(browser, shots, 'formgrader', instructor) as page:
         _open(page, instructor)
         items = _menu(page, "Nbgrader")
         shots.take(page, "instructor-nbgrader-menu")
@@ -415,7 +475,7 @@ def test_feedback_page_renders_its_mathml(browser, instructor, shots):
     page_file = (instructor.course.output / "feedback" / STUDENT / "ex1_softmax" /
                  "ex1_softmax.html")
     assert page_file.exists()
-    with _page(browser, shots, 'test_feedback_page_renders_its_mathml') as page:
+    with _page(browser, shots, 'feedback') as page:
         page.goto(page_file.as_uri())
         maths = page.locator("math")
         assert maths.count() > 0
@@ -426,3 +486,9 @@ def test_feedback_page_renders_its_mathml(browser, instructor, shots):
         assert maths.first.is_visible()
         display = maths.first.evaluate("m => getComputedStyle(m).display")
         assert "math" in display, f"<math> is laid out as {display!r}, not as MathML"
+        # a fraction laid out as one: its numerator above its denominator (as plain inline
+        # text they would sit side by side)
+        fraction = page.locator("math mfrac").first
+        fraction.scroll_into_view_if_needed()
+        top, bottom = (fraction.locator(":scope > *").nth(i).bounding_box() for i in (0, 1))
+        assert top["y"] + top["height"] <= bottom["y"] + 1, (top, bottom)
