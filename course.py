@@ -85,7 +85,7 @@ def setup() -> None:
     digest = _pyproject_digest()
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         return
-    print("course.py: installing the project and its dependencies (about a minute)", flush=True)
+    print("course.py: installing the project and its dependencies (a minute or two)", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     env = _pip_environment()
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True, env=env)

@@ -10,7 +10,7 @@ into ``notebooks/``) and one copy of ex1 with a typical mistake:
 * nbgrader's Formgrader and Create Assignment do not show (the Nbgrader menu has only the
   Assignment List and the Course List; ``/formgrader`` does not exist);
 * ex1, ex2 and ex3 each run whole (*Run > Run All Cells*) without an error output; ex3 trains on
-  MNIST in full, with a generous timeout (about a minute and a half of the whole run here);
+  MNIST in full, with a generous timeout (it took under two minutes on a loaded 2-core machine);
 * moving the sliders of ex1's softmax explorer redraws its plot, and the probability of the
   target it plots moves the right way;
 * a failing check shows its message once and no course_lib frame, in the notebook and in

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,6 +155,29 @@ def test_setup_installs_from_the_lock():
     assert "--universal" in command
     assert course.LOWEST_PYTHON == re.search(r"[\d.]+", _project()["requires-python"]).group()
     assert "python3 course.py lock" in (ROOT / "README.md").read_text()
+
+
+def test_course_py_s_environment_is_the_lock():
+    """In the venv that course.py made and keeps up to date, every package of the lock (for this
+    Python and platform) is installed at its pinned version."""
+    import course
+    from importlib.metadata import PackageNotFoundError, version
+
+    if Path(sys.prefix).resolve() != course.VENV.resolve():
+        pytest.skip(f"not course.py's environment ({course.VENV}) but {sys.prefix}")
+    assert course.STAMP.read_text().strip() == course._pyproject_digest(), \
+        "the venv is older than pyproject.toml or the lock: run python3 course.py setup"
+    wrong = []
+    for name, pins in _locked().items():
+        for pinned, marker in pins:
+            if marker is None or marker.evaluate():
+                try:
+                    installed = version(name)
+                except PackageNotFoundError:
+                    installed = "not installed"
+                if installed != pinned:
+                    wrong.append(f"{name}: {installed}, the lock pins {pinned}")
+    assert not wrong, "not installed from requirements.lock:\n" + "\n".join(wrong)
 
 
 # --- every import is declared ------------------------------------------------------------------
