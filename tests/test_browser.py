@@ -26,7 +26,7 @@ numerator above its denominator).
 
 A screenshot of each step goes to a folder that the run prints at its end (``$NN_SCREENSHOTS``,
 else a new ``nn-course-screenshots-*`` folder in the system's temporary directory). Skipped,
-with the reason, only where Playwright or Chromium is not installed. No step depends on
+with the reason, only where Chromium is not installed. No step depends on
 timing: every wait is for a condition, with timeouts far above what it takes on a busy 2-core
 machine.
 """
@@ -41,6 +41,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import playwright.sync_api as playwright_api   # a test dependency (pyproject.toml, environment.yml)
 import pytest
 
 import course
@@ -48,8 +49,6 @@ from grader import submissions
 from grader.mutants import mutants_of
 from jupyter_helpers import jupyter_env, jupyter_server
 
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="Playwright for Python is not installed (pip install playwright)")
 expect = playwright_api.expect
 
 ROOT = course.ROOT
@@ -145,7 +144,8 @@ def browser(tmp_path_factory):
                 str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                 viewport={"width": 1400, "height": 900})
         except playwright_api.Error as error:
-            pytest.skip(f"Chromium ({CHROMIUM}) does not start under Playwright: "
+            # installed but broken is a failure, not a reason to skip
+            pytest.fail(f"Chromium ({CHROMIUM}) does not start under Playwright: "
                         f"{str(error).splitlines()[0]}")
         context.set_default_timeout(PAGE_TIMEOUT)
         expect.set_options(timeout=PAGE_TIMEOUT)
@@ -249,7 +249,7 @@ def _page(browser, shots: Screenshots, name: str, server=None):
         raise
     finally:
         page.close()
-        if server is not None:
+        if server is not None:          # (a failure here comes after the block's own, if any)
             for session in server.get_json("/api/sessions"):
                 status, text = server.request("DELETE", f"/api/sessions/{session['id']}",
                                               timeout=COMMAND_TIMEOUT)
