@@ -63,7 +63,7 @@ if not os.access(CHROMIUM, os.X_OK):
                 "NN_CHROMIUM)", allow_module_level=True)
 
 SECOND = 1000                                     # Playwright counts milliseconds
-PAGE_TIMEOUT = 120 * SECOND                       # a page, a kernel start, a dialog
+PAGE_TIMEOUT = 300 * SECOND                       # a page, a kernel start, a save, a dialog
 RUN_TIMEOUT = {"ex1_softmax": 240 * SECOND, "ex2_backprop": 420 * SECOND,
                "ex3_mnist": 900 * SECOND}         # Run All; ex3 trains on MNIST
 COMMAND_TIMEOUT = 600                             # seconds, for the grader's commands
