@@ -27,7 +27,7 @@ from .launch import BATCH_VARIABLE
 from .names import readable
 from .nbgrader_api import prepare_environment
 from .records import Gradebook, load_result, result_path, save_result, write_csv
-from .report import progress_line
+from .report import Progress
 from .results import FAILED, SubmissionResult
 from .scratch import remove_tree
 
@@ -199,6 +199,7 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     os.environ[BATCH_VARIABLE] = batch            # inherited by workers, passed to every kernel
     pool = ProcessPoolExecutor(max_workers=max(1, options.jobs),
                                mp_context=multiprocessing.get_context("spawn"))
+    progress = Progress(total, log)
     try:
         futures = {pool.submit(_grade_in_worker, sub.assignment, sub.student, str(sub.path),
                                str(workdir), options.limits): sub for sub in todo}
@@ -214,8 +215,9 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
                 result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
             _record(result, sub, options, gradebook)
             results.append(result)
-            log(progress_line(done, total, result))
+            progress.update(done, result)
     except KeyboardInterrupt:
+        progress.close()
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
         _stop(pool, batch)
