@@ -11,7 +11,8 @@ Students work in `work/`: `lab` copies each exercise there the first time and ne
 nothing (a rebuild, the demo, an update of the course) overwrites their answers.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
-(with its test extra); later calls reuse it and reinstall only when `pyproject.toml` changed.
+(with its test, cluster and postgres extras); later calls reuse it and reinstall only when
+`pyproject.toml` changed.
 Every command runs with `.venv/bin` first on PATH, because nbgrader starts `alembic` as a
 program, and with one BLAS thread so that timings are steady.
 """
@@ -41,6 +42,7 @@ COMMANDS = {
     "setup": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
+EXTRAS = "test,cluster,postgres"       # the venv has every optional feature, so all tests run
 
 
 def _pyproject_digest() -> str:
@@ -60,7 +62,7 @@ def setup() -> None:
     print("course.py: installing the project and its dependencies (about a minute)", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["install", "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run(pip + ["install", "-e", f"{ROOT}[{EXTRAS}]"], check=True)
     STAMP.write_text(digest + "\n")
 
 
