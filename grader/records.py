@@ -5,6 +5,7 @@ import csv
 import warnings
 from pathlib import Path
 
+from . import database
 from .names import readable as safe_text
 from .results import FAILED, GRADED, SKIPPED, SubmissionResult
 from .nbgrader_api import nbgrader_api
@@ -32,14 +33,6 @@ def load_result(path: Path) -> SubmissionResult | None:
         return None
 
 
-def _password(db_url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-        return make_url(db_url).password or ""
-    except Exception:  # noqa: BLE001 - an unparsable URL has no password we can find
-        return ""
-
-
 class Gradebook:
     """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``)."""
 
@@ -49,12 +42,10 @@ class Gradebook:
 
     def describe(self, error: BaseException) -> str:
         """One line about a database error, with any password in it masked."""
-        text = " ".join(str(error).split())
-        password = _password(self.db_url)
-        if password:
-            text = text.replace(password, "***")
+        text = database.mask(" ".join(str(error).split()), self.db_url)
         return f"{type(error).__name__}: {text}"[:300]
 
+    @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
     def register(self, assignment: str, release_dir: Path) -> None:
         """Make sure the gradebook knows the assignment's notebooks and cells."""
         if assignment in self._registered:
@@ -66,6 +57,7 @@ class Gradebook:
                                f"{outcome.get('error') or outcome.get('log')}")
         self._registered.add(assignment)
 
+    @database.serialised
     def record(self, result: SubmissionResult) -> None:
         """Write the autograded scores of a graded submission (idempotent)."""
         if result.status != GRADED:

@@ -1,0 +1,228 @@
+"""Grading on a real Dask cluster: a scheduler and two workers started here as separate
+processes (`dask scheduler`, `dask worker`) on free localhost ports. The class gets the same
+scores as from the local pool; a worker killed while it grades loses nothing (the submission is
+graded again elsewhere, then, if that worker dies too, fails with a reason); a worker that cannot
+grade safely refuses; the executors' one-line errors."""
+import csv
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from grader import executors, sandbox, submissions, worker
+from grader.autograde import Options, autograde
+from grader.execute import Limits
+from grader.mutants import mutants_of
+from grader.payload import Material, Submitted
+from grader.results import FAILED, GRADED, SubmissionResult
+
+from servers import free_port, start, stop, wait_for
+
+distributed = pytest.importorskip("distributed", reason="needs the cluster extra (dask)")
+
+ASSIGNMENT = "ex1_softmax"
+NEEDS_SANDBOX = pytest.mark.skipif(sandbox.describe()[0] != "bubblewrap",
+                                   reason="cluster workers refuse to grade without bubblewrap")
+SLEEP = 8          # seconds an answer of a "slow" submission sleeps (wall clock, no CPU time)
+
+
+def _dask() -> list[str]:
+    """The `dask` command of this Python environment."""
+    found = shutil.which("dask", path=str(Path(sys.executable).parent))
+    return [found] if found else [sys.executable, "-m", "dask"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The scheduler's address and a client of it; two single-threaded workers with nannies
+    (which restart a killed worker, as in a real deployment)."""
+    folder = tmp_path_factory.mktemp("dask")
+    port, log = free_port(), folder / "cluster.log"
+    address = f"tcp://127.0.0.1:{port}"
+    processes = [start(_dask() + ["scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], log)]
+    client = None
+    try:
+        for name in ("w1", "w2"):
+            processes.append(start(_dask() + ["worker", address, "--nthreads", "1", "--name",
+                                              name, "--no-dashboard", "--local-directory",
+                                              str(folder / name)], log))
+        wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
+        client = distributed.Client(address, timeout=30)
+        client.wait_for_workers(2, timeout=60)
+        yield address, client
+    finally:
+        if client is not None:
+            client.close()
+        for process in reversed(processes):
+            stop(process)
+
+
+def _connect(address: str) -> bool:
+    try:
+        distributed.Client(address, timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def _write(folder: Path, students: dict) -> Path:
+    for student, nb in students.items():
+        submissions.write(nb, folder / f"{student}_{ASSIGNMENT}.ipynb")
+    return folder
+
+
+def _slow_solution():
+    """The instructor's solution with an answer that first sleeps for SLEEP seconds."""
+    answer = submissions.solutions(ASSIGNMENT)["sigmoid"]
+    return submissions.filled_release(
+        ASSIGNMENT, {"sigmoid": f"import time\ntime.sleep({SLEEP})\n{answer}"})
+
+
+def _rows(output: Path) -> dict:
+    with open(output / "grades.csv", newline="") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def _summary(results) -> dict:
+    return {r.student: (r.status, r.score, r.max_score, r.summary(),
+                        [(c.grade_id, c.score) for c in r.cells]) for r in results}
+
+
+@NEEDS_SANDBOX
+def test_the_cluster_grades_like_the_local_pool(cluster, tmp_path):
+    address, _ = cluster
+    made = {"solution": submissions.filled_release(ASSIGNMENT),
+            "blank": submissions.release_notebook(ASSIGNMENT)}
+    for i, mutant in enumerate(mutants_of(ASSIGNMENT)[:3]):
+        made[f"mutant{i}"] = submissions.filled_release(ASSIGNMENT, mutant.overrides)
+    folder = _write(tmp_path / "class", made)
+    local = autograde(folder, Options(jobs=2, output=tmp_path / "local"), log=lambda _: None)
+    lines = []
+    remote = autograde(folder, Options(cluster=address, output=tmp_path / "remote"),
+                       log=lines.append)
+    assert _summary(remote) == _summary(local)
+    assert {r.student: r.score for r in remote}["solution"] == 12
+    assert _rows(tmp_path / "remote").keys() == made.keys()
+    printed = "\n".join(lines)
+    assert f"the Dask cluster at {address}: 2 workers" in printed
+    assert f"[{len(made)}/{len(made)}, " in printed and "workers busy]" in printed
+    assert printed.count("isolation bubblewrap") == 2          # each worker says how it isolates
+
+
+def _kill_worker_running(client, student: str, killed: list) -> bool:
+    """Kill (SIGKILL) the worker that runs ``student``'s submission once its kernel has
+    started there, unless that worker was killed before; True once it did."""
+    for address, keys in client.processing().items():
+        if address in killed or not any(f"-{student}-" in str(key) for key in keys):
+            continue
+        try:
+            process = psutil.Process(client.run(os.getpid, workers=[address])[address])
+            if not process.children(recursive=True):          # its kernel is not running yet
+                return False
+            os.kill(process.pid, signal.SIGKILL)
+        except (OSError, KeyError, psutil.NoSuchProcess):     # it is going away already
+            return False
+        killed.append(address)
+        return True
+    return False
+
+
+def _grade_while_killing(address, client, folder, output, student, kills):
+    """Grade ``folder`` on the cluster while a thread kills the worker running ``student``'s
+    submission ``kills`` times (each time once it runs on another worker)."""
+    import threading
+
+    killed, errors = [], []
+
+    def killer():
+        try:
+            for _ in range(kills):
+                wait_for(lambda: _kill_worker_running(client, student, killed), 120,
+                         f"{student}'s submission did not run on a new worker")
+        except AssertionError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    results = autograde(folder, Options(cluster=address, output=output), log=lambda _: None)
+    thread.join(timeout=5)
+    assert not errors, errors[0]
+    assert len(killed) == kills
+    client.wait_for_workers(2, timeout=60)              # the nannies restart the killed ones
+    return {r.student: r for r in results}
+
+
+@NEEDS_SANDBOX
+def test_a_killed_worker_loses_no_submission(cluster, tmp_path):
+    address, client = cluster
+    made = {"slow": _slow_solution(), "solution": submissions.filled_release(ASSIGNMENT)}
+    for i, mutant in enumerate(mutants_of(ASSIGNMENT)[:2]):
+        made[f"mutant{i}"] = submissions.filled_release(ASSIGNMENT, mutant.overrides)
+    folder = _write(tmp_path / "class", made)
+    results = _grade_while_killing(address, client, folder, tmp_path / "out", "slow", kills=1)
+    assert results.keys() == made.keys()
+    slow = results["slow"]
+    assert slow.status == GRADED and slow.score == slow.max_score == 12, slow.summary()
+    assert any("its worker died while grading it" in note for note in slow.notes), slow.notes
+    assert results["solution"].score == 12
+    assert all(results[f"mutant{i}"].score < 12 for i in range(2))
+    rows = _rows(tmp_path / "out")
+    assert rows.keys() == made.keys() and rows["slow"]["score"] == "12"
+
+
+@NEEDS_SANDBOX
+def test_a_submission_whose_workers_die_twice_fails_with_the_reason(cluster, tmp_path):
+    address, client = cluster
+    folder = _write(tmp_path / "class", {"doomed": _slow_solution()})
+    results = _grade_while_killing(address, client, folder, tmp_path / "out", "doomed", kills=2)
+    doomed = results["doomed"]
+    assert doomed.status == FAILED and doomed.score is None
+    assert "died 2 times" in doomed.reason and "run the same command again" in doomed.reason
+    assert _rows(tmp_path / "out")["doomed"]["status"] == "failed"
+
+
+# --- what a worker refuses, and the executors' errors (no cluster needed) ---------------------
+
+def _task(tmp_path, **overrides):
+    path = submissions.write(submissions.filled_release(ASSIGNMENT), tmp_path / "a.ipynb")
+    arguments = dict(material=Material.from_course(ASSIGNMENT), student="ann",
+                     submitted=Submitted.read(path), limits=Limits(), batch="test",
+                     version=worker.code_version(), isolated=True, workdir=str(tmp_path / "w"))
+    arguments.update(overrides)
+    text, _, _ = worker.grade_task(**arguments)
+    return SubmissionResult.from_json(text)
+
+
+def test_a_worker_without_bubblewrap_refuses_to_grade(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: False)
+    result = _task(tmp_path)
+    assert result.status == FAILED and result.max_score == 12
+    assert "bubblewrap" in result.reason and "never runs unprotected" in result.reason
+    assert not (tmp_path / "w").exists()                    # nothing ran
+
+
+def test_a_worker_with_other_grader_code_refuses_to_grade(tmp_path):
+    result = _task(tmp_path, version="0.0.1+000000000000")
+    assert result.status == FAILED
+    assert "other grader code" in result.reason and "same version" in result.reason
+
+
+@pytest.mark.parametrize("address", ["local:0", "local:many"])
+def test_a_bad_local_cluster_is_one_line(address):
+    with pytest.raises(executors.ClusterError, match="is not local:N"):
+        executors.DaskCluster(address)
+
+
+def test_an_unreachable_scheduler_is_one_line(monkeypatch):
+    monkeypatch.setattr(executors, "CONNECT_SECONDS", 2)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(executors.ClusterError) as error:
+        executors.DaskCluster(address)
+    message = str(error.value)
+    assert "\n" not in message and f"cannot reach the Dask scheduler at {address}" in message
+    assert "dask scheduler" in message
