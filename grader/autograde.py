@@ -37,7 +37,7 @@ class Options:
     force: bool = False
     limits: Limits = None
     output: Path = None                 # default: the course's course/ folder
-    db_url: str = ""
+    db_url: str = field(default="", repr=False)     # may hold a password: never shown
     cluster: str = ""                   # a Dask scheduler's address or local:N; "": local pool
     stats: dict = field(default_factory=dict)      # the batch's scratch, the workers' peak memory
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator
@@ -25,6 +26,7 @@ from .launch import BATCH_VARIABLE
 
 LOCAL_PREFIX = "local:"
 CONNECT_SECONDS = 20
+STOP_SECONDS = 15
 # Dask's scheduler settings for grading: run the task of a worker that died once more, then
 # give up; hand each worker only as many tasks as it has threads.
 SCHEDULER_SETTINGS = {"allowed_failures": 1, "worker_saturation": 1.0}
@@ -261,10 +263,20 @@ class DaskCluster(Executor):
             return {self.address: error}
 
     def stop(self, batch: str) -> None:
+        """Cancel the batch's tasks and kill its kernels; a task that had started cannot be
+        cancelled, but ends soon without its kernel: wait for that (up to STOP_SECONDS), so
+        that no worker is shut down in the middle of one."""
         from .worker import kill_batch
 
+        keys = set(self._pending.values())
         self._client.cancel(list(self._pending))
-        self.everywhere(kill_batch, batch)
+        deadline = time.monotonic() + STOP_SECONDS
+        while True:
+            self.everywhere(kill_batch, batch)
+            running = any(keys.intersection(tasks) for tasks in self._client.processing().values())
+            if not running or time.monotonic() > deadline:
+                return
+            time.sleep(0.5)
 
     def close(self, clean_up=None) -> None:
         if clean_up is not None:

@@ -7,13 +7,14 @@ import csv
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import psutil
 import pytest
 
-from grader import executors, sandbox, submissions, worker
+from grader import executors, sandbox, settings, submissions, worker
 from grader.autograde import Options, autograde
 from grader.execute import Limits
 from grader.mutants import mutants_of
@@ -112,6 +113,35 @@ def test_the_cluster_grades_like_the_local_pool(cluster, tmp_path):
     assert f"the Dask cluster at {address}: 2 workers" in printed
     assert f"[{len(made)}/{len(made)}, " in printed and "workers busy]" in printed
     assert printed.count("isolation bubblewrap") == 2          # each worker says how it isolates
+
+
+@NEEDS_SANDBOX
+def test_an_interrupted_cluster_batch_resumes(cluster, tmp_path):
+    """Ctrl-C (SIGINT) keeps what is finished; the same command then grades only the rest."""
+    address, client = cluster
+    students = ["ann", "ben", "cid", "dee"]
+    folder = _write(tmp_path / "class", {
+        s: submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[i].overrides)
+        for i, s in enumerate(students)})
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "autograde", str(folder), "--cluster", address,
+               "--output", str(output)]
+    process = subprocess.Popen(command, cwd=settings.ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    results = output / "results" / ASSIGNMENT
+    wait_for(lambda: list(results.glob("*.json")), 180, "no submission was graded")
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 130
+    finished = {p.stem: p.stat().st_mtime for p in results.glob("*.json")}
+    assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
+    wait_for(lambda: not any(client.processing().values()), 60, "the workers are still busy")
+    again = subprocess.run(command, cwd=settings.ROOT, capture_output=True, text=True,
+                           timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{len(finished)} submissions already graded and unchanged" in again.stdout
+    for student, mtime in finished.items():
+        assert (results / f"{student}.json").stat().st_mtime == mtime
+    assert sorted(_rows(output)) == students
 
 
 def _kill_worker_running(client, student: str, killed: list) -> bool:
