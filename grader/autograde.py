@@ -117,20 +117,25 @@ def _log_workers(executor: Executor, log) -> None:
         log(f"  worker {where}: isolation {info['isolation']}; {info['cgroups']}{refusal}")
 
 
-def _outcome(executor: Executor, future, sub: Submission, options: Options) -> SubmissionResult:
+def _outcome(executor: Executor, future, sub: Submission, options: Options,
+             log) -> SubmissionResult:
     """The result a finished task brought back, or a failed row that says why it brought none."""
     try:
-        text, peak, worker = future.result()
+        outcome = future.result()
     except Exception as error:  # noqa: BLE001 - a crashed or lost worker must not lose the row
         result = _failed(sub)
         result.reason = executor.failure(error)
         return result
-    result = SubmissionResult.from_json(text)
-    options.stats["worker_peak_bytes"] = max(options.stats.get("worker_peak_bytes", 0), peak)
-    retried = executor.retried(future)
-    if retried:
+    result = SubmissionResult.from_json(outcome.result)
+    options.stats["worker_peak_bytes"] = max(options.stats.get("worker_peak_bytes", 0),
+                                             outcome.peak_bytes)
+    if outcome.refused:
+        message = executor.exclude(outcome.worker)
+        if message:
+            log(message)
+    elif executor.retried(future):
         result.notes.insert(0, f"its worker died while grading it, so it was graded again on "
-                               f"another ({worker})")
+                               f"another ({outcome.worker})")
     return result
 
 
@@ -221,8 +226,8 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
         top_up()
         for done, future in enumerate(executor.completed(), start=1):
             sub = running.pop(future)
+            result = _outcome(executor, future, sub, options, log)
             top_up()                # the worker that finished gets more while this is saved
-            result = _outcome(executor, future, sub, options)
             _record(result, sub, options, gradebook)
             results.append(result)
             log(_progress(done, total, executor, sub, result))

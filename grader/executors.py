@@ -73,6 +73,10 @@ class Executor:
         """How many times the task was started again because its worker died."""
         return 0
 
+    def exclude(self, worker: str) -> str:
+        """Give ``worker`` no more tasks (it refused one); what was done, for the log."""
+        return ""
+
     def failure(self, error: BaseException) -> str:
         """The row's reason when a task raised ``error`` instead of returning a result."""
         return f"the grader failed on this submission: {type(error).__name__}: {error}"
@@ -196,6 +200,8 @@ class DaskCluster(Executor):
         where = "a LocalCluster on this machine" if self._cluster else "the Dask cluster"
         text = (f"{where} at {self.address}: {len(threads)} worker"
                 f"{'s' if len(threads) != 1 else ''}, {sum(threads.values())} threads")
+        if not threads:
+            text += " (no workers yet: submissions wait until one joins)"
         if not self.configured:
             text += ("; WARNING: the scheduler refused its settings, so a submission whose "
                      "worker dies may be retried more than once (start it with "
@@ -242,6 +248,21 @@ class DaskCluster(Executor):
             return self._client.run_on_scheduler(suspicious, future.key)
         except Exception:  # noqa: BLE001 - only a note depends on it
             return 0
+
+    def exclude(self, worker: str) -> str:
+        """Remove the worker from the cluster and stop it (and its nanny): it would refuse every
+        submission in a moment each while the others grade. What it held is computed again
+        elsewhere, and a submission handed to it is not counted as having killed a worker."""
+        async def remove(address, dask_scheduler=None):
+            return await dask_scheduler.remove_worker(
+                address, stimulus_id=f"grader-refused-{address}", expected=True, close=True)
+
+        try:
+            self._client.run_on_scheduler(remove, worker)
+        except Exception as error:  # noqa: BLE001 - it may have gone already
+            return f"worker {worker} refuses to grade; it could not be removed ({error})"
+        return (f"worker {worker} refuses to grade (see its row); removed it from the cluster: "
+                "fix it, start it again and run the same command to grade what it refused")
 
     def failure(self, error: BaseException) -> str:
         from distributed.scheduler import KilledWorker

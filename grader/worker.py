@@ -15,6 +15,7 @@ import os
 import resource
 import socket
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import course_lib
@@ -75,25 +76,33 @@ def peak_memory() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024       # Linux: KiB
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a task brings back: the result as JSON, the worker's peak memory (bytes), the
+    worker's name, and whether the worker refused to grade (it must get no more work)."""
+    result: str
+    peak_bytes: int
+    worker: str
+    refused: bool = False
+
+
 def grade_task(material: Material, student: str, submitted: Submitted, limits: Limits,
                batch: str, version: str, isolated: bool = False,
-               workdir: str | None = None) -> tuple[str, int, str]:
-    """Grade one submission here: (the result as JSON, this process's peak memory in bytes, the
-    worker's name). ``workdir`` is the coordinator's scratch folder where the worker shares its
-    files, else the worker makes its own. Nothing of one submission stays in memory for the next
-    (cycles are collected at once)."""
+               workdir: str | None = None) -> Outcome:
+    """Grade one submission here. ``workdir`` is the coordinator's scratch folder where the
+    worker shares its files, else the worker makes its own. Nothing of one submission stays in
+    memory for the next (cycles are collected at once)."""
     try:
         reason = refusal(version, isolated)
-        if reason:
+        if reason:        # no fingerprint: a later run grades it again rather than reuse this
             result = SubmissionResult(student, material.assignment, submitted.file,
                                       submitted.sha256, FAILED, reason=reason,
-                                      max_score=blueprint_of(material).max_score,
-                                      fingerprint=material.fingerprint)
+                                      max_score=blueprint_of(material).max_score)
         else:
             folder = Path(workdir) if workdir else batch_scratch(batch)
             folder.mkdir(parents=True, exist_ok=True)
             result = grade(material, student, submitted, folder, limits, batch)
-        return result.to_json(), peak_memory(), worker_name()
+        return Outcome(result.to_json(), peak_memory(), worker_name(), bool(reason))
     finally:
         gc.collect()
 

@@ -17,6 +17,7 @@ import pytest
 from grader import executors, sandbox, settings, submissions, worker
 from grader.autograde import Options, autograde
 from grader.execute import Limits
+from grader.launch import BATCH_VARIABLE
 from grader.mutants import mutants_of
 from grader.payload import Material, Submitted
 from grader.results import FAILED, GRADED, SubmissionResult
@@ -51,7 +52,7 @@ def cluster(tmp_path_factory):
         for name in ("w1", "w2"):
             processes.append(start(_dask() + ["worker", address, "--nthreads", "1", "--name",
                                               name, "--no-dashboard", "--local-directory",
-                                              str(folder / name)], log))
+                                              str(folder / name)], log, env=_environment()))
         wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
         client = distributed.Client(address, timeout=30)
         client.wait_for_workers(2, timeout=60)
@@ -61,6 +62,13 @@ def cluster(tmp_path_factory):
             client.close()
         for process in reversed(processes):
             stop(process)
+
+
+def _environment(**changes) -> dict:
+    """This process's environment for a worker, without the batch tag that an earlier
+    in-process autograde left in it (a batch's clean-up kills what carries its tag)."""
+    environment = {k: v for k, v in os.environ.items() if k != BATCH_VARIABLE}
+    return {**environment, **changes}
 
 
 def _connect(address: str) -> bool:
@@ -224,22 +232,68 @@ def _task(tmp_path, **overrides):
                      submitted=Submitted.read(path), limits=Limits(), batch="test",
                      version=worker.code_version(), isolated=True, workdir=str(tmp_path / "w"))
     arguments.update(overrides)
-    text, _, _ = worker.grade_task(**arguments)
-    return SubmissionResult.from_json(text)
+    outcome = worker.grade_task(**arguments)
+    return SubmissionResult.from_json(outcome.result), outcome
 
 
 def test_a_worker_without_bubblewrap_refuses_to_grade(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: False)
-    result = _task(tmp_path)
-    assert result.status == FAILED and result.max_score == 12
+    result, outcome = _task(tmp_path)
+    assert outcome.refused and result.status == FAILED and result.max_score == 12
     assert "bubblewrap" in result.reason and "never runs unprotected" in result.reason
-    assert not (tmp_path / "w").exists()                    # nothing ran
+    assert result.fingerprint == ""                   # so that a later run grades it again
+    assert not (tmp_path / "w").exists()              # nothing ran
 
 
 def test_a_worker_with_other_grader_code_refuses_to_grade(tmp_path):
-    result = _task(tmp_path, version="0.0.1+000000000000")
-    assert result.status == FAILED
+    result, outcome = _task(tmp_path, version="0.0.1+000000000000")
+    assert outcome.refused and result.status == FAILED
     assert "other grader code" in result.reason and "same version" in result.reason
+
+
+@NEEDS_SANDBOX
+def test_a_cluster_worker_without_bubblewrap_refuses_and_is_removed(tmp_path):
+    """At first the only worker has no bubblewrap (none on its PATH): it refuses the first
+    submission and leaves the cluster; a worker that has it joins and grades the rest, and the
+    refused submission is graded by the next run."""
+    import threading
+
+    port, log = free_port(), tmp_path / "cluster.log"
+    address = f"tcp://127.0.0.1:{port}"
+    worker_command = _dask() + ["worker", address, "--nthreads", "1", "--no-dashboard"]
+    processes = [start(_dask() + ["scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], log)]
+    try:
+        (tmp_path / "no-programs").mkdir()
+        processes.append(start(worker_command + ["--name", "bare"], log,
+                               env=_environment(PATH=str(tmp_path / "no-programs"))))
+        wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
+        with distributed.Client(address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+            bare = next(iter(client.scheduler_info()["workers"]))
+        made = {"ann": submissions.filled_release(ASSIGNMENT),
+                "ben": submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[0].overrides)}
+        folder, output, lines = _write(tmp_path / "class", made), tmp_path / "out", []
+        grading = threading.Thread(target=lambda: lines.append(
+            autograde(folder, Options(cluster=address, output=output), log=lines.append)))
+        grading.start()
+        refused = wait_for(lambda: [p for p in (output / "results").rglob("*.json")
+                                    if "bubblewrap" in p.read_text()], 120, "no refusal", log)
+        processes.append(start(worker_command + ["--name", "able"], log, env=_environment()))
+        grading.join(timeout=300)
+        results = {r.student: r for r in lines.pop()}
+        assert len(refused) == 1 and results.keys() == made.keys()
+        first = results[refused[0].stem]
+        assert first.status == FAILED and bare in first.reason and "bubblewrap" in first.reason
+        assert f"worker {bare} refuses to grade (see its row); removed it" in "\n".join(lines)
+        other = results[({"ann", "ben"} - {first.student}).pop()]
+        assert other.status == GRADED and other.sandbox.startswith("bubblewrap")
+        again = autograde(folder, Options(cluster=address, output=output), log=lambda _: None)
+        assert {r.student: r.status for r in again} == {"ann": GRADED, "ben": GRADED}
+        assert {r.student: r.score for r in again}["ann"] == 12
+    finally:
+        for process in reversed(processes):
+            stop(process)
 
 
 @pytest.mark.parametrize("address", ["local:0", "local:many"])
