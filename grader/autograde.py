@@ -20,7 +20,7 @@ from pathlib import Path
 from . import cgroups, database, sandbox, settings
 from .discover import Submission, discover
 from .execute import Limits, cgroup_host
-from .executors import Executor, open_executor
+from .executors import Executor, WorkerCannotRun, open_executor
 from .grade import assignment_fingerprint
 from .launch import BATCH_VARIABLE
 from .names import readable
@@ -109,8 +109,8 @@ def _log_workers(executor: Executor, log) -> None:
         return
     for where, info in sorted(executor.everywhere(report).items()):
         if isinstance(info, BaseException):
-            log(f"  worker {where}: cannot run the grader ({type(info).__name__}: {info}); its "
-                "submissions will fail")
+            log(f"  worker {where}: cannot run the grader ({type(info).__name__}: {info}); it "
+                "will refuse to grade")
             continue
         refusal = ("" if info["version"] == code_version() else
                    f"; other grader code ({info['version']}): it will refuse to grade")
@@ -121,7 +121,12 @@ def _outcome(executor: Executor, future, sub: Submission, options: Options,
              log) -> SubmissionResult:
     """The result a finished task brought back, or a failed row that says why it brought none."""
     try:
-        outcome = future.result()
+        outcome = executor.result(future)
+    except WorkerCannotRun as error:
+        result = _failed(sub)
+        result.reason = str(error)
+        log(executor.exclude(error.worker))
+        return result
     except Exception as error:  # noqa: BLE001 - a crashed or lost worker must not lose the row
         result = _failed(sub)
         result.reason = executor.failure(error)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import pickle
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -39,6 +40,49 @@ class ClusterError(Exception):
     """The cluster cannot be used; the message is one line that says what to do."""
 
 
+class WorkerCannotRun(Exception):
+    """A worker could not load the grader (the project is not installed there)."""
+
+    def __init__(self, worker: str, detail: str):
+        super().__init__(f"worker {worker} cannot load the grader ({detail}): {WORKER_NEEDS}; "
+                         "not graded")
+        self.worker = worker
+
+
+CANNOT_RUN = "nn-grader: cannot run here"
+
+
+def _portable():
+    """Functions that travel by value (cloudpickle sends nested functions whole), so that a
+    worker without the grader reads its tasks and says what it lacks, where a task naming the
+    grader's own functions would make it fail to read the task and leave the cluster.
+
+    ``run(module, name, *pickled)`` calls ``module.name`` on the unpickled arguments;
+    ``keep(pickled)`` returns its argument (a value shared by many tasks, kept pickled)."""
+    def run(module, name, *pickled):
+        import importlib
+        import pickle
+        try:
+            function = getattr(importlib.import_module(module), name)
+            arguments = [pickle.loads(value) for value in pickled]
+        except ImportError as error:
+            try:
+                from distributed import get_worker
+                where = get_worker().address
+            except (ImportError, ValueError):
+                where = "?"
+            return (CANNOT_RUN, where, f"{type(error).__name__}: {error}")
+        return function(*arguments)
+
+    def keep(pickled):
+        return pickled
+
+    return run, keep
+
+
+_RUN, _KEEP = _portable()
+
+
 class Executor:
     """The interface; see the module's docstring."""
 
@@ -59,6 +103,10 @@ class Executor:
 
     def completed(self) -> Iterator:
         raise NotImplementedError
+
+    def result(self, future):
+        """What the task returned; raises what it raised, or ``WorkerCannotRun``."""
+        return future.result()
 
     def window(self) -> int:
         """How many tasks to keep submitted: enough to keep every worker busy, few enough that
@@ -211,17 +259,25 @@ class DaskCluster(Executor):
     def share(self, value, key: str):
         """A task that returns ``value``: the scheduler keeps it once (not once per submission)
         and, should the worker holding the value die, runs it again."""
-        from .worker import hand_over
-
-        return self._client.submit(hand_over, value, key=key)
+        return self._client.submit(_KEEP, pickle.dumps(value), key=key)
 
     def submit(self, key: str, function, *args):
+        from distributed import Future
+
+        pickled = [arg if isinstance(arg, Future) else pickle.dumps(arg) for arg in args]
         with warnings.catch_warnings():        # a large notebook travels with its task
             warnings.filterwarnings("ignore", message=".*[Ll]arge object.*")
-            future = self._client.submit(function, *args, key=key)
+            future = self._client.submit(_RUN, function.__module__, function.__qualname__,
+                                         *pickled, key=key)
         self._pending[future] = key
         self._completed.add(future)
         return future
+
+    def result(self, future):
+        value = future.result()
+        if isinstance(value, tuple) and value[:1] == (CANNOT_RUN,):
+            raise WorkerCannotRun(*value[1:])
+        return value
 
     def completed(self) -> Iterator:
         for future in self._completed:
@@ -272,9 +328,6 @@ class DaskCluster(Executor):
             return (f"the workers grading this submission died {error.allowed_failures + 1} "
                     f"times (killed, or out of memory; the last was {last}), so it was not "
                     "graded: see that worker's log, then run the same command again")
-        if isinstance(error, ImportError):
-            return (f"a worker could not load the grader ({type(error).__name__}: {error}): "
-                    f"{WORKER_NEEDS}; not graded")
         return super().failure(error)
 
     def everywhere(self, function, *args) -> dict:

@@ -251,11 +251,26 @@ def test_a_worker_with_other_grader_code_refuses_to_grade(tmp_path):
     assert "other grader code" in result.reason and "same version" in result.reason
 
 
+def _lacking(what: str, folder: Path) -> dict:
+    """The environment of a worker that lacks ``what``: no bwrap on its PATH, or a ``grader``
+    package that cannot be imported first on its Python path."""
+    if what == "bubblewrap":
+        (folder / "no-programs").mkdir()
+        return _environment(PATH=str(folder / "no-programs"))
+    (folder / "shadow" / "grader").mkdir(parents=True)
+    (folder / "shadow" / "grader" / "__init__.py").write_text(
+        'raise ImportError("the grader is not installed here")\n')
+    return _environment(PYTHONPATH=str(folder / "shadow"))
+
+
 @NEEDS_SANDBOX
-def test_a_cluster_worker_without_bubblewrap_refuses_and_is_removed(tmp_path):
-    """At first the only worker has no bubblewrap (none on its PATH): it refuses the first
-    submission and leaves the cluster; a worker that has it joins and grades the rest, and the
-    refused submission is graded by the next run."""
+@pytest.mark.parametrize("lacks, says", [("bubblewrap", "bubblewrap (bwrap) is missing"),
+                                         ("the project", "cannot load the grader")],
+                         ids=["no-bubblewrap", "no-project"])
+def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says):
+    """At first the only worker lacks bubblewrap or the project: it refuses the first
+    submission, saying why in its row, and is removed from the cluster; a worker that has both
+    joins and grades the rest, and the refused submission is graded by the next run."""
     import threading
 
     port, log = free_port(), tmp_path / "cluster.log"
@@ -264,13 +279,12 @@ def test_a_cluster_worker_without_bubblewrap_refuses_and_is_removed(tmp_path):
     processes = [start(_dask() + ["scheduler", "--host", "127.0.0.1", "--port", str(port),
                                   "--no-dashboard"], log)]
     try:
-        (tmp_path / "no-programs").mkdir()
-        processes.append(start(worker_command + ["--name", "bare"], log,
-                               env=_environment(PATH=str(tmp_path / "no-programs"))))
+        processes.append(start(worker_command + ["--name", "lacking"], log,
+                               env=_lacking(lacks, tmp_path)))
         wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
         with distributed.Client(address, timeout=30) as client:
             client.wait_for_workers(1, timeout=60)
-            bare = next(iter(client.scheduler_info()["workers"]))
+            lacking = next(iter(client.scheduler_info()["workers"]))
         made = {"ann": submissions.filled_release(ASSIGNMENT),
                 "ben": submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[0].overrides)}
         folder, output, lines = _write(tmp_path / "class", made), tmp_path / "out", []
@@ -278,14 +292,14 @@ def test_a_cluster_worker_without_bubblewrap_refuses_and_is_removed(tmp_path):
             autograde(folder, Options(cluster=address, output=output), log=lines.append)))
         grading.start()
         refused = wait_for(lambda: [p for p in (output / "results").rglob("*.json")
-                                    if "bubblewrap" in p.read_text()], 120, "no refusal", log)
+                                    if says in p.read_text()], 120, "no refusal", log)
         processes.append(start(worker_command + ["--name", "able"], log, env=_environment()))
         grading.join(timeout=300)
         results = {r.student: r for r in lines.pop()}
         assert len(refused) == 1 and results.keys() == made.keys()
         first = results[refused[0].stem]
-        assert first.status == FAILED and bare in first.reason and "bubblewrap" in first.reason
-        assert f"worker {bare} refuses to grade (see its row); removed it" in "\n".join(lines)
+        assert first.status == FAILED and f"worker {lacking} " in first.reason
+        assert f"worker {lacking} refuses to grade (see its row); removed it" in "\n".join(lines)
         other = results[({"ann", "ben"} - {first.student}).pop()]
         assert other.status == GRADED and other.sandbox.startswith("bubblewrap")
         again = autograde(folder, Options(cluster=address, output=output), log=lambda _: None)
