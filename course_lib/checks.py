@@ -49,7 +49,14 @@ _MISSING = object()
 
 
 class CheckFailed(AssertionError):
-    """A graded check did not pass; the message says what was tested, expected, got and a hint."""
+    """A graded check did not pass; the message says what was tested, expected, got and a hint.
+
+    In a notebook it shows as that message alone, once: IPython asks an exception for
+    ``_render_traceback_`` and prints what it returns instead of a traceback through
+    course_lib. The cell still fails, so Validate and nbgrader count it."""
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
 
 
 class AnswerFormatError(Exception):
@@ -503,7 +510,8 @@ class Check:
 
 
 def report(outcomes: Sequence[Outcome]) -> None:
-    """Print the outcomes; raise ``CheckFailed`` with the first failure's explanation."""
+    """Print the success line, or raise ``CheckFailed`` with the first failure's explanation
+    (which the notebook shows once, without a traceback)."""
     if not outcomes:
         raise CheckFailed("no case was run: the check has no inputs for this variant")
     failed = [o for o in outcomes if not o.passed]
@@ -513,7 +521,6 @@ def report(outcomes: Sequence[Outcome]) -> None:
         print(f"PASSED {first.check}: {first.tested} ({count}"
               + (f", {first.detail})" if first.detail else ")"))
         return
-    print(failed[0])
     raise CheckFailed(str(failed[0]))
 
 

@@ -2,8 +2,9 @@
 submissions in parallel, in processes on this machine or on a Dask cluster (``grader.executors``).
 
 Each task carries what it grades from (``grader.payload``) and comes back as a result; only this
-process, the coordinator, writes results, the gradebook and the CSV. Each finished submission is
-saved at once (its JSON result, then the gradebook), so an interrupted run loses nothing
+process, the coordinator, writes results, the autograded tree, the gradebook and the CSV. Each
+finished submission is saved at once (its JSON result, its folder in the autograded tree that
+nbgrader's Formgrader reads, then the gradebook), so an interrupted run loses nothing
 finished, and running again skips what is already graded unless the file, the assignment or the
 expected results changed (or ``--force``). Every submission, graded or not, gets one row in
 grades.csv.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cgroups, database, sandbox, settings
+from .autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
 from .discover import Submission, discover
 from .execute import Limits, cgroup_host
 from .executors import Executor, WorkerCannotRun, open_executor
@@ -27,6 +29,7 @@ from .names import readable
 from .nbgrader_api import prepare_environment
 from .payload import Material, Submitted, file_sha256
 from .records import Gradebook, load_result, result_path, save_result, write_csv
+from .report import progress_line
 from .results import FAILED, SubmissionResult
 from .worker import clean_up_batch, code_version, grade_task, report
 
@@ -60,6 +63,10 @@ class Options:
     def csv_path(self) -> Path:
         return self.output / "grades.csv"
 
+    @property
+    def autograded_dir(self) -> Path:
+        return self.output / AUTOGRADED_DIR
+
 
 def _failed(sub: Submission) -> SubmissionResult:
     return SubmissionResult(sub.student, sub.assignment, readable(str(sub.path)), "", FAILED,
@@ -73,6 +80,8 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
     previous = load_result(result_path(options.results_dir, sub.student, sub.assignment))
     if previous is None or previous.file != readable(str(sub.path)):
         return None
+    if previous.status != FAILED and previous.answers is None:
+        return None                  # graded before answers were kept: the Formgrader needs them
     try:
         same = (previous.sha256 == file_sha256(sub.path) and
                 previous.fingerprint == assignment_fingerprint(sub.assignment))
@@ -83,8 +92,9 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
 
 def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
             save: bool = True) -> None:
-    """Save one result (JSON unless it is a saved one reused, then the gradebook); a write that
-    fails costs only this row, and the row says so."""
+    """Save one result: its JSON (unless it is a saved one reused), its folder in the
+    autograded tree that the Formgrader reads, then the gradebook. A write that fails costs
+    only this row, and the row says so."""
     result.notes[:0] = [n for n in sub.notes if n not in result.notes]
     try:
         if save:
@@ -92,8 +102,16 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
     except OSError as error:
         result.notes.insert(0, f"the result could not be saved ({error.strerror or error}); "
                                "run the same command again")
+    timestamp = ""
     try:
-        gradebook.record(result)
+        if result.assignment in settings.ASSIGNMENTS:
+            timestamp = submission_timestamp(sub)
+            write_autograded(options.output, result, sub, timestamp)
+    except OSError as error:
+        result.notes.insert(0, f"the autograded notebook for the Formgrader could not be "
+                               f"written ({error.strerror or error}); run the same command again")
+    try:
+        gradebook.record(result, timestamp)
     except Exception as error:  # noqa: BLE001 - one row's database error must not end the batch
         result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
 
@@ -144,13 +162,15 @@ def _outcome(executor: Executor, future, sub: Submission, options: Options,
     return result
 
 
-def _progress(done: int, total: int, executor: Executor, sub: Submission,
-              result: SubmissionResult) -> str:
-    busy, workers = executor.workers()
-    score = (f"{result.score:g}/{result.max_score:g}" if result.status != FAILED else "failed")
-    extra = f" - {result.reason}" if result.reason else ""
-    return (f"[{done}/{total}, {busy}/{workers} workers busy] {sub.student:<20} "
-            f"{sub.assignment:<14} {score:>9} ({result.seconds:.1f} s){extra}")
+def _marks(gradebook, results: list[SubmissionResult], log) -> dict:
+    """The gradebook's marks of every result for the CSV (the instructor's points included);
+    if the gradebook cannot be read, the results' own, and a line that says so."""
+    try:
+        return gradebook.marks(results)
+    except Exception as error:  # noqa: BLE001 - the CSV is still written, from the results
+        log(f"grades.csv has no points for written answers: the gradebook could not be read "
+            f"({gradebook.describe(error)})")
+        return {}
 
 
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
@@ -185,6 +205,8 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     _log_workers(executor, log)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
+    for assignment in sorted({sub.assignment for sub in submissions} & set(settings.ASSIGNMENTS)):
+        _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
     todo: list[Submission] = []
     reused = 0
@@ -197,7 +219,6 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
             continue
         previous = _previous(sub, options)
         if previous is not None:
-            _register(gradebook, previous.assignment, options)
             _record(previous, sub, options, gradebook, save=False)
             results.append(previous)
             reused += 1
@@ -208,7 +229,6 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
             "again)")
     materials = {}
     for assignment in sorted({sub.assignment for sub in todo}):
-        _register(gradebook, assignment, options)
         material = Material.from_course(assignment)
         materials[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
     os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
@@ -235,12 +255,12 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
             top_up()                # the worker that finished gets more while this is saved
             _record(result, sub, options, gradebook)
             results.append(result)
-            log(_progress(done, total, executor, sub, result))
+            log(progress_line(done, total, result, executor.workers()))
     except KeyboardInterrupt:
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
         raise
-    write_csv(options.csv_path, results, skipped)
+    write_csv(options.csv_path, results, skipped, _marks(gradebook, results, log))
     return results
 
 

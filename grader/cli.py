@@ -69,7 +69,8 @@ def _autograde(args) -> int:
         return 1
     print()
     print_table(results)
-    print(f"\ngradebook: {options.shown_db_url}\ngrades:    {options.csv_path}")
+    print(f"\ngradebook:  {options.shown_db_url}\ngrades:     {options.csv_path}\n"
+          f"autograded: {options.autograded_dir} (the Formgrader's Manual Grading lists these)")
     failed = [r for r in results if r.status == FAILED]
     if failed:
         print(f"\n{len(failed)} of {len(results)} submissions could not be graded (see the "
@@ -87,7 +88,8 @@ def _feedback(args) -> int:
         print(f"error: no results in {results}: run `{args.prog} autograde` first",
               file=sys.stderr)
         return 1
-    pages = write_feedback(output, student=args.student, assignment=args.assignment)
+    pages = write_feedback(output, student=args.student, assignment=args.assignment,
+                           db_url=args.db_url or "")
     for page in pages:
         print(page)
     if not pages:
@@ -161,7 +163,10 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
         description="Grade every submission in SUBMISSIONS: nbgrader's layout "
                     "(<student>/<assignment>/<notebook>.ipynb) or flat files named "
                     "<student>_<assignment>.ipynb. Scores go to nbgrader's gradebook and "
-                    "grades.csv; finished submissions are kept, so an interrupted run resumes. "
+                    "grades.csv, and each graded notebook, with its tests' results, to "
+                    "<output>/autograded/ for manual grading in the Formgrader; finished "
+                    "submissions are kept, so an interrupted run resumes (and rewrites "
+                    "grades.csv with the points given by hand since). "
                     "Exits 1 when a submission could not be graded.")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
     _add_jobs(grade)
@@ -195,12 +200,18 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
 
     feedback = add_command(
         "feedback", help="write an HTML feedback page per student and assignment",
-        description="Write <output>/feedback/<student>/<assignment>.html for every saved result "
-                    "in <output>/results: the score, what each failed test checked, expected "
-                    "(visible cases only) against got, and hints. Self-contained: no network.")
+        description="Write <output>/feedback/<student>/<assignment>/<assignment>.html for every "
+                    "saved result in <output>/results: the score, what each failed test "
+                    "checked, expected (visible cases only) against got, hints, and the points "
+                    "and comments given in the Formgrader. Self-contained: no network. "
+                    "nbgrader's layout: `nbgrader release_feedback ASSIGNMENT` releases the "
+                    "pages and students get them with Fetch Feedback.")
     feedback.add_argument("--output", default=None,
                           help="the folder autograde wrote to (default: course/ in the course "
                                "folder)")
+    feedback.add_argument("--db-url", default=None,
+                          help="SQLAlchemy URL of the gradebook with the hand-graded points "
+                               "(default: SQLite in --output)")
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)

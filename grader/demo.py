@@ -117,8 +117,9 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
     log(f"\ngradebook (SQLite):  {options.shown_db_url}")
     log(f"grades.csv:          {options.csv_path}")
     if pages:
-        log(f"feedback pages:      {output / 'feedback'}/<student>/<assignment>.html "
-            f"({len(pages)} pages)")
+        log(f"feedback pages:      {output / 'feedback'}/<student>/<assignment>/"
+            f"<assignment>.html ({len(pages)} pages)")
+    log(f"autograded tree:     {options.autograded_dir} (for manual grading in the Formgrader)")
     return 0
 
 

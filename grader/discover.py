@@ -19,7 +19,8 @@ from pathlib import Path
 from . import settings
 from .names import NameInfo, moodle_folder, parse_flat, readable, student_id
 
-NBGRADER_FILES = {"timestamp.txt"}         # written by nbgrader collect next to the notebook
+# written next to the notebook by nbgrader submit and collect
+NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 
 
 @dataclass

@@ -1,12 +1,19 @@
 """``python -m grader feedback``: one self-contained HTML page per student and assignment.
 
-The pages are made from the saved results (``<output>/results/<assignment>/<student>.json``) and
-the student version of each notebook, nothing else: the outcomes of hidden cases are already
-redacted when they are saved, test-cell sources are never shown, and neither the expected results
-(``grader/expected/``) nor the solutions are read. Everything that comes from a submission (what
-it returned, error messages, notes) is HTML-escaped. The task text of a failed test is the
-markdown that introduces it in the release notebook, with its maths converted to MathML here, so
-a page needs no network and no script: it opens offline, can be mailed, and prints cleanly.
+The pages are made from the saved results (``<output>/results/<assignment>/<student>.json``),
+the student version of each notebook and, once the instructor has graded the written answers in
+the Formgrader, their points and comments from the gradebook; nothing else: the outcomes of
+hidden cases are already redacted when they are saved, test-cell sources are never shown, and
+neither the expected results (``grader/expected/``) nor the solutions are read. Everything that
+comes from a submission or a person (what it returned, error messages, notes, comments) is
+HTML-escaped. The task text of a failed test is the markdown that introduces it in the release
+notebook, with its maths converted to MathML here, so a page needs no network and no script: it
+opens offline, can be mailed, and prints cleanly.
+
+The pages go where nbgrader puts feedback, ``<output>/feedback/<student>/<assignment>/
+<assignment>.html``, next to the ``timestamp.txt`` and ``submission_secret.txt`` of the
+submission's autograded folder, so that ``nbgrader release_feedback`` releases them and students
+get them with *Fetch Feedback* (``nbgrader fetch_feedback``).
 """
 from __future__ import annotations
 
@@ -18,9 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import settings
+from .autograded import SECRET_FILE, TIMESTAMP_FILE, autograded_folder
 from .results import FAILED, CellResult, SubmissionResult
 from .plan import nbgrader_meta
-from .records import load_result
+from .records import Gradebook, Marks, load_result, replace_file
 
 FEEDBACK_DIR = "feedback"
 UNKNOWN_ASSIGNMENT = "_unknown"                  # records.result_path's folder for "no assignment"
@@ -30,18 +38,16 @@ HIDDEN_CASE = re.compile(r"\s*\(hidden case (\d+) of (\d+)\)$")
 # --- writing the pages ---------------------------------------------------------------------------
 
 def feedback_path(output: Path, student: str, assignment: str) -> Path:
-    return Path(output) / FEEDBACK_DIR / student / f"{assignment or UNKNOWN_ASSIGNMENT}.html"
+    """``<output>/feedback/<student>/<assignment>/<assignment>.html``: nbgrader's layout (the
+    page is named after the notebook, which is named after the assignment)."""
+    name = assignment or UNKNOWN_ASSIGNMENT
+    return Path(output) / FEEDBACK_DIR / student / name / f"{name}.html"
 
 
-def write_feedback(output: Path, student: str | None = None, assignment: str | None = None, *,
-                   warn: Callable[[str], None] | None = None) -> list[Path]:
-    """Write a page for every saved result under ``output/results`` (only those of ``student``
-    and/or ``assignment`` when given) to ``output/feedback/<student>/<assignment>.html``; return
-    the pages written. Unreadable result files are reported through ``warn`` and skipped."""
-    warn = warn or (lambda text: print(text, file=sys.stderr))
-    results_dir = Path(output) / "results"
-    written = []
-    for path in sorted(results_dir.glob("*/*.json")):
+def _selected(paths, student: str | None, assignment: str | None, warn) -> list:
+    """(page student, page assignment, result) for the readable results that are asked for."""
+    chosen = []
+    for path in paths:
         # the file's place, not its content, names the page: records.result_path made it safe
         page_student, page_assignment = path.stem, path.parent.name
         result = load_result(path)
@@ -52,11 +58,54 @@ def write_feedback(output: Path, student: str | None = None, assignment: str | N
             continue
         if assignment is not None and assignment not in (result.assignment, page_assignment):
             continue
+        chosen.append((page_student, page_assignment, result))
+    return chosen
+
+
+def _gradebook_marks(db_url: str, results: list, warn) -> dict:
+    """The instructor's points and comments from the gradebook; {} when there is none yet."""
+    gradebook = Gradebook(db_url)
+    try:
+        return gradebook.marks(results)
+    except Exception as error:  # noqa: BLE001 - pages without the hand-graded part beat none
+        warn(f"the gradebook could not be read, so the pages leave out the points and comments "
+             f"given by hand: {gradebook.describe(error)}")
+        return {}
+
+
+def _copy_submission_files(output: Path, student: str, assignment: str, target: Path,
+                           warn) -> None:
+    """Put the submission's timestamp and secret next to its page, as nbgrader's
+    release_feedback needs them."""
+    source = autograded_folder(output, student, assignment)
+    missing = []
+    for name in (TIMESTAMP_FILE, SECRET_FILE):
+        try:
+            replace_file(target.parent / name, (source / name).read_bytes())
+        except OSError:
+            missing.append(name)
+    if missing and assignment != UNKNOWN_ASSIGNMENT:
+        warn(f"{target}: no {' or '.join(missing)} in {source}, so `nbgrader release_feedback` "
+             "cannot release this page: run `python -m grader autograde` again")
+
+
+def write_feedback(output: Path, student: str | None = None, assignment: str | None = None, *,
+                   db_url: str = "", warn: Callable[[str], None] | None = None) -> list[Path]:
+    """Write a page for every saved result under ``output/results`` (only those of ``student``
+    and/or ``assignment`` when given) to ``feedback_path(...)``, with the points and comments
+    given in the Formgrader from the gradebook (``db_url``, default ``output/gradebook.db``);
+    return the pages written. Unreadable result files are reported through ``warn`` and
+    skipped."""
+    warn = warn or (lambda text: print(text, file=sys.stderr))
+    output = Path(output)
+    chosen = _selected(sorted((output / "results").glob("*/*.json")), student, assignment, warn)
+    marks = _gradebook_marks(db_url or f"sqlite:///{output / 'gradebook.db'}",
+                             [result for _, _, result in chosen], warn)
+    written = []
+    for page_student, page_assignment, result in chosen:
         target = feedback_path(output, page_student, page_assignment)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".tmp")
-        temporary.write_text(render_page(result), encoding="utf-8")
-        temporary.replace(target)
+        replace_file(target, render_page(result, marks.get((result.student, result.assignment))))
+        _copy_submission_files(output, page_student, page_assignment, target, warn)
         written.append(target)
     return written
 
@@ -235,7 +284,9 @@ def task_markdown(assignment: str, test_id: str) -> str:
         if end < 0:
             return ""
     first = end
-    while first - 1 >= 0 and description(first - 1):
+    # the run of markdown, back to the heading that starts its section (not the cells before it)
+    while first - 1 >= 0 and description(first - 1) and \
+            not cells[first][1].lstrip().startswith("#"):
         first -= 1
     return "\n\n".join(cells[i][1] for i in range(first, end + 1))
 
@@ -277,6 +328,8 @@ code { background: var(--soft); padding: .05em .3em; border-radius: 4px; }
 .score .total small { font-size: .95rem; font-weight: 400; color: var(--muted); }
 .manual { margin: .6rem 0 0; padding: 0; list-style: none; width: 100%; }
 .manual li { margin: .15rem 0; }
+.grand-total { margin: .4rem 0 0; width: 100%; }
+.comment { white-space: pre-wrap; overflow-wrap: anywhere; }
 .box { border: 1px solid; border-left-width: 6px; border-radius: 6px; padding: .8rem 1rem;
        margin: 1.2rem 0; }
 .box > :first-child { margin-top: 0; }
@@ -338,11 +391,13 @@ WHAT_TO_DO_STOPPED = ("The tests after this point could not run and scored 0. Lo
                       "Kernel and Run All Cells) before you submit again.")
 
 
-def render_page(result: SubmissionResult) -> str:
-    """The whole feedback page of one result, as a string of HTML."""
+def render_page(result: SubmissionResult, marks: Marks | None = None) -> str:
+    """The whole feedback page of one result, as a string of HTML; ``marks`` (from the
+    gradebook) add the written answers' points and the instructor's comments."""
     assignment = result.assignment or ""
     title = assignment_title(assignment)
-    parts = [_header(result, title)]
+    marks = marks or Marks.of_result(result)
+    parts = [_header(result, title, marks)]
     if result.status == FAILED:
         parts.append(f'<section class="box bad" role="alert"><h2>This submission could not be '
                      f'graded</h2><p>{text(result.reason or "no reason was recorded")}</p>'
@@ -356,6 +411,12 @@ def render_page(result: SubmissionResult) -> str:
         items = "".join(f"<li>{text(note)}</li>" for note in result.notes)
         parts.append(f'<section class="box note"><h2>Notes from the grader</h2><ul>{items}'
                      f'</ul></section>')
+    others = {gid: comment for gid, comment in marks.comments.items() if gid not in result.manual}
+    if others:
+        items = "".join(f"<li><code>{text(gid)}</code>: {_comment(comment)}</li>"
+                        for gid, comment in others.items())
+        parts.append(f'<section class="box note"><h2>Comments from your instructor</h2>'
+                     f'<ul>{items}</ul></section>')
     if result.status != FAILED:
         parts.append(_table(result.cells))
         failed = [c for c in result.cells if not c.passed]
@@ -366,7 +427,7 @@ def render_page(result: SubmissionResult) -> str:
         if passed:
             parts.append('<section><h2>Passed</h2><ul class="passed-list">'
                          + "".join(_passed_cell(c) for c in passed) + "</ul></section>")
-    parts.append(_footer(result))
+    parts.append(_footer(result, marks))
     heading = " &ndash; ".join(text(x) for x in (assignment or "submission", result.student))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -374,7 +435,26 @@ def render_page(result: SubmissionResult) -> str:
             + "\n".join(parts) + "\n</main>\n</body>\n</html>\n")
 
 
-def _header(result: SubmissionResult, title: str) -> str:
+def _comment(comment: str) -> str:
+    return f'<span class="comment">{text(comment)}</span>'
+
+
+def _written_answer(gid: str, info: dict, marks: Marks) -> str:
+    """One written answer's line: the points given by hand, or what it waits for."""
+    points = _plural(info.get("points", 0), "point")
+    if gid in marks.manual_scores:
+        state = (f"<strong>{_points(marks.manual_scores[gid])} / {points}</strong>, graded by "
+                 "your instructor")
+    elif not info.get("answered"):
+        state = f"up to {points}, graded by your instructor &middot; <strong>not answered</strong> (0 points)"
+    else:
+        state = f"up to {points}, graded by your instructor &middot; answered: waiting for your instructor"
+    comment = marks.comments.get(gid)
+    return (f"<li><code>{text(gid)}</code>: {state}"
+            + (f'<br>Comment: {_comment(comment)}' if comment else "") + "</li>")
+
+
+def _header(result: SubmissionResult, title: str, marks: Marks) -> str:
     name = result.assignment or "unknown assignment"
     lines = ['<header>', '<p class="kicker">Feedback on your submission</p>',
              f'<h1>{text(name)}{": " + text(title) if title else ""}</h1>']
@@ -387,15 +467,13 @@ def _header(result: SubmissionResult, title: str) -> str:
         total = (f'<span class="total">{_points(result.score)} / '
                  f'{_plural(result.max_score, "point")} <small>autograded</small></span>')
     manual = ""
-    if result.manual:
-        items = []
-        for gid, info in result.manual.items():
-            points = _plural(info.get("points", 0), "point")
-            state = ("answered: waiting for your instructor" if info.get("answered")
-                     else "<strong>not answered</strong> (0 points)")
-            items.append(f"<li><code>{text(gid)}</code>: up to {points}, graded by your "
-                         f"instructor &middot; {state}</li>")
-        manual = f'<ul class="manual">{"".join(items)}</ul>'
+    if result.manual and result.status != FAILED:
+        items = "".join(_written_answer(gid, info, marks) for gid, info in result.manual.items())
+        so_far = "so far, written answers still to be graded" if marks.pending else \
+            "tests and written answers"
+        manual = (f'<ul class="manual">{items}</ul><p class="grand-total">Total: <strong>'
+                  f'{_points(marks.total)} / {_plural(marks.max_score, "point")}</strong> '
+                  f'<small>({so_far})</small></p>')
     lines.append(f'<div class="score">{total}{manual}</div>')
     lines.append("</header>")
     return "\n".join(lines)
@@ -498,12 +576,13 @@ def _passed_cell(cell: CellResult) -> str:
             f'</code> &middot; {_points(cell.score)} / {_plural(cell.points, "point")}{what}</li>')
 
 
-def _footer(result: SubmissionResult) -> str:
+def _footer(result: SubmissionResult, marks: Marks) -> str:
     bits = ["Made by the course's autograder from your submitted notebook."]
     if result.sha256:
         bits.append(f"File fingerprint (SHA-256) <code>{text(result.sha256[:12])}</code>.")
     if result.seconds:
         bits.append(f"Grading took {result.seconds:.1f} s.")
-    if result.manual and result.status != FAILED:
-        bits.append("The points graded by your instructor are added to your grade separately.")
+    if marks.pending and result.status != FAILED:
+        bits.append("The points for your written answers are added once your instructor has "
+                    "graded them.")
     return f"<footer>{' '.join(bits)}</footer>"

@@ -70,8 +70,11 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
         return result
     matched = planning.match(plan, cells)
     result.notes = notes + matched.notes
-    result.manual = {gid: {"points": points, "answered": matched.manual_answered.get(gid, False)}
+    result.manual = {gid: {"points": points, "answered": matched.manual_answered.get(gid, False),
+                           "text": readable(matched.manual_text.get(gid, ""))}
                      for gid, points in plan.manual.items()}
+    result.answers = {gid: readable("\n\n".join(source for source, _ in copies))
+                      for gid, copies in matched.answers.items() if copies}
     nonce = uuid.uuid4().hex
     stored = expected_of(material)
     nb, roles = planning.grading_notebook(plan, matched, nonce, stored)

@@ -1,14 +1,44 @@
-"""Printing results as a table a person reads at a glance."""
+"""Printing results as a table a person reads at a glance: aligned columns, and long reasons
+wrapped at word boundaries under their own column instead of cut off."""
 from __future__ import annotations
+
+import shutil
+import textwrap
 
 from .results import FAILED, SubmissionResult
 
+STUDENT, ASSIGNMENT, SCORE, STATUS = 20, 14, 9, 7
+
+
+def _width() -> int:
+    return max(100, min(160, shutil.get_terminal_size((120, 24)).columns))
+
 
 def print_table(results: list[SubmissionResult], out=print) -> None:
+    """One line per result: the tests' points (written answers are graded by hand, in the
+    Formgrader; grades.csv has the totals)."""
     rows = sorted(results, key=lambda r: (r.student, r.assignment))
-    out(f"{'student':<20} {'assignment':<14} {'score':>9}  {'status':<7} reason")
-    out("-" * 96)
+    indent = STUDENT + ASSIGNMENT + SCORE + STATUS + 5
+    width = _width()
+    out(f"{'student':<{STUDENT}} {'assignment':<{ASSIGNMENT}} {'tests':>{SCORE}}  "
+        f"{'status':<{STATUS}} reason")
+    out("-" * width)
     for r in rows:
         score = "" if r.status == FAILED or r.score is None else f"{r.score:g}/{r.max_score:g}"
-        reason = r.summary()
-        out(f"{r.student:<20} {r.assignment or '?':<14} {score:>9}  {r.status:<7} {reason[:70]}")
+        lines = textwrap.wrap(r.summary(), width=width - indent) or [""]
+        out(f"{r.student[:STUDENT]:<{STUDENT}} {(r.assignment or '?')[:ASSIGNMENT]:<{ASSIGNMENT}} "
+            f"{score:>{SCORE}}  {r.status:<{STATUS}} {lines[0]}")
+        for line in lines[1:]:
+            out(" " * indent + line)
+
+
+def progress_line(done: int, total: int, result: SubmissionResult,
+                  workers: tuple[int, int] | None = None) -> str:
+    """One line per finished submission, with the counter padded so the columns stay put;
+    ``workers`` is (busy, all) of the executor's workers."""
+    score = f"{result.score:g}/{result.max_score:g}" if result.status != FAILED else "failed"
+    extra = f" - {result.reason}" if result.reason else ""
+    busy = f", {workers[0]}/{workers[1]} workers busy" if workers else ""
+    counter = f"[{done:>{len(str(total))}}/{total}{busy}]"
+    return (f"{counter} {result.student[:STUDENT]:<{STUDENT}} {result.assignment:<{ASSIGNMENT}} "
+            f"{score:>{SCORE}} ({result.seconds:.1f} s){extra}")

@@ -29,12 +29,17 @@ class SubmissionResult:
     reason: str = ""
     score: float | None = None
     max_score: float = 0.0
-    manual: dict = field(default_factory=dict)        # grade id -> {"points", "answered"}
+    # grade id -> {"points", "answered", "text"}: the hand-graded (written) answers, with the
+    # text the instructor reads (the answer cell plus cells the student added right after it)
+    manual: dict = field(default_factory=dict)
     cells: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     sandbox: str = ""
     fingerprint: str = ""                              # what the grade depends on, for resuming
+    # grade id -> the student's code for that answer as it ran (copies joined), for the
+    # autograded notebook; None in results saved before answers were kept
+    answers: dict | None = None
 
     def summary(self) -> str:
         """One line for people: why it was not graded, or where it lost points."""

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader import nbgrader_autograde, settings, submissions
@@ -66,9 +68,15 @@ def test_csv_has_one_row_per_submission_and_no_fake_zeros(demo):
     assert len({(r["student"], r["assignment"]) for r in rows}) == len(rows)
     for row in rows:
         if row["status"] == "failed":
-            assert row["score"] == "" and row["reason"]
+            assert row["score"] == row["auto_score"] == row["manual_score"] == "" and row["reason"]
         else:
             assert row["status"] == "graded" and row["score"] != ""
+    by = {(r["student"], r["assignment"]): r for r in rows}
+    # score is the total so far; max_score counts the 4 points of ex1's written derivation
+    assert all(by[(s, "ex1_softmax")]["max_score"] == "16" for s in ("alice", "carol", "grace"))
+    alice = by[("alice", "ex1_softmax")]
+    assert (alice["score"], alice["auto_score"], alice["manual_score"]) == ("12", "12", "pending")
+    assert by[("carol", "ex1_softmax")]["manual_score"] == "0"       # a blank answer scores 0
 
 
 def test_gradebook_holds_the_scores(demo):
@@ -80,6 +88,43 @@ def test_gradebook_holds_the_scores(demo):
                 continue
             submission = gb.find_submission(assignment, student)
             assert submission.score == pytest.approx(result.score)
+
+
+def _formgrader_view(output: Path, student: str, assignment: str):
+    """(autograded notebook, its timestamp.txt, the gradebook's timestamp of the submission)."""
+    from nbgrader.api import Gradebook
+    folder = output / "autograded" / student / assignment
+    notebook = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)
+    with Gradebook(f"sqlite:///{output / 'gradebook.db'}") as gb:
+        recorded = gb.find_submission(assignment, student).timestamp
+    return notebook, (folder / "timestamp.txt").read_text(), recorded
+
+
+def test_graded_notebooks_go_to_the_autograded_tree(demo):
+    """What the Formgrader reads: the release notebook with the answers, each test's result
+    under its cell, and the submission's time in the gradebook (the file's, without nbgrader
+    collect's timestamp.txt)."""
+    output, results, _ = demo
+    from nbgrader.utils import parse_utc
+    graded = [r for r in results.values() if r.status == "graded"]
+    for result in graded:
+        nb, stamp, recorded = _formgrader_view(output, result.student, result.assignment)
+        assert parse_utc(stamp) == recorded
+        assert stamp == datetime.fromtimestamp(Path(result.file).stat().st_mtime, timezone.utc
+                                               ).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+        outputs = {c.metadata["nbgrader"]["grade_id"]: c.outputs for c in nb.cells
+                   if c.metadata.get("nbgrader", {}).get("points") and c.cell_type == "code"}
+        for cell in result.cells:
+            [shown] = outputs[cell.grade_id]
+            assert shown.output_type == ("stream" if cell.passed else "error")
+            first = shown.text if cell.passed else shown.evalue
+            assert first.startswith(f"{cell.grade_id}: {cell.score:g} / {cell.points:g} points")
+    bob, _, _ = _formgrader_view(output, "bob", "ex1_softmax")
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in bob.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    assert answers == {**results[("bob", "ex1_softmax")].answers,
+                       "derivation_softmax_ce": answers["derivation_softmax_ce"]}
+    assert "YOUR ANSWER HERE" not in answers["derivation_softmax_ce"]
 
 
 def test_feedback_pages_hide_hidden_tests(demo):
@@ -135,3 +180,7 @@ def test_same_scores_as_plain_nbgrader(tmp_path):
     theirs = nbgrader_autograde.autograde(assignment, paths, tmp_path / "nbgrader")
     for result in ours:
         assert result.score == nbgrader_autograde.total(theirs[result.student])[0], result.student
+    # flat exports feed the Formgrader too, timed by the file
+    nb, stamp, recorded = _formgrader_view(tmp_path / "ours", "mutant0", assignment)
+    assert recorded is not None and stamp.endswith(" UTC")
+    assert len([c for c in nb.cells if c.get("outputs")]) == len(ours[0].cells)

@@ -312,3 +312,24 @@ def test_every_stored_case_matches_the_references():
             case = exercise.case(name, VISIBLE, 0, exercise[name].seeds(VISIBLE, VISIBLE_SEED)[0])
             assert "expected" in case and case["seed"] > 2**64
     assert losses.cross_entropy is load("ex1_softmax").answers.REFERENCES["cross_entropy"]
+
+
+def test_a_failed_check_shows_its_message_once_without_a_traceback(tmp_path):
+    """In a real kernel: the cell fails (so Validate and nbgrader count it), and what the
+    student reads is the check's message, once, with no frames of course_lib."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from course_lib.exercises.ex1_softmax import check\n"
+        "check('softmax', lambda Z: Z)")]
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    errors = [o for o in outputs if o.output_type == "error"]
+    assert len(errors) == 1 and errors[0].ename == "CheckFailed"
+    shown = "\n".join(errors[0].traceback) + "".join(
+        o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert shown.count("FAILED softmax") == 1
+    assert "checks.py" not in shown and "Traceback" not in shown

@@ -260,7 +260,7 @@ from grader import sandbox
 if not sandbox.bubblewrap_works():
     print("no bubblewrap")
     raise SystemExit(0)
-prefix = sandbox.bubblewrap_prefix(Path(tempfile.mkdtemp()), sandbox.sealed_course_lib("ex1_softmax"))
+prefix = sandbox.choose(Path(tempfile.mkdtemp()) / "run", "ex1_softmax").prefix
 inside = '''
 import os, sysconfig
 site = sysconfig.get_paths()["purelib"]
