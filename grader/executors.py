@@ -11,15 +11,25 @@ On a Dask cluster the scheduler does the distribution: it places each task on a 
 moves the shared material to the workers that need it, and when a worker dies (killed, out of
 memory) it runs that worker's task again elsewhere; the grader asks it to do so once
 (``allowed-failures`` = 1), after which the task fails with ``KilledWorker`` and its row says so.
+The local pool does the same itself when one of its processes dies (``LocalPool``).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import multiprocessing
+import os
 import pickle
+import shutil
+import signal
+import tempfile
+import threading
 import time
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as connection_wait
 from typing import Iterator
 
 from .execute import kill_tagged
@@ -28,6 +38,7 @@ from .launch import BATCH_VARIABLE
 LOCAL_PREFIX = "local:"
 CONNECT_SECONDS = 20
 STOP_SECONDS = 15
+FRUITLESS_BREAKS = 2        # local pools that may break in a row before any task started
 # Dask's scheduler settings for grading: run the task of a worker that died once more, then
 # give up; hand each worker only as many tasks as it has threads.
 SCHEDULER_SETTINGS = {"allowed_failures": 1, "worker_saturation": 1.0}
@@ -143,36 +154,185 @@ class Executor:
         raise NotImplementedError
 
 
-class LocalPool(Executor):
-    """``jobs`` worker processes on this machine (spawned, so that each starts clean)."""
+def _died(times: int, last: str) -> str:
+    """The row's reason for a submission whose workers died ``times`` times."""
+    return (f"the workers grading this submission died {times} times (killed, or out of "
+            f"memory; the last was {last}), so it was not graded: see that worker's log, then "
+            "run the same command again")
 
-    def __init__(self, jobs: int):
+
+class WorkerDied(Exception):
+    """A local worker process died while grading the task, once more than it may."""
+
+    def __init__(self, times: int, last: str):
+        super().__init__(_died(times, last))
+
+
+def _run_started(starts: str, name: str, function, *args):
+    """Run ``function(*args)`` in a pool process, first leaving a file named ``name.PID`` in the
+    folder ``starts``: the coordinator learns which tasks a process had started when it died."""
+    open(os.path.join(starts, f"{name}.{os.getpid()}"), "x").close()
+    return function(*args)
+
+
+@dataclass(eq=False)
+class _Task:
+    key: str
+    function: object
+    args: tuple
+    future: Future = field(default_factory=Future)     # what the caller holds
+    running: Future | None = None                       # the current attempt's, in the pool
+    name: str = ""                                      # the current attempt's start file
+    deaths: int = 0                                     # pool processes it was running in died
+
+
+class LocalPool(Executor):
+    """``jobs`` worker processes on this machine (spawned, so that each starts clean).
+
+    A worker process that dies (killed, out of memory) breaks a ``ProcessPoolExecutor``: every
+    task not finished fails with ``BrokenProcessPool``. This pool then does what a Dask
+    scheduler does: it kills the dead pool's kernels, starts a new pool and submits the
+    unfinished tasks again; the task a dead process was running (as its start file tells) counts
+    a death, and after more than ``allowed_failures`` deaths it fails with ``WorkerDied``. The
+    processes still alive when the pool broke are not to blame for their tasks."""
+
+    def __init__(self, jobs: int, allowed_failures: int = SCHEDULER_SETTINGS["allowed_failures"]):
         self.jobs = max(1, jobs)
-        self._pool = ProcessPoolExecutor(max_workers=self.jobs,
-                                         mp_context=multiprocessing.get_context("spawn"))
-        self._pending: set = set()
+        self.allowed_failures = allowed_failures
+        self._starts = tempfile.mkdtemp(prefix="grader-pool-")
+        self._generation = 0
+        self._pool = self._new_pool()
+        self._processes: dict = {}           # pid -> multiprocessing.Process of this pool
+        self._tasks: dict = {}               # the caller's future -> _Task, until it is done
+        self._deaths: dict = {}              # the caller's future -> deaths, once it is done
+        self._count = 0
+        self._fruitless = 0                  # pools in a row that broke before any task ran
+        self._dead: dict = {}                # generation -> {pid: exit code} of the processes
+        self._lock = threading.Lock()        # dead when that pool broke
         self._stopped = False
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs,
+                                   mp_context=multiprocessing.get_context("spawn"))
 
     def describe(self) -> str:
         return f"{self.jobs} worker process{'es' if self.jobs != 1 else ''} on this machine"
 
     def submit(self, key: str, function, *args):
-        future = self._pool.submit(function, *args)
-        self._pending.add(future)
-        return future
+        task = _Task(key, function, args)
+        self._tasks[task.future] = task
+        self._start(task)
+        return task.future
+
+    def _start(self, task: _Task) -> None:
+        self._count += 1
+        task.name = f"{self._generation}-{self._count}"
+        try:
+            task.running = self._pool.submit(_run_started, self._starts, task.name,
+                                             task.function, *task.args)
+        except BrokenProcessPool:            # it broke since the last look: a new one takes it
+            task.running = Future()
+            task.running.set_exception(BrokenProcessPool("the pool broke before the task"))
+        self._processes.update(getattr(self._pool, "_processes", None) or {})
+        task.running.add_done_callback(functools.partial(self._on_end, self._generation,
+                                                         self._processes))
+
+    def _on_end(self, generation: int, processes: dict, attempt: Future) -> None:
+        """When the pool breaks, at once (in the pool's own thread, as it fails the tasks and
+        before it stops its processes): note which processes are dead (exit codes), and kill the
+        live ones, which would otherwise go on to take tasks of the broken pool."""
+        if attempt.cancelled() or not isinstance(attempt.exception(), BrokenProcessPool):
+            return
+        with self._lock:
+            if generation in self._dead:
+                return
+            ended = set(connection_wait([p.sentinel for p in processes.values()], timeout=0))
+            dead = {}
+            for pid, process in processes.items():
+                if process.sentinel in ended:        # the pool broke because this one ended
+                    process.join(STOP_SECONDS)
+                    dead[pid] = process.exitcode if process.exitcode is not None else -9
+                else:
+                    process.kill()
+            self._dead[generation] = dead
 
     def completed(self) -> Iterator:
-        while self._pending:
-            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._pending.discard(future)
-                yield future
+        while self._tasks:
+            running = {task.running: task for task in self._tasks.values()}
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for attempt in done:
+                task = running[attempt]
+                if isinstance(attempt.exception(), BrokenProcessPool):
+                    broken = True
+                    continue
+                yield self._finish(task, attempt)
+            if broken:
+                yield from self._recover()
+
+    def _finish(self, task: _Task, attempt: Future | None = None, error=None) -> Future:
+        del self._tasks[task.future]
+        self._deaths[task.future] = task.deaths
+        if error is not None:
+            task.future.set_exception(error)
+        elif attempt.exception() is not None:
+            task.future.set_exception(attempt.exception())
+        else:
+            task.future.set_result(attempt.result())
+        return task.future
+
+    def _recover(self) -> Iterator:
+        """After the pool broke: blame the tasks of the processes that died, replace the pool,
+        and submit every unfinished task again (those blamed too often fail); yields the tasks
+        that failed."""
+        lost = list(self._tasks.values())
+        wait([task.running for task in lost], timeout=STOP_SECONDS)    # all fail at once
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        started = {}
+        for entry in os.listdir(self._starts):
+            name, _, pid = entry.rpartition(".")
+            started[name] = int(pid)
+        with self._lock:
+            dead = self._dead.pop(self._generation, {})
+        ran = [task for task in lost if task.name in started]
+        self._fruitless = 0 if ran else self._fruitless + 1
+        batch = os.environ.get(BATCH_VARIABLE)
+        if batch:
+            kill_tagged(batch, BATCH_VARIABLE)      # the kernels the dead pool left running
+        self._generation += 1
+        self._pool, self._processes = self._new_pool(), {}
+        for task in lost:
+            attempt = task.running
+            if attempt.done() and not isinstance(attempt.exception(), BrokenProcessPool):
+                yield self._finish(task, attempt)          # it finished as the pool broke
+                continue
+            pid = started.get(task.name)
+            if pid is not None and (pid in dead or not dead):   # unknown cause: all it ran
+                task.deaths += 1
+            if task.deaths > self.allowed_failures:
+                last = f"process {pid}" + (f", {_exit(dead[pid])}" if pid in dead else "")
+                yield self._finish(task, error=WorkerDied(task.deaths, last))
+            elif self._fruitless > FRUITLESS_BREAKS:
+                yield self._finish(task, error=RuntimeError(
+                    "the pool's worker processes die before they grade anything ("
+                    + ", ".join(sorted({_exit(code) for code in dead.values()}) or ["?"])
+                    + "): run `python -m grader autograde --jobs 1` to see why"))
+            else:
+                self._start(task)
+
+    def retried(self, future) -> int:
+        return self._deaths.get(future, 0)
+
+    def failure(self, error: BaseException) -> str:
+        if isinstance(error, WorkerDied):
+            return str(error)
+        return super().failure(error)
 
     def window(self) -> int:
         return 2 * self.jobs + 2
 
     def workers(self) -> tuple[int, int]:
-        return min(self.jobs, len(self._pending)), self.jobs
+        return min(self.jobs, len(self._tasks)), self.jobs
 
     def stop(self, batch: str) -> None:
         self._stopped = True
@@ -184,8 +344,19 @@ class LocalPool(Executor):
     def close(self, clean_up=None) -> None:
         if not self._stopped:
             self._pool.shutdown()
+        shutil.rmtree(self._starts, ignore_errors=True)
         if clean_up is not None:
             clean_up()
+
+
+def _exit(code: int) -> str:
+    """A process's exit code as words."""
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
 
 
 def _local_workers(address: str) -> int:
@@ -324,10 +495,7 @@ class DaskCluster(Executor):
         from distributed.scheduler import KilledWorker
 
         if isinstance(error, KilledWorker):
-            last = getattr(error.last_worker, "address", "?")
-            return (f"the workers grading this submission died {error.allowed_failures + 1} "
-                    f"times (killed, or out of memory; the last was {last}), so it was not "
-                    "graded: see that worker's log, then run the same command again")
+            return _died(error.allowed_failures + 1, getattr(error.last_worker, "address", "?"))
         return super().failure(error)
 
     def everywhere(self, function, *args) -> dict:

@@ -1,14 +1,17 @@
 """Grading on a real Dask cluster: a scheduler and two workers started here as separate
 processes (`dask scheduler`, `dask worker`) on free localhost ports. The class gets the same
 scores as from the local pool; a worker killed while it grades loses nothing (the submission is
-graded again elsewhere, then, if that worker dies too, fails with a reason); a worker that cannot
-grade safely refuses; the executors' one-line errors."""
+graded again elsewhere, then, if that worker dies too, fails with a reason), and neither does a
+process of the local pool; a worker that cannot grade safely refuses; the executors' one-line
+errors."""
 import csv
+import multiprocessing
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -24,7 +27,12 @@ from grader.results import FAILED, GRADED, SubmissionResult
 
 from servers import free_port, start, stop, wait_for
 
-distributed = pytest.importorskip("distributed", reason="needs the cluster extra (dask)")
+try:
+    import distributed
+except ImportError:                  # without the cluster extra only the local pool is tested
+    distributed = None
+
+NEEDS_DASK = pytest.mark.skipif(distributed is None, reason="needs the cluster extra (dask)")
 
 ASSIGNMENT = "ex1_softmax"
 NEEDS_SANDBOX = pytest.mark.skipif(sandbox.describe()[0] != "bubblewrap",
@@ -102,6 +110,7 @@ def _summary(results) -> dict:
                         [(c.grade_id, c.score) for c in r.cells]) for r in results}
 
 
+@NEEDS_DASK
 @NEEDS_SANDBOX
 def test_the_cluster_grades_like_the_local_pool(cluster, tmp_path):
     address, _ = cluster
@@ -123,6 +132,7 @@ def test_the_cluster_grades_like_the_local_pool(cluster, tmp_path):
     assert printed.count("isolation bubblewrap") == 2          # each worker says how it isolates
 
 
+@NEEDS_DASK
 @NEEDS_SANDBOX
 def test_an_interrupted_cluster_batch_resumes(cluster, tmp_path):
     """Ctrl-C (SIGINT) keeps what is finished; the same command then grades only the rest."""
@@ -195,6 +205,7 @@ def _grade_while_killing(address, client, folder, output, student, kills):
     return {r.student: r for r in results}
 
 
+@NEEDS_DASK
 @NEEDS_SANDBOX
 def test_a_killed_worker_loses_no_submission(cluster, tmp_path):
     address, client = cluster
@@ -213,6 +224,7 @@ def test_a_killed_worker_loses_no_submission(cluster, tmp_path):
     assert rows.keys() == made.keys() and rows["slow"]["score"] == "12"
 
 
+@NEEDS_DASK
 @NEEDS_SANDBOX
 def test_a_submission_whose_workers_die_twice_fails_with_the_reason(cluster, tmp_path):
     address, client = cluster
@@ -224,7 +236,114 @@ def test_a_submission_whose_workers_die_twice_fails_with_the_reason(cluster, tmp
     assert _rows(tmp_path / "out")["doomed"]["status"] == "failed"
 
 
+def _kill_pool_process_running(kills: dict) -> bool:
+    """Kill (SIGKILL) a process of this process's local pool whose kernel grades a student of
+    ``kills`` ({student: kills left}) and count the kill; True once it did."""
+    for process in psutil.Process().children():
+        try:
+            for kernel in process.children(recursive=True):
+                where = " ".join(kernel.cmdline()) + " " + kernel.cwd()
+                student = next((s for s, left in kills.items()
+                                if left and f"{os.sep}{s}-{ASSIGNMENT}-" in where), None)
+                if student is not None:
+                    process.kill()
+                    kills[student] -= 1
+                    return True
+        except psutil.Error:                    # gone meanwhile
+            continue
+    return False
+
+
+def test_a_killed_process_of_the_local_pool_loses_no_submission(tmp_path):
+    """A pool process killed while it grades breaks the whole pool (every unfinished task fails
+    with BrokenProcessPool): the pool is made again and the unfinished submissions are graded
+    again; the one whose process died is graded again once, and fails with the reason when its
+    process dies a second time. The other processes the pool stopped are not blamed."""
+    import threading
+
+    made = {"doomed": _slow_solution(), "slow": _slow_solution(),
+            "solution": submissions.filled_release(ASSIGNMENT)}
+    chosen = mutants_of(ASSIGNMENT)[:1]
+    for i, mutant in enumerate(chosen):
+        made[f"mutant{i}"] = submissions.filled_release(ASSIGNMENT, mutant.overrides)
+    folder = _write(tmp_path / "class", made)
+    kills, errors = {"doomed": 2, "slow": 1}, []
+
+    def killer():
+        try:
+            for _ in range(sum(kills.values())):
+                wait_for(lambda: _kill_pool_process_running(kills), 300,
+                         f"no submission of {kills} ran in a live pool process")
+        except AssertionError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    results = {r.student: r for r in autograde(folder, Options(jobs=2, output=tmp_path / "out"),
+                                               log=lambda _: None)}
+    thread.join(timeout=5)
+    assert not errors, errors[0]
+    assert kills == {"doomed": 0, "slow": 0}
+    assert results.keys() == made.keys() == _rows(tmp_path / "out").keys()
+    doomed, slow = results["doomed"], results["slow"]
+    assert doomed.status == FAILED and doomed.score is None
+    assert "died 2 times" in doomed.reason and "killed by SIGKILL" in doomed.reason
+    assert "run the same command again" in doomed.reason
+    assert slow.status == GRADED and slow.score == 12 and all(c.passed for c in slow.cells)
+    assert any("its worker died while grading it" in note for note in slow.notes), slow.notes
+    assert results["solution"].score == 12
+    for name in made.keys() - {"doomed", "slow"}:     # not blamed for the processes stopped
+        assert not any("died" in note for note in results[name].notes), results[name].notes
+    for i, mutant in enumerate(chosen):
+        lost = {c.grade_id for c in results[f"mutant{i}"].cells if not c.passed}
+        assert set(mutant.must_fail) <= lost and results[f"mutant{i}"].score < 12
+    assert _rows(tmp_path / "out")["doomed"]["status"] == "failed"
+
+
 # --- what a worker refuses, and the executors' errors (no cluster needed) ---------------------
+
+def _run_all(pool: executors.LocalPool, tasks: dict) -> dict:
+    """{name: (what it returned or the row's reason, times retried)} of tasks run on pool."""
+    futures = {pool.submit(name, function, *args): name for name, (function, args) in
+               tasks.items()}
+    done = {}
+    try:
+        for future in pool.completed():
+            error = future.exception()
+            done[futures[future]] = (pool.failure(error) if error else future.result(),
+                                     pool.retried(future))
+    finally:
+        pool.close()
+    return done
+
+
+def test_the_local_pool_blames_only_the_task_whose_process_died():
+    """A task that kills its own process (os.abort: SIGABRT) breaks the pool twice and fails
+    with the reason; every other task, queued or running in the process the pool stopped,
+    returns its result, not counted as retried."""
+    tasks = {f"power{i}": (pow, (2, i)) for i in range(6)}
+    tasks["aborts"] = (os.abort, ())
+    done = _run_all(executors.LocalPool(2), tasks)
+    assert done.keys() == tasks.keys()
+    reason, _ = done.pop("aborts")
+    assert "died 2 times" in reason and "killed by SIGABRT" in reason
+    assert done == {f"power{i}": (2 ** i, 0) for i in range(6)}
+
+
+def test_a_local_pool_whose_processes_die_at_start_fails_its_tasks(monkeypatch):
+    """Processes that die before any task starts (here: at their start) do not make the pool
+    start new ones for ever: after a few pools every task fails, saying so."""
+    def dying_pool(self):
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=os.abort,
+                                   mp_context=multiprocessing.get_context("spawn"))
+
+    monkeypatch.setattr(executors.LocalPool, "_new_pool", dying_pool)
+    done = _run_all(executors.LocalPool(1), {"a": (pow, (2, 1)), "b": (pow, (2, 2))})
+    assert done.keys() == {"a", "b"}
+    for reason, retried in done.values():
+        assert "die before they grade anything (killed by SIGABRT)" in reason and retried == 0
+
+
 
 def _task(tmp_path, **overrides):
     path = submissions.write(submissions.filled_release(ASSIGNMENT), tmp_path / "a.ipynb")
@@ -263,6 +382,7 @@ def _lacking(what: str, folder: Path) -> dict:
     return _environment(PYTHONPATH=str(folder / "shadow"))
 
 
+@NEEDS_DASK
 @NEEDS_SANDBOX
 @pytest.mark.parametrize("lacks, says", [("bubblewrap", "bubblewrap (bwrap) is missing"),
                                          ("the project", "cannot load the grader")],
@@ -310,12 +430,14 @@ def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says
             stop(process)
 
 
+@NEEDS_DASK
 @pytest.mark.parametrize("address", ["local:0", "local:many"])
 def test_a_bad_local_cluster_is_one_line(address):
     with pytest.raises(executors.ClusterError, match="is not local:N"):
         executors.DaskCluster(address)
 
 
+@NEEDS_DASK
 def test_an_unreachable_scheduler_is_one_line(monkeypatch):
     monkeypatch.setattr(executors, "CONNECT_SECONDS", 2)
     address = f"tcp://127.0.0.1:{free_port()}"
