@@ -42,7 +42,6 @@ import platform  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -51,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))            # benchmark this checkout, installed or not
 
-from bench_grader import build_batch, per_minute, run, write_batch  # noqa: E402
+from bench_grader import build_batch, per_minute, run, scratch_folder, write_batch  # noqa: E402
 
 from grader import sandbox, settings  # noqa: E402
 
@@ -143,8 +142,7 @@ def main() -> int:
     counts = {a: sum(1 for item, _ in batch if item.assignment == a) for a in settings.ASSIGNMENTS}
     print(f"N = {n} submissions: " + ", ".join(f"{a} {c}" for a, c in counts.items() if c)
           + f"; repeats: {args.repeat}")
-    scratch = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
-    try:
+    with scratch_folder("bench-cluster-", args.keep) as scratch:
         folder = scratch / "submissions"
         write_batch(batch, folder)
         for r in range(args.repeat):
@@ -184,9 +182,6 @@ def main() -> int:
         print(f"load average at the end {', '.join(f'{x:.2f}' for x in os.getloadavg())}; "
               f"total run time {time.perf_counter() - started:.0f} s"
               + (f"; scratch kept in {scratch}" if args.keep else ""))
-    finally:
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -180,29 +180,39 @@ def _kill_worker_running(client, student: str, killed: list) -> bool:
     return False
 
 
-def _grade_while_killing(address, client, folder, output, student, kills):
-    """Grade ``folder`` on the cluster while a thread kills the worker running ``student``'s
-    submission ``kills`` times (each time once it runs on another worker)."""
+def _grade_killing(folder: Path, options: Options, kill, times: int, what: str,
+                   timeout: float = 120) -> dict:
+    """Grade ``folder`` while a thread calls ``kill()`` until it returns True, ``times`` times
+    (each within ``timeout`` seconds, else the test fails saying ``what``); {student: result}."""
     import threading
 
-    killed, errors = [], []
+    errors = []
 
     def killer():
         try:
-            for _ in range(kills):
-                wait_for(lambda: _kill_worker_running(client, student, killed), 120,
-                         f"{student}'s submission did not run on a new worker")
+            for _ in range(times):
+                wait_for(kill, timeout, what)
         except AssertionError as error:
             errors.append(error)
 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
-    results = autograde(folder, Options(cluster=address, output=output), log=lambda _: None)
+    results = autograde(folder, options, log=lambda _: None)
     thread.join(timeout=5)
     assert not errors, errors[0]
+    return {r.student: r for r in results}
+
+
+def _grade_while_killing(address, client, folder, output, student, kills):
+    """Grade ``folder`` on the cluster while a thread kills the worker running ``student``'s
+    submission ``kills`` times (each time once it runs on another worker)."""
+    killed = []
+    results = _grade_killing(folder, Options(cluster=address, output=output),
+                             lambda: _kill_worker_running(client, student, killed), kills,
+                             f"{student}'s submission did not run on a new worker")
     assert len(killed) == kills
     client.wait_for_workers(2, timeout=60)              # the nannies restart the killed ones
-    return {r.student: r for r in results}
+    return results
 
 
 @NEEDS_DASK
@@ -259,30 +269,16 @@ def test_a_killed_process_of_the_local_pool_loses_no_submission(tmp_path):
     with BrokenProcessPool): the pool is made again and the unfinished submissions are graded
     again; the one whose process died is graded again once, and fails with the reason when its
     process dies a second time. The other processes the pool stopped are not blamed."""
-    import threading
-
     made = {"doomed": _slow_solution(), "slow": _slow_solution(),
             "solution": submissions.filled_release(ASSIGNMENT)}
     chosen = mutants_of(ASSIGNMENT)[:1]
     for i, mutant in enumerate(chosen):
         made[f"mutant{i}"] = submissions.filled_release(ASSIGNMENT, mutant.overrides)
     folder = _write(tmp_path / "class", made)
-    kills, errors = {"doomed": 2, "slow": 1}, []
-
-    def killer():
-        try:
-            for _ in range(sum(kills.values())):
-                wait_for(lambda: _kill_pool_process_running(kills), 300,
-                         f"no submission of {kills} ran in a live pool process")
-        except AssertionError as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=killer, daemon=True)
-    thread.start()
-    results = {r.student: r for r in autograde(folder, Options(jobs=2, output=tmp_path / "out"),
-                                               log=lambda _: None)}
-    thread.join(timeout=5)
-    assert not errors, errors[0]
+    kills = {"doomed": 2, "slow": 1}
+    results = _grade_killing(folder, Options(jobs=2, output=tmp_path / "out"),
+                             lambda: _kill_pool_process_running(kills), sum(kills.values()),
+                             "a submission to kill did not run in a live pool process", 300)
     assert kills == {"doomed": 0, "slow": 0}
     assert results.keys() == made.keys() == _rows(tmp_path / "out").keys()
     doomed, slow = results["doomed"], results["slow"]

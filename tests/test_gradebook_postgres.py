@@ -110,13 +110,17 @@ def _class(folder: Path, assignment: str, students: dict) -> Path:
     return folder
 
 
-def _grade(folder: Path, output: Path, db_url: str, *extra, wait=True):
-    command = [sys.executable, "-m", "grader", "autograde", str(folder), "--jobs", "1",
+def _grade(folder: Path, output: Path, db_url: str, *extra, wait=True, env=None,
+           command="autograde"):
+    command = [sys.executable, "-m", "grader", command, *([str(folder), "--jobs", "1"]
+                                                          if command == "autograde" else []),
                "--output", str(output), "--db-url", db_url, *extra]
+    env = {**os.environ, **(env or {})}
     if not wait:
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+                                stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env=env)
 
 
 def _scores_in_gradebook(db_url: str) -> dict:
@@ -155,12 +159,16 @@ def test_grading_into_postgresql_and_resuming(server, tmp_path):
     scores = _scores_in_gradebook(db_url)
     assert scores == {key: float(row["score"]) for key, row in rows.items()}
     assert scores[("ann", assignment)] == 12 and scores[("cid", assignment)] == 0
-    again = _grade(folder, tmp_path / "out", db_url)
+    # as the README advises: the URL without the password, which PGPASSWORD gives
+    without = f"postgresql://grader@127.0.0.1:{server.port}/gradebook_one"
+    again = _grade(folder, tmp_path / "out", without, env={"PGPASSWORD": PASSWORD})
     assert again.returncode == 0, again.stderr
     assert "3 submissions already graded and unchanged" in again.stdout
     assert _scores_in_gradebook(db_url) == scores
+    pages = _grade(folder, tmp_path / "out", db_url, command="feedback")
+    assert pages.returncode == 0 and "could not be read" not in pages.stderr, pages.stderr
     _no_password_anywhere(tmp_path / "out", first.stdout, first.stderr, again.stdout,
-                          again.stderr)
+                          again.stderr, pages.stdout, pages.stderr)
 
 
 def test_two_graders_at_once_lose_nothing(server, tmp_path):
