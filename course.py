@@ -14,7 +14,7 @@ has none of nbgrader's instructor tools (no Formgrader, no Create Assignment; se
 jupyter-config/README.md); `instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
-(with its test extra), at the versions pinned in `requirements.lock`; later calls reuse it and
+(with its test, cluster and postgres extras), at the versions pinned in `requirements.lock`; later calls reuse it and
 reinstall only when `pyproject.toml` or the lock changed. The lock is written by uv
 (`uv pip compile --universal`, one resolution for every supported Python and platform, with
 every extra of pyproject.toml); `python3 course.py lock` refreshes it.
@@ -52,6 +52,7 @@ COMMANDS = {
     "lock": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
+EXTRAS = "test,cluster,postgres"       # the venv has every optional feature, so all tests run
 
 
 def _pyproject_digest() -> str:
@@ -90,7 +91,7 @@ def setup() -> None:
     env = _pip_environment()
     subprocess.run(pip + ["install", "--upgrade", "pip"], check=True, env=env)
     constraints = ["-c", str(LOCK)] if LOCK.exists() else []
-    subprocess.run(pip + ["install", *constraints, "-e", f"{ROOT}[test]"], check=True, env=env)
+    subprocess.run(pip + ["install", *constraints, "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
     STAMP.write_text(digest + "\n")
 
 

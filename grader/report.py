@@ -34,11 +34,14 @@ def print_table(results: list[SubmissionResult], out=print) -> None:
             out(" " * indent + line)
 
 
-def progress_line(done: int, total: int, result: SubmissionResult) -> str:
-    """One line per finished submission, with the counter padded so the columns stay put."""
+def progress_line(done: int, total: int, result: SubmissionResult,
+                  workers: tuple[int, int] | None = None) -> str:
+    """One line per finished submission, with the counter padded so the columns stay put;
+    ``workers`` is (busy, all) of the executor's workers."""
     score = f"{result.score:g}/{result.max_score:g}" if result.status != FAILED else "failed"
     extra = f" - {result.reason}" if result.reason else ""
-    counter = f"[{done:>{len(str(total))}}/{total}]"
+    busy = f", {workers[0]}/{workers[1]} workers busy" if workers else ""
+    counter = f"[{done:>{len(str(total))}}/{total}{busy}]"
     return (f"{counter} {result.student[:STUDENT]:<{STUDENT}} {result.assignment:<{ASSIGNMENT}} "
             f"{score:>{SCORE}} ({result.seconds:.1f} s){extra}")
 
@@ -58,8 +61,9 @@ class Progress:
             from tqdm import tqdm
             self.bar = tqdm(total=total, unit="submission", file=self.stream, dynamic_ncols=True)
 
-    def update(self, done: int, result: SubmissionResult) -> None:
-        line = progress_line(done, self.total, result)
+    def update(self, done: int, result: SubmissionResult,
+               workers: tuple[int, int] | None = None) -> None:
+        line = progress_line(done, self.total, result, workers)
         if self.bar is None:
             self.log(line)
             return

@@ -15,15 +15,18 @@ CONDA_NAMES = {"jupyter-client": "jupyter_client"}
 
 
 def _requirement(spec: str) -> tuple[str, str]:
-    name, bound = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(>=\s*[\w.]+)?", spec).groups()
+    """(name, lower bound) of a requirement; extras such as ``psycopg[binary]`` are left out."""
+    name, bound = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(?:\[[\w,\s]*\])?\s*(>=\s*[\w.]+)?",
+                           spec).groups()
     return name.lower(), (bound or "").replace(" ", "")
 
 
 def _pyproject_requirements() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project = data["project"]
-    specs = project["dependencies"] + [
-        s for s in project["optional-dependencies"]["test"] if "python_version" not in s]
+    specs = project["dependencies"] + [         # every extra: the conda environment has them all
+        s for extra in project["optional-dependencies"].values() for s in extra
+        if "python_version" not in s]
     specs.append(f"python{project['requires-python']}")
     return dict(_requirement(s) for s in specs)
 
@@ -237,3 +240,10 @@ def test_every_imported_package_is_declared():
             if _distribution(module) not in allowed:
                 undeclared.append(f"{module} (imported by {where})")
     assert not undeclared, "imported but not declared in pyproject.toml: " + ", ".join(undeclared)
+
+
+def test_the_venv_gets_every_extra():
+    """course.py installs every optional feature, so that no test is skipped for want of one."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    installed = re.search(r'^EXTRAS = "([\w,]+)"', (ROOT / "course.py").read_text(), re.M)
+    assert installed and set(installed.group(1).split(",")) == set(extras)
