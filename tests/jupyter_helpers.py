@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-STARTUP_TIMEOUT = 90          # seconds; a start on a busy machine is slow, never a test's result
+STARTUP_TIMEOUT = 600         # seconds; a start on a busy machine is slow, never a test's result
 
 
 def free_port() -> int:

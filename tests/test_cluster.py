@@ -61,9 +61,9 @@ def cluster(tmp_path_factory):
             processes.append(start(_dask() + ["worker", address, "--nthreads", "1", "--name",
                                               name, "--no-dashboard", "--local-directory",
                                               str(folder / name)], log, env=_environment()))
-        wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
-        client = distributed.Client(address, timeout=30)
-        client.wait_for_workers(2, timeout=60)
+        wait_for(lambda: _connect(address), 600, "the scheduler did not start", log)
+        client = distributed.Client(address, timeout=300)
+        client.wait_for_workers(2, timeout=600)
         yield address, client
     finally:
         if client is not None:
@@ -147,14 +147,14 @@ def test_an_interrupted_cluster_batch_resumes(cluster, tmp_path):
     process = subprocess.Popen(command, cwd=settings.ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     results = output / "results" / ASSIGNMENT
-    wait_for(lambda: list(results.glob("*.json")), 180, "no submission was graded")
+    wait_for(lambda: list(results.glob("*.json")), 1200, "no submission was graded")
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 130
+    assert process.wait(timeout=600) == 130
     finished = {p.stem: p.stat().st_mtime for p in results.glob("*.json")}
     assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
-    wait_for(lambda: not any(client.processing().values()), 60, "the workers are still busy")
+    wait_for(lambda: not any(client.processing().values()), 600, "the workers are still busy")
     again = subprocess.run(command, cwd=settings.ROOT, capture_output=True, text=True,
-                           timeout=300)
+                           timeout=1200)
     assert again.returncode == 0, again.stderr
     assert f"{len(finished)} submissions already graded and unchanged" in again.stdout
     for student, mtime in finished.items():
@@ -181,7 +181,7 @@ def _kill_worker_running(client, student: str, killed: list) -> bool:
 
 
 def _grade_killing(folder: Path, options: Options, kill, times: int, what: str,
-                   timeout: float = 120) -> dict:
+                   timeout: float = 1200) -> dict:
     """Grade ``folder`` while a thread calls ``kill()`` until it returns True, ``times`` times
     (each within ``timeout`` seconds, else the test fails saying ``what``); {student: result}."""
     import threading
@@ -211,7 +211,7 @@ def _grade_while_killing(address, client, folder, output, student, kills):
                              lambda: _kill_worker_running(client, student, killed), kills,
                              f"{student}'s submission did not run on a new worker")
     assert len(killed) == kills
-    client.wait_for_workers(2, timeout=60)              # the nannies restart the killed ones
+    client.wait_for_workers(2, timeout=600)              # the nannies restart the killed ones
     return results
 
 
@@ -397,9 +397,9 @@ def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says
     try:
         processes.append(start(worker_command + ["--name", "lacking"], log,
                                env=_lacking(lacks, tmp_path)))
-        wait_for(lambda: _connect(address), 60, "the scheduler did not start", log)
-        with distributed.Client(address, timeout=30) as client:
-            client.wait_for_workers(1, timeout=60)
+        wait_for(lambda: _connect(address), 600, "the scheduler did not start", log)
+        with distributed.Client(address, timeout=300) as client:
+            client.wait_for_workers(1, timeout=600)
             lacking = next(iter(client.scheduler_info()["workers"]))
         made = {"ann": submissions.filled_release(ASSIGNMENT),
                 "ben": submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[0].overrides)}
@@ -408,9 +408,9 @@ def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says
             autograde(folder, Options(cluster=address, output=output), log=lines.append)))
         grading.start()
         refused = wait_for(lambda: [p for p in (output / "results").rglob("*.json")
-                                    if says in p.read_text()], 120, "no refusal", log)
+                                    if says in p.read_text()], 1200, "no refusal", log)
         processes.append(start(worker_command + ["--name", "able"], log, env=_environment()))
-        grading.join(timeout=300)
+        grading.join(timeout=1800)
         results = {r.student: r for r in lines.pop()}
         assert len(refused) == 1 and results.keys() == made.keys()
         first = results[refused[0].stem]

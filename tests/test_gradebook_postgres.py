@@ -87,20 +87,20 @@ def server():
 
     def run(*command):
         done = subprocess.run([str(c) for c in command], capture_output=True, text=True,
-                              cwd=folder, timeout=120, **as_user)
+                              cwd=folder, timeout=600, **as_user)
         assert done.returncode == 0, f"{command[0]} failed:\n{done.stdout}{done.stderr}"
 
     try:
         run(programs / "initdb", "-D", data, "-U", "admin", "--auth=scram-sha-256",
             f"--pwfile={folder / 'password'}", "-E", "UTF8", "--no-instructions")
-        run(programs / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "-o",
+        run(programs / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "600", "-o",
             f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
         running = Server(port, folder)
         running.admin(f"CREATE ROLE grader LOGIN PASSWORD '{PASSWORD}'")
         yield running
     finally:
         subprocess.run([str(programs / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, cwd=folder, timeout=60, **as_user)
+                       capture_output=True, cwd=folder, timeout=600, **as_user)
         shutil.rmtree(folder, ignore_errors=True)
 
 
