@@ -247,10 +247,14 @@ def test_a_submission_whose_workers_die_twice_fails_with_the_reason(cluster, tmp
     assert _rows(tmp_path / "out")["doomed"]["status"] == "failed"
 
 
-def _kill_pool_process_running(kills: dict) -> bool:
+def _kill_pool_process_running(kills: dict, broken: set) -> bool:
     """Kill (SIGKILL) a process of this process's local pool whose kernel grades a student of
-    ``kills`` ({student: kills left}) and count the kill; True once it did."""
-    for process in psutil.Process().children():
+    ``kills`` ({student: kills left}) and count the kill; True once it did. Processes of a pool
+    that a kill broke (``broken``, their pids) are left alone: the pool stops them itself."""
+    children = psutil.Process().children()
+    for process in children:
+        if process.pid in broken:
+            continue
         try:
             for kernel in process.children(recursive=True):
                 where = " ".join(kernel.cmdline()) + " " + kernel.cwd()
@@ -259,6 +263,7 @@ def _kill_pool_process_running(kills: dict) -> bool:
                 if student is not None:
                     process.kill()
                     kills[student] -= 1
+                    broken.update(child.pid for child in children)
                     return True
         except psutil.Error:                    # gone meanwhile
             continue
@@ -276,9 +281,10 @@ def test_a_killed_process_of_the_local_pool_loses_no_submission(tmp_path):
     for i, mutant in enumerate(chosen):
         made[f"mutant{i}"] = submissions.filled_release(ASSIGNMENT, mutant.overrides)
     folder = _write(tmp_path / "class", made)
-    kills = {"doomed": 2, "slow": 1}
+    kills, set_of_broken = {"doomed": 2, "slow": 1}, set()
     results = _grade_killing(folder, Options(jobs=2, output=tmp_path / "out"),
-                             lambda: _kill_pool_process_running(kills), sum(kills.values()),
+                             lambda: _kill_pool_process_running(kills, set_of_broken),
+                             sum(kills.values()),
                              "a submission to kill did not run in a live pool process", 300)
     assert kills == {"doomed": 0, "slow": 0}
     assert results.keys() == made.keys() == _rows(tmp_path / "out").keys()
