@@ -395,12 +395,18 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
 
 # --- the notebook to execute ---------------------------------------------------------------
 
+def _kernel_case(case: dict) -> list:
+    """What the kernel gets of a stored case: its seed, the stand-ins' results and, where the
+    check has them, the course's fallback functions (never the expected result)."""
+    return [case["seed"], case.get("stand_ins", {}), *(
+        [case["fallbacks"]] if "fallbacks" in case else [])]
+
+
 def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) -> str:
     """The cell that replaces a test cell: it runs the student's objects on each case (made from
     the case's own seed, never the course's hidden seed) and hands the records over."""
-    cases = [[[case["seed"], case.get("stand_ins", {})] + ([case["fallbacks"]] if "fallbacks" in case
-                                                            else [])
-              for case in stored["checks"][name][variant]] for name, variant, _ in test.calls]
+    cases = [[_kernel_case(case) for case in stored["checks"][name][variant]]
+             for name, variant, _ in test.calls]
     calls = ",\n    ".join(f"({name!r}, {variant!r}, _grader_cases[{i}], lambda: ({expression}))"
                            for i, (name, variant, expression) in enumerate(test.calls))
     return (f"import json as _grader_json\n"
