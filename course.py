@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
-"""One entry point for the course kit, needing nothing but Python 3.10+.
+"""One entry point for the course kit, needing nothing but Python 3.11+ (nbgrader 0.9.6 needs it).
 
     python3 course.py demo        set up, then run the main job (the demo)
     python3 course.py test        set up, then run the test suite
     python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
     python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader)
     python3 course.py setup       only create or refresh the virtual environment
+    python3 course.py lock        write requirements.lock anew from pyproject.toml (newest versions)
 
 Students work in `work/`: `lab` copies each exercise there the first time and never again, so
-nothing (a rebuild, the demo, an update of the course) overwrites their answers.
+nothing (a rebuild, the demo, an update of the course) overwrites their answers. Their JupyterLab
+has none of nbgrader's instructor tools (no Formgrader, no Create Assignment; see
+jupyter-config/README.md); `instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
-(with its test extra); later calls reuse it and reinstall only when `pyproject.toml` changed.
+(with its test, cluster and postgres extras), at the versions pinned in `requirements.lock`; later calls reuse it and
+reinstall only when `pyproject.toml` or the lock changed. The lock is written by uv
+(`uv pip compile --universal`, one resolution for every supported Python and platform, with
+every extra of pyproject.toml); `python3 course.py lock` refreshes it.
 Every command runs with `.venv/bin` first on PATH, because nbgrader starts `alembic` as a
 program, and with one BLAS thread so that timings are steady.
 """
@@ -27,41 +33,86 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-pyproject-sha256"
+LOCK = ROOT / "requirements.lock"
+LOCK_TOOL = "uv>=0.5"             # installed into the venv by `lock` only; not a dependency
+LOWEST_PYTHON = "3.11"            # requires-python in pyproject.toml
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 WORK = ROOT / "work"
 RELEASES = ROOT / "notebooks"
+STUDENT_CONFIG = ROOT / "jupyter-config" / "student"
 JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
     "test": [str(PYTHON), "-m", "pytest"],
-    "lab": JUPYTER_LAB + [f"--ServerApp.root_dir={WORK}"],
+    "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
     "setup": None,
+    "lock": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
+EXTRAS = "test,cluster,postgres"       # the venv has every optional feature, so all tests run
 
 
 def _pyproject_digest() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """What the installed environment depends on: pyproject.toml and the lock."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    if LOCK.exists():
+        digest.update(LOCK.read_bytes())
+    return digest.hexdigest()
+
+
+# setuptools tells, as a warning, that it makes the editable install with an import hook
+# ("Editable installation ... be careful with folders ... with the same name as your package");
+# pip shows a local project's build warnings, and this one is only information. Ignored by its
+# own message, so that a real warning of the build (a deprecation, say) still shows.
+QUIET_BUILD = "ignore:Editable installation:UserWarning"
+
+
+def _pip_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), QUIET_BUILD) if w)
+    return env
 
 
 def setup() -> None:
     """Create `.venv` and install the project into it, unless it is already up to date."""
-    if sys.version_info < (3, 10):
-        sys.exit(f"course.py: Python 3.10 or newer is needed, this is {sys.version.split()[0]}")
+    if sys.version_info < (3, 11):
+        sys.exit(f"course.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         print(f"course.py: creating the virtual environment {VENV.relative_to(ROOT)}/", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     digest = _pyproject_digest()
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         return
-    print("course.py: installing the project and its dependencies (about a minute)", flush=True)
+    print("course.py: installing the project and its dependencies (a minute or two)", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["install", "-e", f"{ROOT}[test]"], check=True)
+    env = _pip_environment()
+    subprocess.run(pip + ["install", "--upgrade", "pip"], check=True, env=env)
+    constraints = ["-c", str(LOCK)] if LOCK.exists() else []
+    subprocess.run(pip + ["install", *constraints, "-e", f"{ROOT}[{EXTRAS}]"], check=True, env=env)
     STAMP.write_text(digest + "\n")
+
+
+def lock_command(output: Path = LOCK) -> list[str]:
+    """uv's command that resolves pyproject.toml, every extra included, for every Python from
+    requires-python on and every platform, into pinned versions in ``output``."""
+    return [str(PYTHON), "-m", "uv", "pip", "compile", str(ROOT / "pyproject.toml"),
+            "--all-extras", "--universal", "--python-version", LOWEST_PYTHON,
+            "--no-python-downloads", "--quiet",
+            "--custom-compile-command", "python3 course.py lock", "--output-file", str(output)]
+
+
+def lock() -> int:
+    """Write requirements.lock anew (the newest versions that pyproject.toml allows)."""
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["install", LOCK_TOOL], check=True, env=_pip_environment())
+    code = subprocess.call(lock_command(), cwd=ROOT)
+    if code == 0:
+        print(f"course.py: wrote {LOCK.relative_to(ROOT)}; the next command installs from it",
+              flush=True)
+    return code
 
 
 def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
@@ -77,6 +128,23 @@ def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         copied.append(target)
     return copied
+
+
+def lab_options(role: str, work: Path = WORK, env: dict | None = None
+                ) -> tuple[list[str], dict[str, str]]:
+    """The options of ``jupyter lab`` for ``role`` ("student" or "instructor") and the variables
+    it sets in the environment ``env`` (default: this process's).
+
+    The student's JupyterLab opens ``work`` and reads ``jupyter-config/student`` first, which
+    disables nbgrader's Formgrader and Create Assignment; the instructor's opens the directory it
+    starts in (the project root, where nbgrader_config.py is) with every extension."""
+    if role == "instructor":
+        return [], {}
+    if role != "student":
+        raise ValueError(f"role must be 'student' or 'instructor', got {role!r}")
+    env = os.environ if env is None else env
+    path = os.pathsep.join(p for p in (str(STUDENT_CONFIG), env.get("JUPYTER_CONFIG_PATH")) if p)
+    return [f"--ServerApp.root_dir={work}"], {"JUPYTER_CONFIG_PATH": path}
 
 
 def environment(interactive: bool = False) -> dict[str, str]:
@@ -96,6 +164,14 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip())
         return 2 if argv else 0
     name, extra = argv[0], argv[1:]
+    if name == "lock":                      # needs only the venv's pip, not the old lock
+        if not PYTHON.exists():
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        try:
+            return lock()
+        except subprocess.CalledProcessError as error:
+            print(f"course.py: could not install {LOCK_TOOL} ({error})", file=sys.stderr)
+            return 1
     try:
         setup()
     except subprocess.CalledProcessError as error:
@@ -109,8 +185,12 @@ def main(argv: list[str]) -> int:
             print(f"course.py: copied {folder.relative_to(ROOT)}/ for you to work in", flush=True)
         print(f"course.py: your work is in {WORK.relative_to(ROOT)}/ (nothing overwrites it)",
               flush=True)
-    code = subprocess.call(command + extra, cwd=ROOT,
-                           env=environment(interactive=name in ("lab", "instructor")))
+    env = environment(interactive=name in ("lab", "instructor"))
+    if name in ("lab", "instructor"):
+        options, variables = lab_options("student" if name == "lab" else "instructor", env=env)
+        command = command + options
+        env.update(variables)
+    code = subprocess.call(command + extra, cwd=ROOT, env=env)
     if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
         print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
         return 1

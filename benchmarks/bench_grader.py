@@ -45,6 +45,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -110,6 +111,17 @@ def environment() -> dict:
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[variable] = "1"
     return env
+
+
+@contextmanager
+def scratch_folder(prefix: str, keep: bool):
+    """A new temporary folder for a benchmark's files, removed at the end unless ``keep``."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield scratch
+    finally:
+        if not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def run(command: list[str], log: Path) -> float:
@@ -231,10 +243,9 @@ def main() -> int:
           + ", ".join(f"{c} {k}" for k, c in kinds.items())
           + f"; repeats: {args.repeat} (nbgrader first, then ours, in each)")
 
-    scratch = Path(tempfile.mkdtemp(prefix="bench-grader-"))
     nb_times, our_times, nb_parts, differences_per_run = [], [], [], []
     nb_scores = our_scores = {}
-    try:
+    with scratch_folder("bench-grader-", args.keep) as scratch:
         for r in range(args.repeat):
             label = f"[{r + 1}/{args.repeat}] " if args.repeat > 1 else ""
             print(f"{label}nbgrader autograde (one command per assignment, serial) ...",
@@ -300,9 +311,6 @@ def main() -> int:
               f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
         print(f"total run time {time.perf_counter() - started:.0f} s"
               + (f"; scratch kept in {scratch}" if args.keep else ""))
-    finally:
-        if not args.keep:
-            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

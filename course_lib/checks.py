@@ -330,6 +330,10 @@ def _error_hint(got: dict) -> str:
         return got["message"]
     if kind == "NameError":
         return "a name is not defined: run the cell that defines it, or check its spelling"
+    if kind in ("ImportError", "ModuleNotFoundError"):
+        return ("an import failed: while grading, your code has NumPy, the notebook's own imports "
+                "and course_lib's given modules; other packages and the course's reference "
+                "answers are not available while grading")
     return "your code raised an exception; run it on the inputs above to see where"
 
 
@@ -553,10 +557,15 @@ class Check:
         ``{"value": encoded result, "changed": [inputs changed in place], "stood_in": [...]}``,
         and ``"with_course"``, the result of a second run with the course's versions of the
         ``fallbacks`` (name -> source of the function) in place of the student's."""
-        record = self._run_once(obj, args, memos or {})
-        if fallbacks:
-            record["with_course"] = self._run_once(obj, args, memos or {},
-                                                   course_functions(fallbacks))["value"]
+        if not fallbacks:
+            return self._run_once(obj, args, memos or {})
+        course, differed = course_functions(fallbacks), set()
+        shadows = {name: _shadowed(name, getattr(obj, "__globals__", {}).get(name), function,
+                                   differed) for name, function in course.items()}
+        record = self._run_once(obj, args, memos or {}, shadows)
+        if differed or record["value"].get("kind") == "error":
+            # the student's versions did not do what the course's do: run again with those
+            record["with_course"] = self._run_once(obj, args, memos or {}, course)["value"]
         return record
 
     def _run_once(self, obj, args: tuple, memos: dict, replaced: dict | None = None) -> dict:
@@ -572,6 +581,27 @@ class Check:
         if self.keeps_inputs:
             record["changed"] = changed_inputs(args, fresh, self.arg_names)
         return record
+
+
+def _shadowed(name: str, student, course, differed: set):
+    """The student's function, which also notes in ``differed`` when its result is not the
+    course's on the same inputs (or when it is missing or raises): then a second run with the
+    course's version can give another result, otherwise it cannot."""
+    def shadowed(*args, **kwargs):
+        if not callable(student):
+            differed.add(name)
+            raise NameError(f"name {name!r} is not defined")
+        expected = course(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        try:
+            result = student(*args, **kwargs)
+        except Exception:
+            differed.add(name)
+            raise
+        if not _near(result, expected):
+            differed.add(name)
+        return result
+    shadowed.__name__ = name
+    return shadowed
 
 
 def course_functions(sources: dict) -> dict:

@@ -1,35 +1,37 @@
-"""``python -m grader autograde SUBMISSIONS [--jobs N]``: grade a folder of submissions in parallel.
+"""``python -m grader autograde SUBMISSIONS [--jobs N | --cluster ADDRESS]``: grade a folder of
+submissions in parallel, in processes on this machine or on a Dask cluster (``grader.executors``).
 
-Each finished submission is saved at once (its JSON result, its folder in the autograded tree
-that nbgrader's Formgrader reads, then the gradebook), so an interrupted run loses nothing
-finished, and running again skips what is already graded unless
-the file, the assignment or the expected results changed (or ``--force``). Every submission,
-graded or not, gets one row in grades.csv.
+Each task carries what it grades from (``grader.payload``) and comes back as a result; only this
+process, the coordinator, writes results, the autograded tree, the gradebook and the CSV. Each
+finished submission is saved at once (its JSON result, its folder in the autograded tree that
+nbgrader's Formgrader reads, then the gradebook), so an interrupted run loses nothing
+finished, and running again skips what is already graded unless the file, the assignment or the
+expected results changed (or ``--force``). Every submission, graded or not, gets one row in
+grades.csv.
 """
 from __future__ import annotations
 
-import gc
-import multiprocessing
+import functools
 import os
-import resource
 import tempfile
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cgroups, sandbox, settings
+from . import cgroups, database, sandbox, settings
 from .autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
 from .discover import Submission, discover
-from .execute import Limits, cgroup_host, kill_tagged
-from .grade import assignment_fingerprint, file_sha256, grade_submission
+from .execute import Limits, cgroup_host
+from .executors import Executor, WorkerCannotRun, open_executor
+from .grade import assignment_fingerprint
 from .launch import BATCH_VARIABLE
 from .names import readable
 from .nbgrader_api import prepare_environment
+from .payload import Material, Submitted, file_sha256
 from .records import Gradebook, load_result, result_path, save_result, write_csv
-from .report import progress_line
+from .report import Progress
 from .results import FAILED, SubmissionResult
-from .scratch import remove_tree
+from .worker import clean_up_batch, code_version, grade_task, report
 
 
 @dataclass
@@ -38,22 +40,20 @@ class Options:
     force: bool = False
     limits: Limits = None
     output: Path = None                 # default: the course's course/ folder
-    db_url: str = ""
+    db_url: str = field(default="", repr=False)     # may hold a password: never shown
+    cluster: str = ""                   # a Dask scheduler's address or local:N; "": local pool
     stats: dict = field(default_factory=dict)      # the batch's scratch, the workers' peak memory
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
         self.output = Path(self.output) if self.output else settings.WORK_DIR
-        self.db_url = self.db_url or f"sqlite:///{self.output / 'gradebook.db'}"
+        self.db_url = database.normalise(self.db_url or
+                                         f"sqlite:///{self.output / 'gradebook.db'}")
 
     @property
     def shown_db_url(self) -> str:
         """The gradebook's URL as it may be printed: with its password masked."""
-        try:
-            from sqlalchemy.engine import make_url
-            return make_url(self.db_url).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: print it without a password
-            return self.db_url.split("@")[-1]
+        return database.masked(self.db_url)
 
     @property
     def results_dir(self) -> Path:
@@ -90,38 +90,6 @@ def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
     return previous if same else None
 
 
-def _grade_in_worker(assignment, student, path, workdir, limits) -> tuple[str, int]:
-    """Grade in a worker process; the result as JSON and the worker's peak memory (bytes).
-    Nothing of one submission stays in memory for the next (cycles are collected at once)."""
-    try:
-        return grade_submission(assignment, student, Path(path), Path(workdir),
-                                limits).to_json(), _peak_memory()
-    finally:
-        gc.collect()
-
-
-def _peak_memory() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024       # Linux: KiB
-
-
-def _stop(pool: ProcessPoolExecutor, batch: str) -> None:
-    """Cancel what has not started, stop the workers and every kernel of the batch."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.terminate()
-    kill_tagged(batch, BATCH_VARIABLE)
-
-
-def _clean_up(batch: str, workdir: Path) -> None:
-    """Remove everything the batch made, even what a killed worker left: its processes, its
-    control groups, the scratch folder with every run's folder and the sealed copies."""
-    kill_tagged(batch, BATCH_VARIABLE)
-    groups = cgroups.batch_groups(cgroup_host(), batch)
-    cgroups.kill_members(groups)
-    cgroups.remove(groups)
-    remove_tree(workdir)
-
-
 def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
             save: bool = True) -> None:
     """Save one result: its JSON (unless it is a saved one reused), its folder in the
@@ -148,6 +116,52 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
         result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
 
 
+def _log_workers(executor: Executor, log) -> None:
+    """Say where grading runs and how each machine isolates submissions."""
+    log(f"grading on {executor.describe()}")
+    if not executor.isolated:
+        kind, warning = sandbox.describe()
+        if warning:
+            log(warning)
+        log(f"isolation: {kind}; {cgroups.describe(cgroup_host())}")
+        return
+    for where, info in sorted(executor.everywhere(report).items()):
+        if isinstance(info, BaseException):
+            log(f"  worker {where}: cannot run the grader ({type(info).__name__}: {info}); it "
+                "will refuse to grade")
+            continue
+        refusal = ("" if info["version"] == code_version() else
+                   f"; other grader code ({info['version']}): it will refuse to grade")
+        log(f"  worker {where}: isolation {info['isolation']}; {info['cgroups']}{refusal}")
+
+
+def _outcome(executor: Executor, future, sub: Submission, options: Options,
+             log) -> SubmissionResult:
+    """The result a finished task brought back, or a failed row that says why it brought none."""
+    try:
+        outcome = executor.result(future)
+    except WorkerCannotRun as error:
+        result = _failed(sub)
+        result.reason = str(error)
+        log(executor.exclude(error.worker))
+        return result
+    except Exception as error:  # noqa: BLE001 - a crashed or lost worker must not lose the row
+        result = _failed(sub)
+        result.reason = executor.failure(error)
+        return result
+    result = SubmissionResult.from_json(outcome.result)
+    options.stats["worker_peak_bytes"] = max(options.stats.get("worker_peak_bytes", 0),
+                                             outcome.peak_bytes)
+    if outcome.refused:
+        message = executor.exclude(outcome.worker)
+        if message:
+            log(message)
+    elif executor.retried(future):
+        result.notes.insert(0, f"its worker died while grading it, so it was graded again on "
+                               f"another ({outcome.worker})")
+    return result
+
+
 def _marks(gradebook, results: list[SubmissionResult], log) -> dict:
     """The gradebook's marks of every result for the CSV (the instructor's points included);
     if the gradebook cannot be read, the results' own, and a line that says so."""
@@ -160,18 +174,39 @@ def _marks(gradebook, results: list[SubmissionResult], log) -> dict:
 
 
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
+    """Grade every submission in ``folder``; the results, one per submission. Raises
+    ``database.GradebookUnavailable`` or ``executors.ClusterError`` (one line each) before
+    grading anything if the gradebook or the cluster cannot be used."""
     prepare_environment()
-    kind, warning = sandbox.describe()
-    if warning:
-        log(warning)
-    log(f"isolation: {kind}; {cgroups.describe(cgroup_host())}")
     submissions, skipped = discover(folder)
+    options.output.mkdir(parents=True, exist_ok=True)
+    database.check(options.db_url)
+    gradebook = Gradebook(options.db_url)
+    # Opened before the batch's tag is set in this process's environment, so that a
+    # LocalCluster's workers do not carry it (the clean-up kills whatever carries it).
+    executor = open_executor(options.cluster, options.jobs)
+    batch = uuid.uuid4().hex
+    workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+    options.stats["scratch"] = str(workdir)
+    try:
+        return _grade_batch(submissions, skipped, options, gradebook, executor, batch, workdir,
+                            log)
+    except KeyboardInterrupt:
+        executor.stop(batch)
+        raise
+    finally:
+        executor.close(clean_up=functools.partial(clean_up_batch, batch))
+        clean_up_batch(batch, str(workdir))
+
+
+def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
+                 gradebook: Gradebook, executor: Executor, batch: str, workdir: Path,
+                 log) -> list[SubmissionResult]:
+    _log_workers(executor, log)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
-    options.output.mkdir(parents=True, exist_ok=True)
-    gradebook = Gradebook(options.db_url)
     for assignment in sorted({sub.assignment for sub in submissions} & set(settings.ASSIGNMENTS)):
-        gradebook.register(assignment, options.output / "release")
+        _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
     todo: list[Submission] = []
     reused = 0
@@ -192,36 +227,50 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     if reused:
         log(f"{reused} submissions already graded and unchanged (use --force to grade them "
             "again)")
-    total = len(todo)
-    workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
-    options.stats["scratch"] = str(workdir)
-    batch = uuid.uuid4().hex
-    os.environ[BATCH_VARIABLE] = batch            # inherited by workers, passed to every kernel
-    pool = ProcessPoolExecutor(max_workers=max(1, options.jobs),
-                               mp_context=multiprocessing.get_context("spawn"))
+    materials = {}
+    for assignment in sorted({sub.assignment for sub in todo}):
+        material = Material.from_course(assignment)
+        materials[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
+    os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
+    version, total = code_version(), len(todo)
+    waiting, running = iter(todo), {}
+    progress = Progress(total, log)
+
+    def top_up() -> None:
+        """Keep ``executor.window()`` tasks submitted; each reads its file only now."""
+        while len(running) < executor.window():
+            sub = next(waiting, None)
+            if sub is None:
+                return
+            future = executor.submit(
+                f"grade-{sub.assignment}-{sub.student}-{batch}", grade_task,
+                materials[sub.assignment], sub.student, Submitted.read(sub.path), options.limits,
+                batch, version, executor.isolated, str(workdir) if executor.shares_files else None)
+            running[future] = sub
+
     try:
-        futures = {pool.submit(_grade_in_worker, sub.assignment, sub.student, str(sub.path),
-                               str(workdir), options.limits): sub for sub in todo}
-        for done, future in enumerate(as_completed(futures), start=1):
-            sub = futures[future]
-            try:
-                text, peak = future.result()
-                result = SubmissionResult.from_json(text)
-                options.stats["worker_peak_bytes"] = max(
-                    options.stats.get("worker_peak_bytes", 0), peak)
-            except Exception as error:  # noqa: BLE001 - a crashed worker must not lose the row
-                result = _failed(sub)
-                result.reason = f"the grader failed on this submission: {type(error).__name__}: {error}"
+        top_up()
+        for done, future in enumerate(executor.completed(), start=1):
+            sub = running.pop(future)
+            result = _outcome(executor, future, sub, options, log)
+            top_up()                # the worker that finished gets more while this is saved
             _record(result, sub, options, gradebook)
             results.append(result)
-            log(progress_line(done, total, result))
+            progress.update(done, result, executor.workers())
     except KeyboardInterrupt:
+        progress.close()
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
-        _stop(pool, batch)
-        _clean_up(batch, workdir)
         raise
-    pool.shutdown()
-    _clean_up(batch, workdir)
     write_csv(options.csv_path, results, skipped, _marks(gradebook, results, log))
     return results
+
+
+def _register(gradebook: Gradebook, assignment: str, options: Options) -> None:
+    """Make sure the gradebook knows the assignment; one line if it cannot."""
+    try:
+        gradebook.register(assignment, options.output / "release")
+    except Exception as error:  # noqa: BLE001 - said in one line, with no password in it
+        raise database.GradebookUnavailable(
+            f"gradebook: cannot register {assignment} in {options.shown_db_url}: "
+            f"{gradebook.describe(error)}") from None

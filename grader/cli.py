@@ -46,7 +46,9 @@ def _positive(kind):
 
 def _autograde(args) -> int:
     from .autograde import Options, autograde
+    from .database import GradebookUnavailable
     from .execute import Limits
+    from .executors import ClusterError
     from .report import print_table
     from .results import FAILED
 
@@ -58,8 +60,13 @@ def _autograde(args) -> int:
     limits = Limits(cell_cpu_seconds=args.timeout, notebook_cpu_seconds=args.total_timeout,
                     wall_factor=args.wall_factor, memory_bytes=int(args.memory * 2**30))
     options = Options(jobs=args.jobs, force=args.force, limits=limits,
-                      output=Path(args.output or settings.WORK_DIR), db_url=args.db_url or "")
-    results = autograde(folder, options)
+                      output=Path(args.output or settings.WORK_DIR), db_url=args.db_url or "",
+                      cluster=args.cluster or "")
+    try:
+        results = autograde(folder, options)
+    except (GradebookUnavailable, ClusterError) as error:
+        print(f"{args.prog}: {error}", file=sys.stderr)
+        return 1
     print()
     print_table(results)
     print(f"\ngradebook:  {options.shown_db_url}\ngrades:     {options.csv_path}\n"
@@ -163,6 +170,11 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                     "Exits 1 when a submission could not be graded.")
     grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
     _add_jobs(grade)
+    grade.add_argument("--cluster", metavar="ADDRESS", default=None,
+                       help="grade on a Dask cluster instead of --jobs processes here: a "
+                            "scheduler's address (tcp://host:8786) or local:N for N worker "
+                            "processes on this machine; every worker needs this project and "
+                            "bubblewrap (see the README)")
     grade.add_argument("--force", action="store_true",
                        help="grade again even what is already graded and unchanged")
     grade.add_argument("--timeout", type=_positive(float), default=60,
@@ -181,7 +193,9 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                        help="folder for grades.csv, results and the default gradebook "
                             "(default: course/ in the course folder)")
     grade.add_argument("--db-url", default=None,
-                       help="SQLAlchemy URL of the gradebook (default: SQLite in --output)")
+                       help="SQLAlchemy URL of the gradebook (default: SQLite in --output), e.g. "
+                            "postgresql://user@host/db with the postgres extra; a password is "
+                            "better kept in PGPASSWORD or ~/.pgpass than here")
     grade.set_defaults(run=_autograde)
 
     feedback = add_command(

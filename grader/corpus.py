@@ -174,7 +174,7 @@ CASES = [
     Case("call_reference_ex3", "ex3_mnist", CHEAT, "calls course_lib's reference minibatches",
          lambda: answer("ex3_mnist", {"minibatches": (
              "def minibatches(X, T, batch_size, rng):\n    from course_lib.training import "
-             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 4,
+             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 9,
          "not available while grading", needs="sandbox"),
     Case("call_reference_ex4", "ex4_deep", CHEAT, "calls course_lib's reference gradients of "
          "the L-layer network", lambda: answer("ex4_deep", {"gradients": (

@@ -251,12 +251,14 @@ def _log_tail(log, size: int = 300) -> str:
 
 
 def execute(nb, scratch: Path, limits: Limits, assignment: str,
-            budget: Budget | None = None) -> Execution:
+            budget: Budget | None = None, batch: str | None = None) -> Execution:
     """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is in ``scratch``.
 
     Only errors and harvest payloads come back (see ``grader.traffic``); the notebook's outputs
-    are not kept.
+    are not kept. The kernel's processes and control groups carry the ``batch`` tag (default:
+    this process's batch, ``$NN_COURSE_GRADER_BATCH``), so that the batch's clean-up finds them.
     """
+    batch = batch or os.environ.get(BATCH_VARIABLE, "")
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -264,9 +266,9 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
     scratch.mkdir(parents=True, exist_ok=True)
     box = sandbox.choose(scratch, assignment, limits.disk_bytes)
     host = cgroup_host()
-    groups = cgroups.create(host, f"{cgroups.PREFIX}{os.environ.get(BATCH_VARIABLE, 'solo')}-{tag}",
+    groups = cgroups.create(host, f"{cgroups.PREFIX}{batch or 'solo'}-{tag}",
                             limits.processes, limits.memory_bytes)
-    settings = {"tag": tag, "batch": os.environ.get(BATCH_VARIABLE, ""), "prefix": box.prefix,
+    settings = {"tag": tag, "batch": batch, "prefix": box.prefix,
                 "cgroups": [str(g) for g in groups],
                 "limits": {"cpu": limits.rlimit_cpu_seconds, "memory": limits.memory_bytes,
                            "processes": limits.processes, "file_size": limits.file_bytes,

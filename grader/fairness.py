@@ -416,6 +416,10 @@ def log_softmax(Z):
     print("log_softmax: logsumexp of each column ->", np.log(np.exp(out).sum(axis=0)))
     return out
 '''
+GRAD_FROM_LOG_SOFTMAX = '''
+def cross_entropy_grad(Z, T):
+    return (np.exp(log_softmax(Z)) - T) / Z.shape[1]
+'''
 GRAD_INLINE = '''
 def cross_entropy_grad(Z, T):
     Y = np.exp(Z - Z.max(axis=0, keepdims=True))
@@ -491,6 +495,8 @@ EX1_CORRECT = [
             "entry by entry", answers(EX1, sigmoid=SIGMOID_LOOP, softmax=SOFTMAX_LOOP,
                                       cross_entropy=CROSS_ENTROPY_LOOP,
                                       softmax_jacobian=JACOBIAN_LOOP)),
+    correct(EX1, "ex1_grad_from_log_softmax", "the gradient as exp(log_softmax(Z)) - T over m",
+            answers(EX1, cross_entropy_grad=GRAD_FROM_LOG_SOFTMAX)),
     correct(EX1, "ex1_einsum", "np.einsum for the Jacobian and the loss",
             answers(EX1, softmax_jacobian=JACOBIAN_EINSUM, cross_entropy=CROSS_ENTROPY_EINSUM)),
     correct(EX1, "ex1_float32", "everything computed in float32 and returned as float32",
@@ -579,6 +585,11 @@ EX1_MISTAKES = [
             ["test_log_softmax"], "log(0)"),
     mistake(EX1, "ex1_log_softmax_wrong_axis", "log_softmax over the rows",
             answers(EX1, log_softmax=swap(EX1, "log_softmax", ("axis=0", "axis=1"))),
+            ["test_log_softmax"], "work over axis 0"),
+    mistake(EX1, "ex1_log_softmax_wrong_axis_grad_calls_it", "log_softmax over the rows; the "
+            "gradient, right in itself, is exp(log_softmax(Z)) - T over m",
+            answers(EX1, log_softmax=swap(EX1, "log_softmax", ("axis=0", "axis=1")),
+                    cross_entropy_grad=GRAD_FROM_LOG_SOFTMAX),
             ["test_log_softmax"], "work over axis 0"),
     mistake(EX1, "ex1_loss_sum", "the loss summed over the batch instead of averaged",
             answers(EX1, cross_entropy=swap(EX1, "cross_entropy", (" / m", ""))),

@@ -5,9 +5,6 @@ that feedback, the CSV and resumed runs all read the same record.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import time
 import uuid
 from pathlib import Path
@@ -15,42 +12,27 @@ from pathlib import Path
 from course_lib.exercises import load
 
 from . import plan as planning
-from . import settings
 from .execute import Limits, execute
 from .judge import judge_test
 from .names import readable
+from .payload import Material, Submitted, blueprint_of, expected_of
 from .results import FAILED, GRADED, CellResult, SubmissionResult
 from .scratch import remove_tree
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=None)
 def blueprint(assignment: str) -> planning.Blueprint:
-    return planning.blueprint(assignment, settings.SOURCE_DIR / assignment / f"{assignment}.ipynb",
-                              settings.RELEASE_DIR / assignment / f"{assignment}.ipynb")
+    """The blueprint of one of the course's assignments."""
+    return blueprint_of(Material.from_course(assignment))
 
 
-@functools.lru_cache(maxsize=None)
 def expected(assignment: str) -> dict:
-    path = settings.EXPECTED_DIR / f"{assignment}.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `python -m grader build`")
-    return json.loads(path.read_text())
+    """The expected results of one of the course's assignments."""
+    return expected_of(Material.from_course(assignment))
 
 
 def assignment_fingerprint(assignment: str) -> str:
     """Changes whenever the source notebook or the expected results change."""
-    digest = hashlib.sha256()
-    digest.update((settings.SOURCE_DIR / assignment / f"{assignment}.ipynb").read_bytes())
-    digest.update((settings.EXPECTED_DIR / f"{assignment}.json").read_bytes())
-    return digest.hexdigest()[:16]
+    return Material.from_course(assignment).fingerprint
 
 
 def describe_cell(role: dict) -> str:
@@ -62,21 +44,29 @@ def describe_cell(role: dict) -> str:
 
 def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
                      limits: Limits | None = None) -> SubmissionResult:
-    """Grade one file; never raises for a bad submission (the result says what went wrong)."""
+    """Grade one file of the course's assignment (see ``grade``)."""
+    return grade(Material.from_course(assignment), student, Submitted.read(path), workdir,
+                 limits)
+
+
+def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
+          limits: Limits | None = None, batch: str | None = None) -> SubmissionResult:
+    """Grade one submitted file against the instructor's ``material``, running it in a fresh
+    limited kernel under ``workdir`` (tagged with ``batch``, by default this process's batch);
+    never raises for a bad submission (the result says what went wrong)."""
     limits = limits or Limits()
-    plan = blueprint(assignment)
-    result = SubmissionResult(student, assignment, readable(str(path)), "", FAILED,
-                              max_score=plan.max_score,
-                              fingerprint=assignment_fingerprint(assignment))
+    plan = blueprint_of(material)
+    assignment = material.assignment
+    result = SubmissionResult(student, assignment, submitted.file, submitted.sha256, FAILED,
+                              max_score=plan.max_score, fingerprint=material.fingerprint)
     start = time.monotonic()
+    if submitted.problem:
+        result.reason = submitted.problem
+        return result
     try:
-        result.sha256 = file_sha256(path)
-        cells, notes = planning.read_submission(path)
+        cells, notes = planning.parse_submission(submitted.data)
     except planning.Rejected as rejected:
         result.reason = str(rejected)
-        return result
-    except OSError as error:
-        result.reason = f"the file cannot be read: {error.strerror or error}"
         return result
     matched = planning.match(plan, cells)
     result.notes = notes + matched.notes
@@ -86,11 +76,11 @@ def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
     result.answers = {gid: readable("\n\n".join(source for source, _ in copies))
                       for gid, copies in matched.answers.items() if copies}
     nonce = uuid.uuid4().hex
-    stored = expected(assignment)
+    stored = expected_of(material)
     nb, roles = planning.grading_notebook(plan, matched, nonce, stored)
     scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
     try:
-        run = execute(nb, scratch, limits, assignment)
+        run = execute(nb, scratch, limits, assignment, batch=batch)
     finally:
         remove_tree(scratch)               # whatever the run left there; never raises
     result.sandbox = run.sandbox

@@ -52,20 +52,24 @@ class Rejected(Exception):
 
 # --- reading a submission ----------------------------------------------------------------------
 
-def read_submission(path: Path, max_bytes: int = MAX_BYTES) -> tuple[list[dict], list[str]]:
-    """The cells of a submitted notebook as plain dicts, and notes about what was unusual.
-
-    Accepts nbformat 3 and 4, any editor's metadata, sources stored as strings or lists. Raises
-    ``Rejected`` with a reason a person can act on for anything that is not a notebook.
-    """
-    size = path.stat().st_size
+def check_size(size: int, max_bytes: int = MAX_BYTES) -> None:
+    """Raise ``Rejected`` for an empty file or one over ``max_bytes``."""
     if size == 0:
         raise Rejected("the file is empty: save the notebook in Jupyter and submit it again")
     if size > max_bytes:
         raise Rejected(f"the file is {size / 2**20:.0f} MB, over the {max_bytes / 2**20:.0f} MB "
                        "limit: clear the outputs (Edit > Clear Outputs of All Cells), save and "
                        "submit again")
-    raw = path.read_bytes()
+
+
+def parse_submission(raw: bytes, max_bytes: int = MAX_BYTES) -> tuple[list[dict], list[str]]:
+    """The cells of a submitted notebook (its bytes) as plain dicts, and notes about what was
+    unusual.
+
+    Accepts nbformat 3 and 4, any editor's metadata, sources stored as strings or lists. Raises
+    ``Rejected`` with a reason a person can act on for anything that is not a notebook.
+    """
+    check_size(len(raw), max_bytes)
     notes = []
     encoding = next((name for bom, name in UNICODE_BOMS if raw.startswith(bom)), "utf-8")
     if encoding != "utf-8":
@@ -173,9 +177,11 @@ class Blueprint:
         return sum(t.points for t in self.tests.values())
 
 
-def blueprint(assignment: str, source_path: Path, release_path: Path) -> Blueprint:
-    source = json.loads(nbformat.writes(nbformat.read(source_path, as_version=4)))["cells"]
-    release = json.loads(nbformat.writes(nbformat.read(release_path, as_version=4)))["cells"]
+def blueprint(assignment: str, source_notebook, release_notebook) -> Blueprint:
+    """The blueprint of ``assignment`` from its source and release notebooks (each a path or an
+    open text file)."""
+    source = json.loads(nbformat.writes(nbformat.read(source_notebook, as_version=4)))["cells"]
+    release = json.loads(nbformat.writes(nbformat.read(release_notebook, as_version=4)))["cells"]
     for cells in (source, release):
         for cell in cells:
             if isinstance(cell["source"], list):
@@ -192,7 +198,8 @@ def blueprint(assignment: str, source_path: Path, release_path: Path) -> Bluepri
         if meta.get("grade") and not meta.get("solution"):
             calls = check_calls(cell["source"])
             if not calls:
-                raise ValueError(f"{source_path}: test cell {gid} holds no check(...) call")
+                raise ValueError(f"{assignment}: test cell {gid} of the source notebook holds no "
+                                 "check(...) call")
             plan.tests[gid] = TestCell(gid, float(meta.get("points", 0)), calls)
         elif meta.get("solution") and cell["cell_type"] == "code":
             plan.answers[gid] = defined_names(cell["source"])
@@ -388,12 +395,18 @@ def match(plan: Blueprint, cells: list[dict]) -> Matched:
 
 # --- the notebook to execute ---------------------------------------------------------------
 
+def _kernel_case(case: dict) -> list:
+    """What the kernel gets of a stored case: its seed, the stand-ins' results and, where the
+    check has them, the course's fallback functions (never the expected result)."""
+    return [case["seed"], case.get("stand_ins", {}), *(
+        [case["fallbacks"]] if "fallbacks" in case else [])]
+
+
 def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) -> str:
     """The cell that replaces a test cell: it runs the student's objects on each case (made from
     the case's own seed, never the course's hidden seed) and hands the records over."""
-    cases = [[[case["seed"], case.get("stand_ins", {})] + ([case["fallbacks"]] if "fallbacks" in case
-                                                            else [])
-              for case in stored["checks"][name][variant]] for name, variant, _ in test.calls]
+    cases = [[_kernel_case(case) for case in stored["checks"][name][variant]]
+             for name, variant, _ in test.calls]
     calls = ",\n    ".join(f"({name!r}, {variant!r}, _grader_cases[{i}], lambda: ({expression}))"
                            for i, (name, variant, expression) in enumerate(test.calls))
     return (f"import json as _grader_json\n"

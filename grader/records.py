@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import database
 from .names import readable as safe_text
 from .results import GRADED, SKIPPED, SubmissionResult
 from .nbgrader_api import nbgrader_api
@@ -90,29 +91,19 @@ def sqlite_missing(db_url: str) -> bool:
     return db_url.startswith(prefix) and not os.path.exists(db_url[len(prefix):])
 
 
-def _password(db_url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-        return make_url(db_url).password or ""
-    except Exception:  # noqa: BLE001 - an unparsable URL has no password we can find
-        return ""
-
-
 class Gradebook:
     """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``)."""
 
     def __init__(self, db_url: str):
-        self.db_url = db_url
+        self.db_url = database.normalise(db_url)      # postgresql:// means psycopg 3
         self._registered: set[str] = set()
 
     def describe(self, error: BaseException) -> str:
         """One line about a database error, with any password in it masked."""
-        text = " ".join(str(error).split())
-        password = _password(self.db_url)
-        if password:
-            text = text.replace(password, "***")
+        text = database.mask(" ".join(str(error).split()), self.db_url)
         return f"{type(error).__name__}: {text}"[:300]
 
+    @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
     def register(self, assignment: str, release_dir: Path) -> None:
         """Make sure the gradebook knows the assignment's notebooks and cells."""
         if assignment in self._registered:
@@ -124,6 +115,7 @@ class Gradebook:
                                f"{outcome.get('error') or outcome.get('log')}")
         self._registered.add(assignment)
 
+    @database.serialised
     def record(self, result: SubmissionResult, timestamp: str = "") -> None:
         """Write a graded submission: its timestamp (nbgrader's format), the tests' scores and
         the written answers left for the instructor (auto score None when answered, 0 when not,

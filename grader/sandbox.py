@@ -129,7 +129,10 @@ def _readable_roots() -> list[str]:
     for root in roots:                      # drop folders already inside another one
         if not any(root == k or root.startswith(k + os.sep) for k in kept):
             kept.append(root)
-    project = str(settings.ROOT.resolve())
+    try:
+        project = str(settings.ROOT.resolve())
+    except settings.NoCourseError:       # a cluster worker without a course: nothing to hide
+        return kept
     for root in kept:
         if project.startswith(root + os.sep) or project == root:
             raise RuntimeError(f"the Python environment {root} contains the project {project}; "

@@ -16,3 +16,28 @@ def no_leaked_figures():
     for num in leaked:
         plt.close(num)
     assert not leaked, f"figures left open: {sorted(leaked)}"
+
+
+# Lines a test wants people to see after the run, whatever the capture mode (e.g. where its
+# screenshots are): ``report_note("...")``; printed in pytest's terminal summary.
+_NOTES = pytest.StashKey[list]()
+
+
+def pytest_configure(config):
+    config.stash[_NOTES] = []
+
+
+@pytest.fixture(scope="session")
+def report_note(request):
+    notes = request.config.stash[_NOTES]
+
+    def note(line: str) -> None:
+        print(line)
+        if line not in notes:
+            notes.append(line)
+    return note
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(_NOTES, []):
+        terminalreporter.write_line(line)

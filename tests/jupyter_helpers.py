@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-STARTUP_TIMEOUT = 90          # seconds; a start on a busy machine is slow, never a test's result
+STARTUP_TIMEOUT = 600         # seconds; a start on a busy machine is slow, never a test's result
 
 
 def free_port() -> int:
@@ -70,15 +70,17 @@ class Server:
 
 
 @contextlib.contextmanager
-def jupyter_server(cwd: Path, tmp: Path, app: str = "lab"):
-    """Run ``jupyter <app>`` in ``cwd`` until the block ends; yields a ``Server``."""
+def jupyter_server(cwd: Path, tmp: Path, app: str = "lab", args=(), env: dict | None = None,
+                   name: str | None = None):
+    """Run ``jupyter <app> *args`` in ``cwd`` until the block ends, with the variables ``env``
+    added to its environment; yields a ``Server``. ``name`` names its log file."""
     port, token = free_port(), secrets.token_hex(16)
-    log = tmp / f"{app}-server.log"
+    log = tmp / f"{name or app}-server.log"
     command = [sys.executable, "-m", "jupyter", app, "--allow-root", "--no-browser",
                "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}"]
+               f"--IdentityProvider.token={token}", *args]
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=cwd, env=jupyter_env(tmp),
+        process = subprocess.Popen(command, cwd=cwd, env={**jupyter_env(tmp), **(env or {})},
                                    stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     running = Server(f"http://127.0.0.1:{port}", token, process, log)

@@ -44,7 +44,7 @@ def graded(tmp_path_factory):
     corpus.write_corpus(folder / "submissions", RUNNABLE)
     options = Options(jobs=2, force=True, output=folder / "out",
                       limits=Limits(cell_cpu_seconds=15, notebook_cpu_seconds=120,
-                                    wall_factor=2))
+                                    wall_factor=6))
     results = autograde(folder / "submissions", options, log=lambda line: None)
     batch = os.environ[BATCH_VARIABLE]          # the tag every kernel of this batch carried
     after = {"stats": options.stats,

@@ -150,14 +150,15 @@ def test_interrupted_run_resumes_without_losing_grades(tmp_path):
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     results_dir = output / "results" / "ex1_softmax"
-    deadline = time.monotonic() + 120
+    # generous waits: they only bound a hang, and a loaded machine may be slow to grade the first
+    deadline = time.monotonic() + 1200
     while time.monotonic() < deadline and len(list(results_dir.glob("*.json"))) < 1:
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
+    process.wait(timeout=600)
     finished = {p.stem: p.stat().st_mtime for p in results_dir.glob("*.json")}
     assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
-    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert again.returncode == 0, again.stderr
     assert "already graded" in again.stdout
     for student, mtime in finished.items():          # finished grades were kept, not redone

@@ -255,7 +255,8 @@ def test_results_saved_before_the_formgrader_still_load(tmp_path):
     from grader.autograde import Options, _previous
     from grader.discover import Submission
     from grader.feedback import render_page
-    from grader.grade import assignment_fingerprint, file_sha256
+    from grader.grade import assignment_fingerprint
+    from grader.payload import file_sha256
     from grader.records import save_result
     from grader.results import SubmissionResult
 

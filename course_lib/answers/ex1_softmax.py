@@ -19,7 +19,7 @@ ALTERNATIVES: dict = {}
 STAND_IN_CALLS = {
     "cross_entropy": {"log_softmax": lambda Z, T: [(Z,)]},
     "softmax_jacobian": {"softmax": lambda z: [(z,)]},
-    "cross_entropy_grad": {"softmax": lambda Z, T: [(Z,)]},
+    "cross_entropy_grad": {"softmax": lambda Z, T: [(Z,)], "log_softmax": lambda Z, T: [(Z,)]},
 }
 JUDGES: dict = {}
 

@@ -312,8 +312,8 @@ def harvest(assignment: str, nonce: str, cell: str, calls) -> None:
     Nothing is compared here; the grader judges in its own process.
 
     ``calls`` lists ``(check_name, variant, cases, get_object)`` where ``cases`` is a list of
-    ``(seed, stand_ins)`` or ``(seed, stand_ins, fallbacks)`` and ``get_object()`` looks the student's object up lazily, so that a
-    missing definition becomes part of the feedback.
+    ``(seed, stand_ins)`` or ``(seed, stand_ins, fallbacks)`` and ``get_object()`` looks the
+    student's object up lazily, so that a missing definition becomes part of the feedback.
     """
     from IPython.display import display
 

@@ -63,7 +63,7 @@ EXERCISE = Exercise("ex1_softmax", [
     Check("softmax_jacobian", "the (4, 4) Jacobian of the softmax of one sample z of shape (4, 1)",
           _jacobian_args, stand_ins=("softmax",)),
     Check("cross_entropy_grad", "dE/dZ of the mean cross-entropy for a (5, 6) batch",
-          _cross_entropy_args, stand_ins=("softmax",)),
+          _cross_entropy_args, stand_ins=("softmax", "log_softmax")),
 ], sealed=("activations", "losses", "net710", "mlp", "training", "demo", "widgets"))
 
 check = EXERCISE.check
