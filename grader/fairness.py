@@ -1139,6 +1139,29 @@ plain step. lr 0.01 without momentum is far too slow; lr 1 with momentum oversho
 is noisy.
 '''
 
+STUDY_POSITIONAL = '''
+def lr_study(train, params0, X, T, epochs, batch_size=32, seed=1):
+    runs = {}
+    for momentum in MOMENTA:
+        for lr in LRS:
+            runs[lr, momentum] = train(params0, X, T, epochs, batch_size, lr, momentum,
+                                       np.random.default_rng(seed))[1]
+    final_losses = [[runs[lr, momentum]["train_loss"][-1] for lr in LRS] for momentum in MOMENTA]
+    return final_losses, runs
+'''
+READ_LOOPS = '''
+def read_lr_study(final_losses):
+    best, lowest, helps = None, float("inf"), []
+    for i, momentum in enumerate(MOMENTA):
+        for j, lr in enumerate(LRS):
+            if final_losses[i][j] < lowest:
+                best, lowest = [lr, momentum], final_losses[i][j]
+    for j, lr in enumerate(LRS):
+        if final_losses[1][j] < final_losses[0][j]:
+            helps.append(lr)
+    return best, np.array(helps)
+'''
+
 # --- exercise 3: mistakes -------------------------------------------------------------------------
 
 SGD_IN_PLACE = '''
@@ -1183,7 +1206,15 @@ RETURN = "    return params, history"
 TRAIN_VELOCITY_RESET = (TRAIN_STEPS, "        velocity = {name: np.zeros_like(W) for name, W in "
                                      "params.items()}\n" + TRAIN_STEPS)
 
-EX3_ALL = ("predict", "accuracy", "sgd_momentum_step", "minibatches", "train_710")
+STUDY_ONE_RNG = (("momentum=momentum, rng=np.random.default_rng(seed))",
+                  "momentum=momentum, rng=rng)"),
+                 ("    final_losses, runs = np.zeros",
+                  "    rng = np.random.default_rng(seed)\n    final_losses, runs = np.zeros"))
+STUDY_BY_NAME = ("_, history = train(", "_, history = train_710(")
+STUDY_TRANSPOSED = ("final_losses[i, j] = history", "final_losses[j, i] = history")
+
+EX3_ALL = ("predict", "accuracy", "sgd_momentum_step", "minibatches", "train_710", "lr_study",
+           "read_lr_study")
 
 EX3_CORRECT = [
     correct(EX3, "ex3_predict_list", "predict returns a list of ints (accuracy and train_710 "
@@ -1215,6 +1246,11 @@ EX3_CORRECT = [
                 (ACCURACY_CALL.format(X="X", T="T"), ACCURACY_INLINE.format(X="X", T="T")),
                 (ACCURACY_CALL.format(X="X_val", T="T_val"),
                  ACCURACY_INLINE.format(X="X_val", T="T_val"))))),
+    correct(EX3, "ex3_study_positional", "lr_study calls train with positional arguments, "
+            "keys runs by (lr, momentum) and returns final_losses as nested lists",
+            answers(EX3, lr_study=STUDY_POSITIONAL)),
+    correct(EX3, "ex3_read_loops", "read_lr_study with loops, best as a list and "
+            "momentum_helps as an array", answers(EX3, read_lr_study=READ_LOOPS)),
     correct(EX3, "ex3_one_cell", "all answers in one cell right after the imports, the answer "
             "cells deleted", answers(EX3, merged_after_imports(*EX3_ALL))),
     correct(EX3, "ex3_written_below", "the learning-rate study written in a new markdown cell "
@@ -1240,14 +1276,13 @@ EX3_MISTAKES = [
             "accuracy and train_710 keep their points", answers(EX3, predict=swap(
                 EX3, "predict", ("np.argmax(Y, axis=0)", "np.argmax(Y)"))),
             ["test_predict"], "shape ()"),
-    mistake(EX3, "ex3_predict_rows", "predict over the wrong axis (train_710 keeps its points; "
-            "in the notebook it stops with an error, and so does the learning-rate study)",
-            answers(EX3, predict=swap(EX3, "predict", ("axis=0", "axis=1"))),
-            ["test_predict", "test_lr_study"], "argmax over axis 0"),
-    mistake(EX3, "ex3_stub_predict", "predict left as the stub: accuracy and train_710, which "
-            "call it, keep their points; the learning-rate study cannot run", answers(
-                EX3, predict=stub(EX3, "predict")),
-            ["test_predict", "test_lr_study"], "not implemented yet"),
+    mistake(EX3, "ex3_predict_rows", "predict over the wrong axis (train_710 and the "
+            "learning-rate study keep their points, although in the notebook training stops "
+            "with an error)", answers(EX3, predict=swap(EX3, "predict", ("axis=0", "axis=1"))),
+            ["test_predict"], "argmax over axis 0"),
+    mistake(EX3, "ex3_stub_predict", "predict left as the stub: accuracy, train_710 and the "
+            "learning-rate study keep their points", answers(EX3, predict=stub(EX3, "predict")),
+            ["test_predict"], "not implemented yet"),
     mistake(EX3, "ex3_accuracy_percent", "accuracy in percent", answers(EX3, accuracy=swap(
         EX3, "accuracy", ("return float(", "return 100 * float("))),
             ["test_accuracy"], "not a percentage"),
@@ -1277,7 +1312,7 @@ EX3_MISTAKES = [
             answers(EX3, sgd_momentum_step=swap(EX3, "sgd_momentum_step",
                                                 ("return new_params, new_velocity",
                                                  "return new_params"))),
-            ["test_sgd_momentum_step", "test_lr_study"], "must return the pair"),
+            ["test_sgd_momentum_step"], "must return the pair"),
     mistake(EX3, "ex3_minibatches_unpaired", "minibatches shuffle X but not T", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, i:i + batch_size]"))),
@@ -1299,7 +1334,28 @@ EX3_MISTAKES = [
     mistake(EX3, "ex3_minibatches_typo", "a typo in a name in minibatches", answers(
         EX3, minibatches=swap(EX3, "minibatches", ("T[:, order[i:i + batch_size]]",
                                                    "T[:, oder[i:i + batch_size]]"))),
-            ["test_minibatches", "test_lr_study"], "a name is not defined"),
+            ["test_minibatches"], "a name is not defined"),
+    mistake(EX3, "ex3_study_one_rng", "one generator shared by the six runs of the study",
+            answers(EX3, lr_study=swap(EX3, "lr_study", *STUDY_ONE_RNG)),
+            ["test_lr_study"], "do not carry weights or one generator"),
+    mistake(EX3, "ex3_study_by_name", "the study trains with train_710 by name, not the train "
+            "it is given", answers(EX3, lr_study=swap(EX3, "lr_study", STUDY_BY_NAME)),
+            ["test_lr_study"], "not train_710 by name"),
+    mistake(EX3, "ex3_study_transposed", "final_losses filled with rows and columns swapped "
+            "(an IndexError)", answers(EX3, lr_study=swap(EX3, "lr_study", STUDY_TRANSPOSED)),
+            ["test_lr_study"], "IndexError"),
+    mistake(EX3, "ex3_read_highest", "read_lr_study takes the highest loss as the best",
+            answers(EX3, read_lr_study=swap(EX3, "read_lr_study", ("np.argmin", "np.argmax"))),
+            ["test_read_lr_study"], "lowest final loss"),
+    mistake(EX3, "ex3_read_pair_swapped", "read_lr_study returns best as (momentum, lr)",
+            answers(EX3, read_lr_study=swap(EX3, "read_lr_study",
+                                            ("(LRS[j], MOMENTA[i])", "(MOMENTA[i], LRS[j])"))),
+            ["test_read_lr_study"], "the learning rate first"),
+    mistake(EX3, "ex3_read_rows_swapped", "momentum_helps compares the rows the wrong way round",
+            answers(EX3, read_lr_study=swap(EX3, "read_lr_study",
+                                            ("final_losses[1, k] < final_losses[0, k]",
+                                             "final_losses[0, k] < final_losses[1, k]"))),
+            ["test_read_lr_study"], "row 1 (momentum 0.9) is below row 0"),
     mistake(EX3, "ex3_train_no_val", "train_710 leaves out the validation history",
             answers(EX3, train_710=swap(EX3, "train_710", (VAL_HISTORY, ""))),
             ["test_train_710"], "val_acc"),

@@ -143,21 +143,26 @@ def minibatches(X, T, batch_size, rng):
     m = X.shape[1]
     return [(X[:, i:i + batch_size], T[:, i:i + batch_size]) for i in range(0, m, batch_size)]
 '''}, ("test_minibatches",)),
-    Mutant("ex3_mnist", "learning-rate study that reads off the highest loss as the best", {
-        "lr_study_runs": '''
-LRS, MOMENTA = (0.01, 0.1, 1.0), (0.0, 0.9)
-X_small, y_small = load_mnist("train", subset=5000, seed=1)
-T_small = one_hot(y_small)
-runs, final_losses = {}, np.full((2, 3), np.nan)
-for i, momentum in enumerate(MOMENTA):
-    for j, lr in enumerate(LRS):
-        _, h = train_710(net710.init_params(seed=0), X_small, T_small, epochs=8, batch_size=32,
-                         lr=lr, momentum=momentum, rng=np.random.default_rng(1))
-        final_losses[i, j] = h["train_loss"][-1]
-i, j = np.unravel_index(np.argmax(final_losses), final_losses.shape)
-best = (LRS[j], MOMENTA[i])
-momentum_helps = [lr for j, lr in enumerate(LRS) if final_losses[1, j] < final_losses[0, j]]
+    Mutant("ex3_mnist", "learning-rate study with one generator for all six runs", {
+        "lr_study": '''
+def lr_study(train, params0, X, T, epochs, batch_size=32, seed=1):
+    rng = np.random.default_rng(seed)
+    final_losses, runs = np.zeros((len(MOMENTA), len(LRS))), {}
+    for i, momentum in enumerate(MOMENTA):
+        for j, lr in enumerate(LRS):
+            _, history = train(params0, X, T, epochs=epochs, batch_size=batch_size, lr=lr,
+                               momentum=momentum, rng=rng)
+            runs[f"lr {lr}, momentum {momentum}"] = history
+            final_losses[i, j] = history["train_loss"][-1]
+    return final_losses, runs
 '''}, ("test_lr_study",)),
+    Mutant("ex3_mnist", "learning-rate study that reads off the highest loss as the best", {
+        "read_lr_study": '''
+def read_lr_study(final_losses):
+    final_losses = np.asarray(final_losses)
+    i, j = np.unravel_index(np.argmax(final_losses), final_losses.shape)
+    return (LRS[j], MOMENTA[i]), [lr for k, lr in enumerate(LRS) if final_losses[1, k] < final_losses[0, k]]
+'''}, ("test_read_lr_study",)),
     # --- exercise 4 --------------------------------------------------------------------------
     Mutant("ex4_deep", "ReLU's derivative taken as 1 at a = 0", {"activation_grad": '''
 def activation_grad(A, hidden):

@@ -50,6 +50,28 @@ def train_710(params, X, T, *, epochs, batch_size, lr, momentum, rng, X_val=None
     return params, history
 
 
+def lr_study(train, params0, X, T, epochs, batch_size=32, seed=1):
+    """One training run from ``params0`` per (momentum, learning rate), each shuffling with its
+    own ``np.random.default_rng(seed)``: final_losses (len(MOMENTA), len(LRS)) and the runs."""
+    final_losses, runs = np.zeros((len(MOMENTA), len(LRS))), {}
+    for i, momentum in enumerate(MOMENTA):
+        for j, lr in enumerate(LRS):
+            _, history = train(params0, X, T, epochs=epochs, batch_size=batch_size, lr=lr,
+                               momentum=momentum, rng=np.random.default_rng(seed))
+            runs[f"lr {lr}, momentum {momentum}"] = history
+            final_losses[i, j] = history["train_loss"][-1]
+    return final_losses, runs
+
+
+def read_lr_study(final_losses):
+    """The (lr, momentum) of the lowest final loss, and the learning rates at which the run with
+    momentum ended lower than the one without."""
+    final_losses = np.asarray(final_losses)
+    i, j = np.unravel_index(np.argmin(final_losses), final_losses.shape)
+    helps = [lr for k, lr in enumerate(LRS) if final_losses[1, k] < final_losses[0, k]]
+    return (LRS[j], MOMENTA[i]), helps
+
+
 REFERENCES = {
     "predict": reference_predict,
     "accuracy": reference_accuracy,
@@ -57,7 +79,8 @@ REFERENCES = {
     "minibatches": minibatches,
     "train_710": train_710,
     "train_710_accuracy": train_710,
-    "lr_study": None,            # judged from the student's own runs (judge_lr_study)
+    "lr_study": lr_study,
+    "read_lr_study": read_lr_study,
 }
 ALTERNATIVES = {
     "sgd_momentum_step": [(sgd_momentum_step_other_sign,
@@ -77,6 +100,19 @@ HINTS = {
                  Hint("accuracy is a fraction between 0 and 1 of the m columns; compare the "
                       "argmax over axis 0 with the labels",
                       lambda exp, got, args: not np.isclose(got, exp))],
+    "lr_study": [Hint("rows are the momenta and columns the learning rates: final_losses[i, j] "
+                      "is the run with MOMENTA[i] and LRS[j]",
+                      lambda exp, got, args: np.shape(got) == np.shape(exp)[::-1]),
+                 Hint("every run starts from params0 and shuffles with a new "
+                      "np.random.default_rng(seed): do not carry weights or one generator from "
+                      "run to run", lambda exp, got, args: np.shape(got) == np.shape(exp))],
+    "read_lr_study": [Hint("best is (lr, momentum), the learning rate first",
+                           lambda exp, got, args: np.allclose(got[0], exp[0][::-1])),
+                      Hint("best is the setting with the lowest final loss",
+                           lambda exp, got, args: not np.allclose(got[0], exp[0])),
+                      Hint("momentum_helps lists the learning rates at which row 1 (momentum "
+                           "0.9) is below row 0 (no momentum), in the same column",
+                           lambda exp, got, args: True)],
     "sgd_momentum_step": [
         Hint("the step goes uphill: the velocity must move against the gradient "
              "(v <- mu v - lr g, then W <- W + v)", lambda exp, got, args: _any_weight(
@@ -191,50 +227,4 @@ def judge_test_accuracy(exercise, check, case, record, args, *, hidden, failed) 
     return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
 
 
-def judge_lr_study(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
-    """The learning-rate study, graded by what the student's runs show, not by fixed numbers:
-    six finite, positive final losses (how large they are depends on the student's train_710,
-    which has its own tests: a wrong momentum step gives other losses, and the study is still
-    read correctly off them), and ``best`` and ``momentum_helps`` read correctly off those same
-    losses. A train_710 that raises an error leaves the losses unfilled, so the study fails."""
-    got, tested = record["value"], check.tested
-    if got.get("kind") != "dict":
-        return Outcome(check.name, False, tested, got=summarize(got)[:300],
-                       hint="run the six trainings, fill final_losses and set best and "
-                            "momentum_helps in the study's cell, then run this cell again")
-    study = decode(got)
-    losses = np.asarray(study["final_losses"], dtype=float)
-    best = np.asarray(study["best"], dtype=float).reshape(-1)
-    helps = np.asarray(study["momentum_helps"], dtype=float).reshape(-1)
-
-    def failed_with(got_text, hint):
-        return Outcome(check.name, False, tested, got=got_text, hint=hint)
-
-    if not np.all(np.isfinite(losses)):
-        return failed_with(f"{int(np.sum(~np.isfinite(losses)))} of the 6 final losses are not "
-                           "numbers", "run all six trainings and store each run's last "
-                           "history['train_loss'] in final_losses[i, j] (row: momentum, column: "
-                           "learning rate)")
-    if np.any(losses <= 0):
-        return failed_with("final losses of 0 or below",
-                           "each entry is the final training loss of its own run, a mean "
-                           "cross-entropy, which is above 0")
-    i, j = np.unravel_index(np.argmin(losses), losses.shape)
-    lowest = (LRS[j], MOMENTA[i])
-    if not np.allclose(best, lowest):
-        return failed_with(f"best = {tuple(best.tolist())}",
-                           "best is the (lr, momentum) of the run whose final loss is the "
-                           "smallest in your final_losses (row = momentum, column = learning "
-                           "rate)")
-    helped = [lr for j, lr in enumerate(LRS) if losses[1, j] < losses[0, j]]
-    if helps.shape != (len(helped),) or not np.allclose(np.sort(helps), helped):
-        return failed_with(f"momentum_helps = {helps.tolist()}",
-                           "momentum_helps lists the learning rates at which the run with "
-                           "momentum 0.9 ended lower than the one without (compare the two rows "
-                           "of final_losses column by column)")
-    return Outcome(check.name, True, tested, detail=f"your runs: lowest loss at lr {lowest[0]}, "
-                   f"momentum {lowest[1]}; momentum helped at lr {helped}")
-
-
-JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy,
-          "lr_study": judge_lr_study}
+JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy}

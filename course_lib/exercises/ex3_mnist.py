@@ -32,7 +32,8 @@ MEASURES = ("accuracy", "predict")     # what the training history's accuracies 
 RELIES_ON = ("minibatches", "sgd_momentum_step")   # what the task says train_710 must use
 SHORT_RUN = dict(epochs=3, batch_size=32, lr=0.1, momentum=0.9)
 # The learning-rate study students run (section 7): rows of final_losses are the momenta,
-# columns the learning rates. It is judged by what the student's own runs show.
+# columns the learning rates. lr_study is checked with a stand-in training function
+# (study_train), so the study's points never depend on the student's train_710.
 LRS, MOMENTA = (0.01, 0.1, 1.0), (0.0, 0.9)
 
 
@@ -101,25 +102,61 @@ def _call_train(train_710, args):
     return {"params": params, "history": history}
 
 
-def _call_study(study, args):
-    """The learning-rate study's answer as arrays: its six final losses, the pair ``best`` and
-    the learning rates at which momentum helped (sorted)."""
-    if not isinstance(study, dict) or not {"final_losses", "best", "momentum_helps"} <= set(study):
-        raise AnswerFormatError("the study must be the dict {'final_losses': ..., 'best': ..., "
-                                "'momentum_helps': ...} of the check cell")
-    losses = np.asarray(study["final_losses"], dtype=float)
-    if losses.shape != (len(MOMENTA), len(LRS)):
-        raise AnswerFormatError(f"final_losses must have shape {(len(MOMENTA), len(LRS))}: one "
-                                f"row per momentum {MOMENTA}, one column per learning rate {LRS}; "
-                                f"it has shape {losses.shape}")
-    if study["best"] is None or study["momentum_helps"] is None:
-        raise AnswerFormatError("set best to a pair (lr, momentum) and momentum_helps to a list "
-                                "of learning rates (an empty list if momentum never helped)")
-    best = np.asarray(study["best"], dtype=float).reshape(-1)
+def study_train(params, X, T, epochs=1, batch_size=32, lr=0.1, momentum=0.0, rng=None,
+                X_val=None, T_val=None, progress=False):
+    """A cheap stand-in for ``train_710`` that the study's check hands to ``lr_study``: its
+    losses tell apart the settings, start weights, data, epochs, batch size and generator each
+    run received (one ``rng.random()`` per epoch), so the study is judged on its own, whatever
+    the student's ``train_710`` does. Returns new params and ``{"train_loss": [...]}``."""
+    start = float(np.sum(params["W1"]) + 2 * np.sum(params["W2"]))
+    data = float(np.sum(X) + 3 * np.sum(T * np.arange(1, T.shape[0] + 1)[:, None]))
+    setting = 1.0 + lr + 3.0 * momentum + 0.01 * batch_size + 0.1 * start + 0.001 * data
+    losses = [setting / (epoch + 1) + float(rng.random()) for epoch in range(int(epochs))]
+    return {key: value + lr for key, value in params.items()}, {"train_loss": losses}
+
+
+def _study_args(rng):
+    m = int(rng.integers(12, 30))
+    X = rng.random((N0, m))
+    T = np.eye(N2)[:, rng.integers(0, N2, size=m)]
+    return (study_train, _params(rng), X, T, int(rng.integers(2, 5)), int(rng.integers(4, 40)),
+            int(rng.integers(1 << 20)))
+
+
+def _call_study(lr_study, args):
+    """The study's ``final_losses`` (its ``runs`` must hold one history per setting)."""
+    calls = []
+
+    def train(*positional, **keywords):
+        calls.append(keywords.get("lr"))
+        return args[0](*positional, **keywords)
+
+    result = lr_study(train, *args[1:])
+    if len(calls) != len(LRS) * len(MOMENTA):
+        raise AnswerFormatError(f"lr_study called the training function it was given {len(calls)} "
+                                f"times, not once per setting ({len(LRS) * len(MOMENTA)}): train "
+                                "with the `train` argument (the check passes its own), not "
+                                "train_710 by name")
+    final_losses, runs = _pair(result, "lr_study", "final_losses", "runs")
+    if not isinstance(runs, dict) or len(runs) != len(LRS) * len(MOMENTA):
+        raise AnswerFormatError(f"runs must be a dict with one history per setting "
+                                f"({len(LRS) * len(MOMENTA)} entries), for the plot")
+    return final_losses
+
+
+def _losses_table(rng):
+    return (rng.uniform(0.2, 2.4, size=(len(MOMENTA), len(LRS))),)
+
+
+def _call_reading(read_lr_study, args):
+    best, helps = _pair(read_lr_study(*args), "read_lr_study", "best", "momentum_helps")
+    if best is None or helps is None:
+        raise AnswerFormatError("return best as a pair (lr, momentum) and momentum_helps as a "
+                                "list of learning rates (an empty list if momentum never helped)")
+    best = np.asarray(best, dtype=float).reshape(-1)
     if best.shape != (2,):
         raise AnswerFormatError("best must be one pair (lr, momentum), e.g. (0.1, 0.9)")
-    helps = np.sort(np.asarray(list(study["momentum_helps"]), dtype=float).reshape(-1))
-    return {"final_losses": losses, "best": best, "momentum_helps": helps}
+    return [best, np.sort(np.asarray(list(helps), dtype=float).reshape(-1))]
 
 
 def _call_minibatches(minibatches, args):
@@ -141,8 +178,12 @@ EXERCISE = Exercise("ex3_mnist", [
     Check("train_710_accuracy", f"{SHORT_RUN['epochs']} epochs on 20,000 digits must reach "
           f"{THRESHOLD:.0%} test accuracy", _short_run_args, call=_call_train,
           cases={"visible": 1, "hidden": 1}, tolerated=MEASURES, fallbacks=RELIES_ON),
-    Check("lr_study", "your learning-rate study: six final losses and what they show",
-          lambda rng: (), call=_call_study, cases={"visible": 1, "hidden": 1}),
+    Check("lr_study", "lr_study with a stand-in training function: one run per setting, each "
+          "from the same start with a fresh generator", _study_args, call=_call_study,
+          cases={"visible": 1, "hidden": 2},
+          arg_names=("train", "params0", "X", "T", "epochs", "batch_size", "seed")),
+    Check("read_lr_study", "read_lr_study on tables of final losses", _losses_table,
+          call=_call_reading, cases={"visible": 1, "hidden": 4}),
 ], sealed=("training", "mlp", "demo", "widgets"))
 
 check = EXERCISE.check
