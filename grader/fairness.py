@@ -32,6 +32,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from . import submissions
+from .submissions import edited_solution as swap
 
 EX1, EX2, EX3, EX4 = "ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep"
 MANUAL_STUB = "YOUR ANSWER HERE"        # a hand-graded cell as nbgrader releases it
@@ -54,25 +55,11 @@ def answers(assignment: str, *changes, **sources) -> Callable[[], nbformat.Noteb
     """A maker: the release filled in with the solutions, the answer cells named in ``sources``
     replaced (grade id -> source, or a function returning it), then each ``change(nb)``."""
     def make():
-        overrides = {gid: s() if callable(s) else s for gid, s in sources.items()}
-        nb = submissions.filled_release(assignment, overrides)
+        nb = submissions.filled_release(assignment, sources)
         for change in changes:
             change(nb)
         return nb
     return make
-
-
-def swap(assignment: str, gid: str, *replacements) -> Callable[[], str]:
-    """The solution of one answer cell with text replaced, every occurrence:
-    ``swap(EX1, "softmax", ("axis=0", "axis=1"))``."""
-    def source():
-        text = submissions.solutions(assignment)[gid]
-        for old, new in replacements:
-            if old not in text:
-                raise ValueError(f"{assignment}/{gid}: {old!r} is not in the solution")
-            text = text.replace(old, new)
-        return text
-    return source
 
 
 def stub(assignment: str, gid: str) -> Callable[[], str]:
@@ -1343,7 +1330,7 @@ EX3_MISTAKES = [
             ["test_lr_study"], "not train_710 by name"),
     mistake(EX3, "ex3_study_transposed", "final_losses filled with rows and columns swapped "
             "(an IndexError)", answers(EX3, lr_study=swap(EX3, "lr_study", STUDY_TRANSPOSED)),
-            ["test_lr_study"], "IndexError"),
+            ["test_lr_study"], "the run with MOMENTA[i] and LRS[j]"),
     mistake(EX3, "ex3_read_highest", "read_lr_study takes the highest loss as the best",
             answers(EX3, read_lr_study=swap(EX3, "read_lr_study", ("np.argmin", "np.argmax"))),
             ["test_read_lr_study"], "lowest final loss"),

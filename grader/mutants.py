@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .submissions import edited_solution
+
 
 @dataclass(frozen=True)
 class Mutant:
     assignment: str
     name: str
-    overrides: dict          # grade id of an answer cell -> replacement source
+    overrides: dict          # grade id of an answer cell -> replacement source (or its maker)
     must_fail: tuple         # grade ids of test cells that must lose their points
 
 
@@ -187,36 +189,12 @@ def layer_gradients(D, A_prev):
 def backprop_delta(D, W, A_prev, hidden):
     return W.T @ D
 '''}, ("test_backprop_delta",)),
-    Mutant("ex4_deep", "weight decay on the biases too", {"gradients": '''
-def gradients(params, X, T, hidden, wd=0.0):
-    L = sum(1 for name in params if name.startswith("W"))
-    As, Y = forward(params, X, hidden)
-    D = output_delta(Y, T)
-    grads = {}
-    for l in range(L, 0, -1):
-        dW, db = layer_gradients(D, As[l - 1])
-        grads[f"W{l}"] = dW + wd * params[f"W{l}"]
-        if f"b{l}" in params:
-            grads[f"b{l}"] = db + wd * params[f"b{l}"]
-        if l > 1:
-            D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
-    return grads
-'''}, ("test_gradients",)),
-    Mutant("ex4_deep", "gradients that step uphill (Y - T negated)", {"gradients": '''
-def gradients(params, X, T, hidden, wd=0.0):
-    L = sum(1 for name in params if name.startswith("W"))
-    As, Y = forward(params, X, hidden)
-    D = -output_delta(Y, T)
-    grads = {}
-    for l in range(L, 0, -1):
-        dW, db = layer_gradients(D, As[l - 1])
-        grads[f"W{l}"] = dW + wd * params[f"W{l}"]
-        if f"b{l}" in params:
-            grads[f"b{l}"] = db
-        if l > 1:
-            D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
-    return grads
-'''}, ("test_gradients", "test_train_deep")),
+    Mutant("ex4_deep", "weight decay on the biases too", {"gradients": edited_solution(
+        "ex4_deep", "gradients", ('grads[f"b{l}"] = db', 'grads[f"b{l}"] = db + wd * params[f"b{l}"]'))},
+        ("test_gradients",)),
+    Mutant("ex4_deep", "gradients that step uphill (Y - T negated)", {"gradients": edited_solution(
+        "ex4_deep", "gradients", ("D = output_delta(Y, T)", "D = -output_delta(Y, T)"))},
+        ("test_gradients", "test_train_deep")),
 ]
 
 

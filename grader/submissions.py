@@ -3,6 +3,7 @@ the instructor's solutions (a perfect student), and variants with some answers r
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -53,11 +54,26 @@ def solutions(assignment: str) -> dict[str, str]:
     return answers
 
 
-def filled_release(assignment: str, overrides: dict[str, str] | None = None
-                   ) -> nbformat.NotebookNode:
+def edited_solution(assignment: str, gid: str, *replacements) -> Callable[[], str]:
+    """A maker of the solution of one answer cell with text replaced, every occurrence
+    (``edited_solution("ex1_softmax", "softmax", ("axis=0", "axis=1"))``), read when called, so
+    that the course folder can be chosen first."""
+    def source():
+        text = solutions(assignment)[gid]
+        for old, new in replacements:
+            if old not in text:
+                raise ValueError(f"{assignment}/{gid}: {old!r} is not in the solution")
+            text = text.replace(old, new)
+        return text
+    return source
+
+
+def filled_release(assignment: str, overrides: dict | None = None) -> nbformat.NotebookNode:
     """The student version with every answer cell filled in from the solutions, then with the
-    cells named in ``overrides`` (grade id -> source) replaced."""
-    answers = {**solutions(assignment), **(overrides or {})}
+    cells named in ``overrides`` (grade id -> source, or a maker of it) replaced."""
+    made = {gid: source() if callable(source) else source
+            for gid, source in (overrides or {}).items()}
+    answers = {**solutions(assignment), **made}
     nb = copy.deepcopy(release_notebook(assignment))
     for cell in nb.cells:
         gid = grade_id(cell)

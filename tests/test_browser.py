@@ -9,8 +9,8 @@ into ``notebooks/``) and one copy of ex1 with a typical mistake:
 
 * nbgrader's Formgrader and Create Assignment do not show (the Nbgrader menu has only the
   Assignment List and the Course List; ``/formgrader`` does not exist);
-* ex1, ex2 and ex3 each run whole (*Run > Run All Cells*) without an error output; ex3 trains on
-  MNIST in full, with a generous timeout (it took under two minutes on a loaded 2-core machine);
+* ex1 to ex4 each run whole (*Run > Run All Cells*) without an error output; ex3 and ex4 train
+  on MNIST in full, with a generous timeout (it took under two minutes on a loaded 2-core machine);
 * moving the sliders of ex1's softmax explorer redraws its plot, and the probability of the
   target it plots moves the right way;
 * a failing check shows its message once and no course_lib frame, in the notebook and in
@@ -19,7 +19,7 @@ into ``notebooks/``) and one copy of ex1 with a typical mistake:
 The instructor's side, a JupyterLab started as ``python3 course.py instructor`` starts it
 (``course.lab_options("instructor")``), on a temporary copy of the course (as
 tests/test_formgrader.py does): the Nbgrader menu has the Formgrader and Create Assignment;
-the Formgrader lists the three assignments and, after ``python -m grader autograde``, the
+the Formgrader lists the four assignments and, after ``python -m grader autograde``, the
 submission in Manual Grading; the feedback page of ``python -m grader feedback`` renders its
 MathML (a ``math`` element laid out as MathML, with a visible bounding box, and a fraction's
 numerator above its denominator).
@@ -52,7 +52,7 @@ from jupyter_helpers import jupyter_env, jupyter_server
 expect = playwright_api.expect
 
 ROOT = course.ROOT
-ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist"]
+ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep"]
 CHROMIUM = os.environ.get("NN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # as root, in a closed network: no sandbox, no GPU, nothing that phones home
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -65,7 +65,7 @@ if not os.access(CHROMIUM, os.X_OK):
 SECOND = 1000                                     # Playwright counts milliseconds
 PAGE_TIMEOUT = 300 * SECOND                       # a page, a kernel start, a save, a dialog
 RUN_TIMEOUT = {"ex1_softmax": 240 * SECOND, "ex2_backprop": 420 * SECOND,
-               "ex3_mnist": 900 * SECOND}         # Run All; ex3 trains on MNIST
+               "ex3_mnist": 900 * SECOND, "ex4_deep": 900 * SECOND}   # ex3, ex4 train on MNIST
 COMMAND_TIMEOUT = 600                             # seconds, for the grader's commands
 MISTAKE = mutants_of("ex1_softmax")[0]            # sigmoid that overflows at -1000
 MISTAKE_NOTEBOOK = "mistake/ex1_softmax.ipynb"
@@ -382,7 +382,7 @@ def test_ex1_runs_and_its_softmax_explorer_responds(browser, student, shots):
         _all_ran(page)
 
 
-@pytest.mark.parametrize("assignment", ["ex2_backprop", "ex3_mnist"])
+@pytest.mark.parametrize("assignment", ["ex2_backprop", "ex3_mnist", "ex4_deep"])
 def test_notebook_runs_without_errors(browser, student, shots, assignment):
     path = f"{assignment}/{assignment}.ipynb"
     with _page(browser, shots, assignment, student) as page:

@@ -32,3 +32,17 @@ def test_two_layers_without_biases_is_the_710_net():
         np.testing.assert_allclose(general[name], staged[name], rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(deep.loss(params, X, T, "sigmoid", 1e-3),
                                net710.loss(params, X, T, wd=1e-3), rtol=1e-12)
+
+
+def test_the_reference_reaches_the_accuracy_the_feedback_quotes():
+    """The training test's feedback says what the course's solution reaches
+    (REFERENCE_ACCURACY); train it on the check's own inputs and see that it does (the test
+    accuracy of 10,000 images, so within half a point whatever the start) and passes."""
+    from course_lib.answers.ex4_deep import _test_accuracy
+    from course_lib.exercises import ex4_deep
+    check = ex4_deep.EXERCISE.checks["train_deep_accuracy"]
+    params, X, T, rng = check.case_args("visible", 0)[0]
+    trained, _ = deep.train(params, X, T, rng=rng, **ex4_deep.TRAINING)
+    reached = _test_accuracy(trained)
+    assert reached >= ex4_deep.THRESHOLD
+    assert abs(reached - ex4_deep.REFERENCE_ACCURACY) < 0.005, reached

@@ -1,5 +1,5 @@
 """`jupyter lab` from the project root serves the course: the student notebooks through the
-contents API and, with this project's nbgrader configuration, the formgrader with the three
+contents API and, with this project's nbgrader configuration, the formgrader with the four
 assignments and a working exchange. Starts a real server (as `python3 course.py lab` does) on a
 free port with a random token, and always stops it again."""
 import os

@@ -1,17 +1,16 @@
 """Reference answers, hints and judges of notebook 3 (left out of the grader's sandbox)."""
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
 from .. import net710
 from ..checks import Hint, Outcome, compare_values
-from ..encoding import decode, summarize
 from ..exercises.ex3_mnist import (LRS, MEASURES, MOMENTA, RELIES_ON, THRESHOLD, TRAIN_SAMPLES,
                                  VAL_SAMPLES)
 from ..training import accuracy as reference_accuracy
 from ..training import predict as reference_predict
+from .trained import judge_reached_accuracy, returned_weights, test_set
 
 
 def sgd_momentum_step(params, grads, velocity, lr, momentum):
@@ -101,18 +100,21 @@ HINTS = {
                       "argmax over axis 0 with the labels",
                       lambda exp, got, args: not np.isclose(got, exp))],
     "lr_study": [Hint("rows are the momenta and columns the learning rates: final_losses[i, j] "
-                      "is the run with MOMENTA[i] and LRS[j]",
-                      lambda exp, got, args: np.shape(got) == np.shape(exp)[::-1]),
+                      "is the run with MOMENTA[i] and LRS[j], a (2, 3) table",
+                      lambda exp, got, args: np.shape(got) == np.shape(exp)[::-1],
+                      errors=("IndexError",)),
                  Hint("every run starts from params0 and shuffles with a new "
                       "np.random.default_rng(seed): do not carry weights or one generator from "
                       "run to run", lambda exp, got, args: np.shape(got) == np.shape(exp))],
     "read_lr_study": [Hint("best is (lr, momentum), the learning rate first",
-                           lambda exp, got, args: np.allclose(got[0], exp[0][::-1])),
-                      Hint("best is the setting with the lowest final loss",
-                           lambda exp, got, args: not np.allclose(got[0], exp[0])),
+                           lambda exp, got, args: _is_best(exp, args) and
+                           np.allclose(got, np.asarray(exp)[::-1])),
+                      Hint("best is the setting with the lowest final loss, not the highest",
+                           lambda exp, got, args: _is_best(exp, args) and np.allclose(
+                               got, read_lr_study(-np.asarray(args[0]))[0])),
                       Hint("momentum_helps lists the learning rates at which row 1 (momentum "
                            "0.9) is below row 0 (no momentum), in the same column",
-                           lambda exp, got, args: True)],
+                           lambda exp, got, args: not _is_best(exp, args))],
     "sgd_momentum_step": [
         Hint("the step goes uphill: the velocity must move against the gradient "
              "(v <- mu v - lr g, then W <- W + v)", lambda exp, got, args: _any_weight(
@@ -121,6 +123,12 @@ HINTS = {
              lambda exp, got, args: _any_weight(got, args, lambda W, g, v, lr, mu: (W - lr * g,))),
     ],
 }
+
+
+def _is_best(expected, args) -> bool:
+    """Whether the item of read_lr_study's result being compared is ``best`` (the hints see one
+    item at a time; ``momentum_helps`` never holds a momentum, so it cannot look like it)."""
+    return np.shape(expected) == (2,) and np.allclose(expected, read_lr_study(args[0])[0])
 
 
 def _any_weight(got, args, candidates) -> bool:
@@ -178,53 +186,24 @@ def judge_training(exercise, check, case, record, args, *, hidden, failed) -> Ou
     return Outcome(check.name, True, check.tested, detail="; ".join(["all entries match"] + notes))
 
 
-@functools.lru_cache(maxsize=1)
-def _test_set():
-    from ..mnist import load_mnist
-    return load_mnist("test")
+WEIGHT_SHAPES = {"W1": (7, 784), "W2": (10, 7)}
 
 
-def _weights(encoded: dict):
-    """The (W1, W2) of an encoded result, if they have the 7-10 net's shapes (anything else is
-    not used: a forged result must not make the grader compute with huge arrays)."""
-    if encoded.get("kind") != "dict":
-        return None
-    params = encoded["items"].get("params", {})
-    if params.get("kind") != "dict":
-        return None
-    shapes = {"W1": [7, 784], "W2": [10, 7]}
-    arrays = {}
-    for key, shape in shapes.items():
-        value = params["items"].get(key, {})
-        if value.get("kind") != "array" or value.get("shape") != shape:
-            return None
-        arrays[key] = decode(value)
-    return arrays
+def _test_accuracy(params) -> float:
+    X_test, y_test = test_set()
+    return reference_accuracy(net710.forward(params, X_test)["Y2"], y_test)
 
 
 def judge_test_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
     """Pass when the weights the student's training returned classify the MNIST test set with at
     least THRESHOLD accuracy (computed here, from the returned weights)."""
-    got = record["value"]
-    tested = check.tested
-    if got.get("kind") == "error":
-        return exercise.compare(check.name, case["expected"], got, args, hidden=hidden)
-    params = _weights(got)
-    if params is None:
-        return Outcome(check.name, False, tested, got=summarize(got)[:200],
-                       hint="train_710 must return (params, history), where params holds W1 "
-                            "(7, 784) and W2 (10, 7)")
-    X_test, y_test = _test_set()
     with np.errstate(all="ignore"):
-        reached = reference_accuracy(net710.forward(params, X_test)["Y2"], y_test)
-        reference = reference_accuracy(net710.forward(_weights(case["expected"]), X_test)["Y2"],
-                                       y_test)
-    detail = f"test accuracy {reached:.2%}, needed {THRESHOLD:.0%} (the reference reaches " \
-             f"{reference:.2%})"
-    hint = "" if reached >= THRESHOLD else (
-        "training does not reach the accuracy it should: check the momentum update and that "
-        "every minibatch uses matching columns of X and T")
-    return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
+        reference = _test_accuracy(returned_weights(case["expected"], WEIGHT_SHAPES))
+    return judge_reached_accuracy(
+        exercise, check, case, record, args, hidden=hidden, trainer="train_710",
+        shapes=WEIGHT_SHAPES, accuracy=_test_accuracy, threshold=THRESHOLD, reference=reference,
+        too_low="training does not reach the accuracy it should: check the momentum update and "
+                "that every minibatch uses matching columns of X and T")
 
 
 JUDGES = {"train_710": judge_training, "train_710_accuracy": judge_test_accuracy}

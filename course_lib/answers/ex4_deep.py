@@ -2,15 +2,14 @@
 sandbox)."""
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
 from .. import deep
 from ..activations import sigmoid
 from ..checks import Hint, Outcome
-from ..encoding import decode, summarize
 from ..exercises.ex4_deep import HIDDEN, REFERENCE_ACCURACY, THRESHOLD, TRAIN_SIZES, TRAINING
+from .trained import judge_reached_accuracy, test_set
 
 REFERENCES = {
     "init_params": deep.init_params,
@@ -126,56 +125,26 @@ HINTS = {
 
 # --- the training test ------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=1)
-def _test_set():
-    from ..mnist import load_mnist
-    return load_mnist("test", dtype=np.float32)
-
-
-SHAPES = {f"{kind}{l}": [n_out, n_in if kind == "W" else 1]
+SHAPES = {f"{kind}{l}": (n_out, n_in if kind == "W" else 1)
           for l, (n_in, n_out) in enumerate(zip(TRAIN_SIZES[:-1], TRAIN_SIZES[1:]), start=1)
           for kind in ("W", "b")}
 
 
-def _weights(encoded: dict):
-    """The parameters of an encoded result if they have exactly the network's shapes; None
-    otherwise (a forged result must not make the grader compute with huge arrays)."""
-    if encoded.get("kind") != "dict":
-        return None
-    params = encoded["items"].get("params", {})
-    if params.get("kind") != "dict" or set(params["items"]) != set(SHAPES):
-        return None
-    arrays = {}
-    for key, shape in SHAPES.items():
-        value = params["items"][key]
-        if value.get("kind") != "array" or value.get("shape") != shape:
-            return None
-        arrays[key] = decode(value).astype(np.float32)
-    return arrays
+def _test_accuracy(params) -> float:
+    X_test, y_test = test_set("float32")
+    Y = deep.forward(params, X_test, TRAINING["hidden"])[1]
+    return float(np.mean(np.argmax(Y, axis=0) == y_test))
 
 
 def judge_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
     """Pass when the weights train_deep returned classify the MNIST test set with at least
     THRESHOLD accuracy (computed here, from the returned weights)."""
-    got = record["value"]
-    tested = check.tested
-    if got.get("kind") == "error":
-        return exercise.compare(check.name, case["expected"], got, args, hidden=hidden)
-    params = _weights(got)
-    if params is None:
-        shapes = ", ".join(f"{k} {tuple(v)}" for k, v in SHAPES.items())
-        return Outcome(check.name, False, tested, got=summarize(got)[:200],
-                       hint=f"train_deep must return (params, history), where params holds {shapes}")
-    X_test, y_test = _test_set()
-    with np.errstate(all="ignore"):
-        Y = deep.forward(params, X_test, TRAINING["hidden"])[1]
-        reached = float(np.mean(np.argmax(Y, axis=0) == y_test))
-    detail = (f"test accuracy {reached:.2%}, needed {THRESHOLD:.1%} (the course's solution "
-              f"reaches {REFERENCE_ACCURACY})")
-    hint = "" if reached >= THRESHOLD else (
-        "the training does not reach the accuracy it should: run the gradient checks above "
-        "(every layer, with and without biases) and look for a layer whose gradient disagrees")
-    return Outcome(check.name, reached >= THRESHOLD, tested, detail=detail, hint=hint)
+    return judge_reached_accuracy(
+        exercise, check, case, record, args, hidden=hidden, trainer="train_deep", shapes=SHAPES,
+        accuracy=_test_accuracy, threshold=THRESHOLD, reference=REFERENCE_ACCURACY, dtype="float32",
+        too_low="the training does not reach the accuracy it should: run the gradient checks "
+                "above (every layer, with and without biases) and look for a layer whose "
+                "gradient disagrees")
 
 
 JUDGES = {"train_deep_accuracy": judge_accuracy}

@@ -141,7 +141,11 @@ def _call_study(lr_study, args):
     if not isinstance(runs, dict) or len(runs) != len(LRS) * len(MOMENTA):
         raise AnswerFormatError(f"runs must be a dict with one history per setting "
                                 f"({len(LRS) * len(MOMENTA)} entries), for the plot")
-    return final_losses
+    try:
+        return np.asarray(final_losses, dtype=float)
+    except (TypeError, ValueError):
+        raise AnswerFormatError("final_losses must be a (2, 3) table of numbers: one row per "
+                                "momentum, one column per learning rate") from None
 
 
 def _losses_table(rng):
