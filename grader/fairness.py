@@ -1445,40 +1445,40 @@ EX4_MISTAKES = [
             answers(EX4, init_params=swap(EX4, "init_params", ("np.sqrt(2 / n_prev)",
                                                                "np.sqrt(1 / n_prev)"))),
             ["test_init_params"], "values differ"),
-    mistake(EX4, "ex4_stub_activation", "activation left as the stub: forward and gradients keep "
-            "their points (the course's activation stands in), the training cannot run",
+    mistake(EX4, "ex4_stub_activation", "activation left as the stub: forward, gradients and the "
+            "training keep their points (the course's activation stands in)",
             answers(EX4, activation=stub(EX4, "activation")),
-            ["test_activation", "test_train_deep"], "not implemented yet"),
+            ["test_activation"], "not implemented yet"),
     mistake(EX4, "ex4_sigmoid_grad_plus", "sigma' written as a(1 + a)", answers(
         EX4, activation_grad=swap(EX4, "activation_grad", ("A * (1 - A)", "A * (1 + A)"))),
             ["test_activation_grad"], "values differ"),
     mistake(EX4, "ex4_relu_grad_at_zero", "ReLU's derivative taken as 1 at a = 0 (the training "
-            "with ReLU units uses it, and fails too)", answers(
+            "with ReLU units uses it and is judged with the course's)", answers(
         EX4, activation_grad=swap(EX4, "activation_grad", ("(A > 0).astype", "(A >= 0).astype"))),
-            ["test_activation_grad", "test_train_deep"], "values differ"),
+            ["test_activation_grad"], "values differ"),
     mistake(EX4, "ex4_forward_no_bias", "forward leaves out the biases", answers(
         EX4, forward=swap(EX4, "forward", ("            Z = Z + params[f\"b{l}\"]\n", ""),
                           ("        if f\"b{l}\" in params:\n", ""))),
             ["test_forward"], "wrong result"),
     mistake(EX4, "ex4_forward_all_inputs", "forward returns L + 1 arrays (one more than the "
-            "layers' inputs; the given loss then fails, and so does the training)", answers(EX4, forward=swap(
+            "layers' inputs; the training is judged with the course's forward)", answers(EX4, forward=swap(
                 EX4, "forward", ("        if l < L:\n            As.append(activation(Z, hidden))",
                                  "        As.append(activation(Z, hidden))"))),
-            ["test_forward", "test_train_deep"], "items"),
+            ["test_forward"], "items"),
     mistake(EX4, "ex4_output_delta_no_m", "output delta without 1/m", answers(
         EX4, output_delta=swap(EX4, "output_delta", ("(Y - T) / Y.shape[1]", "Y - T"))),
-            ["test_output_delta", "test_train_deep"], "values differ"),
+            ["test_output_delta"], "values differ"),
     mistake(EX4, "ex4_db_mean", "bias gradient averaged over the batch instead of summed",
             answers(EX4, layer_gradients=swap(EX4, "layer_gradients", ("np.sum(D, axis=1",
                                                                        "np.mean(D, axis=1"))),
             ["test_layer_gradients"], "values differ"),
     mistake(EX4, "ex4_dw_transposed", "dE/dW_l transposed (A_prev D^T)", answers(
         EX4, layer_gradients=swap(EX4, "layer_gradients", ("D @ A_prev.T", "A_prev @ D.T"))),
-            ["test_layer_gradients", "test_train_deep"], "shape"),
+            ["test_layer_gradients"], "shape"),
     mistake(EX4, "ex4_backprop_no_gprime", "the backpropagated delta without g'", answers(
         EX4, backprop_delta=swap(EX4, "backprop_delta", (" * activation_grad(A_prev, hidden)",
                                                          ""))),
-            ["test_backprop_delta", "test_train_deep"], "values differ"),
+            ["test_backprop_delta"], "values differ"),
     mistake(EX4, "ex4_decay_on_biases", "weight decay on the biases too", answers(
         EX4, gradients=swap(EX4, "gradients", ("grads[f\"b{l}\"] = db",
                                                 "grads[f\"b{l}\"] = db + wd * params[f\"b{l}\"]"))),

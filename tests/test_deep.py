@@ -46,3 +46,38 @@ def test_the_reference_reaches_the_accuracy_the_feedback_quotes():
     reached = _test_accuracy(trained)
     assert reached >= ex4_deep.THRESHOLD
     assert abs(reached - ex4_deep.REFERENCE_ACCURACY) < 0.005, reached
+
+
+@pytest.mark.parametrize("hidden", deep.HIDDEN)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_training_tests_fallbacks_compute_what_course_lib_deep_computes(hidden, dtype):
+    """The course's functions train_deep falls back on run from their sources alone (as the
+    grader defines them in the student's kernel) and agree with course_lib.deep, exact zeros
+    included (ReLU's derivative at 0), keeping float32 as float32."""
+    import inspect
+
+    from course_lib.answers.ex4_deep import FALLBACKS
+    from course_lib.checks import course_functions
+    course = course_functions({name: inspect.getsource(f) for name, f in FALLBACKS.items()})
+    rng = np.random.default_rng(11)
+    params = {k: v.astype(dtype) for k, v in deep.init_params([6, 5, 4, 3], rng).items()}
+    X = rng.normal(size=(6, 7)).astype(dtype)
+    X[0, 0] = 0.0
+    T = np.eye(3, dtype=dtype)[:, rng.integers(0, 3, size=7)]
+    As, Y = course["forward"](params, X, hidden)
+    ref_As, ref_Y = deep.forward(params, X, hidden)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for got, ref in zip(As + [Y], ref_As + [ref_Y]):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, ref, **tol)
+    Z = np.array([[-2.0, 0.0, 3.0]], dtype=dtype)
+    np.testing.assert_allclose(course["activation"](Z, hidden), deep.activation(Z, hidden), **tol)
+    A = deep.activation(Z, hidden)
+    np.testing.assert_array_equal(course["activation_grad"](A, hidden),
+                                  deep.activation_grad(A, hidden))
+    D = course["output_delta"](Y, T)
+    np.testing.assert_allclose(D, deep.output_delta(Y, T), **tol)
+    for got, ref in zip(course["layer_gradients"](D, As[2]), deep.layer_gradients(D, As[2])):
+        np.testing.assert_allclose(got, ref, **tol)
+    np.testing.assert_allclose(course["backprop_delta"](D, params["W3"], As[2], hidden),
+                               deep.backprop_delta(D, params["W3"], As[2], hidden), **tol)

@@ -13,4 +13,7 @@ students to write), so no answer can call a reference. Each module defines:
   answer is expected to make to earlier functions of the notebook (see ``Check.stand_ins``);
 * ``JUDGES``: check name -> judge(exercise, check, case, record, args, hidden=, failed=), for
   answers judged by more than equality.
+* ``FALLBACKS`` (where a check has ``Check.fallbacks``): function name -> the course's version
+  in the notebook's form, needing nothing but NumPy and the other fallbacks, because its source
+  runs in the student's kernel.
 """

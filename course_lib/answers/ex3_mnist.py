@@ -28,7 +28,7 @@ def sgd_momentum_step_other_sign(params, grads, velocity, lr, momentum):
 
 def minibatches(X, T, batch_size, rng):
     """course_lib.training.minibatches as the notebook asks for it (a list); self-contained,
-    because the grader also runs it in the student's kernel (``Check.fallbacks``)."""
+    because the grader also runs it in the student's kernel (``FALLBACKS``)."""
     order = rng.permutation(X.shape[1])
     return [(X[:, order[i:i + batch_size]], T[:, order[i:i + batch_size]])
             for i in range(0, X.shape[1], batch_size)]
@@ -81,6 +81,7 @@ REFERENCES = {
     "lr_study": lr_study,
     "read_lr_study": read_lr_study,
 }
+FALLBACKS = {"minibatches": minibatches, "sgd_momentum_step": sgd_momentum_step}
 ALTERNATIVES = {
     "sgd_momentum_step": [(sgd_momentum_step_other_sign,
                            "the velocity convention v <- mu v + lr g, W <- W - v is the notebook's "

@@ -135,25 +135,30 @@ class Exercise:
 
         A check whose reference is ``None`` is judged from the answer alone by its special
         judge (for example a training run whose returned weights must reach a test accuracy):
-        nothing is computed or stored for it but the seed."""
+        nothing is computed for it, and only the seed (and its fallbacks) stored."""
         check, answers = self[name], self.answers
         if answers.REFERENCES[name] is None:
             if name not in answers.JUDGES:
                 raise ValueError(f"{self.assignment}: check {name!r} has no reference and no "
                                  "judge")
-            return {"seed": seed, "expected": encode(None)}
+            return {"seed": seed, "expected": encode(None), **self._fallbacks(check)}
         args = check.args_of(variant, index, seed)
-        stored = {"seed": seed, "expected": encode(check.invoke(answers.REFERENCES[name], args))}
+        stored = {"seed": seed, "expected": encode(check.invoke(answers.REFERENCES[name], args)),
+                  **self._fallbacks(check)}
         alternatives = [{"expected": encode(check.invoke(reference, args)), "note": note}
                         for reference, note in answers.ALTERNATIVES.get(name, ())]
         if alternatives:
             stored["alternatives"] = alternatives
         if check.stand_ins:
             stored["stand_ins"] = self._memos(name, args)
-        if check.fallbacks:
-            stored["fallbacks"] = {function: textwrap.dedent(inspect.getsource(
-                answers.REFERENCES[function])) for function in check.fallbacks}
         return stored
+
+    def _fallbacks(self, check: Check) -> dict:
+        """``{"fallbacks": name -> source}`` of the course's versions a check falls back on."""
+        if not check.fallbacks:
+            return {}
+        return {"fallbacks": {function: textwrap.dedent(inspect.getsource(
+            self.answers.FALLBACKS[function])) for function in check.fallbacks}}
 
     def cases(self, name: str, variant: str, seed: int) -> list[dict]:
         return [self.case(name, variant, i, s) for i, s in enumerate(self[name].seeds(variant, seed))]
