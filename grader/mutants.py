@@ -146,36 +146,18 @@ def minibatches(X, T, batch_size, rng):
     return [(X[:, i:i + batch_size], T[:, i:i + batch_size]) for i in range(0, m, batch_size)]
 '''}, ("test_minibatches",)),
     Mutant("ex3_mnist", "learning-rate study with one generator for all six runs", {
-        "lr_study": '''
-def lr_study(train, params0, X, T, epochs, batch_size=32, seed=1):
-    rng = np.random.default_rng(seed)
-    final_losses, runs = np.zeros((len(MOMENTA), len(LRS))), {}
-    for i, momentum in enumerate(MOMENTA):
-        for j, lr in enumerate(LRS):
-            _, history = train(params0, X, T, epochs=epochs, batch_size=batch_size, lr=lr,
-                               momentum=momentum, rng=rng)
-            runs[f"lr {lr}, momentum {momentum}"] = history
-            final_losses[i, j] = history["train_loss"][-1]
-    return final_losses, runs
-'''}, ("test_lr_study",)),
+        "lr_study": edited_solution(
+            "ex3_mnist", "lr_study", ("rng=np.random.default_rng(seed))", "rng=rng)"),
+            ("    final_losses, runs = np.zeros",
+             "    rng = np.random.default_rng(seed)\n    final_losses, runs = np.zeros"))},
+        ("test_lr_study",)),
     Mutant("ex3_mnist", "learning-rate study that reads off the highest loss as the best", {
-        "read_lr_study": '''
-def read_lr_study(final_losses):
-    final_losses = np.asarray(final_losses)
-    i, j = np.unravel_index(np.argmax(final_losses), final_losses.shape)
-    return (LRS[j], MOMENTA[i]), [lr for k, lr in enumerate(LRS) if final_losses[1, k] < final_losses[0, k]]
-'''}, ("test_read_lr_study",)),
+        "read_lr_study": edited_solution("ex3_mnist", "read_lr_study", ("np.argmin", "np.argmax"))},
+        ("test_read_lr_study",)),
     # --- exercise 4 --------------------------------------------------------------------------
-    Mutant("ex4_deep", "ReLU's derivative taken as 1 at a = 0", {"activation_grad": '''
-def activation_grad(A, hidden):
-    if hidden == "sigmoid":
-        return A * (1 - A)
-    if hidden == "tanh":
-        return 1 - A ** 2
-    if hidden == "relu":
-        return (A >= 0).astype(A.dtype)
-    return np.where(A > 0, 1, LEAKY_SLOPE).astype(A.dtype)
-'''}, ("test_activation_grad",)),
+    Mutant("ex4_deep", "ReLU's derivative taken as 1 at a = 0", {"activation_grad": edited_solution(
+        "ex4_deep", "activation_grad", ("(A > 0).astype", "(A >= 0).astype"))},
+        ("test_activation_grad",)),
     Mutant("ex4_deep", "output delta without 1/m", {"output_delta": '''
 def output_delta(Y, T):
     return Y - T
