@@ -174,7 +174,7 @@ CASES = [
     Case("call_reference_ex3", "ex3_mnist", CHEAT, "calls course_lib's reference minibatches",
          lambda: answer("ex3_mnist", {"minibatches": (
              "def minibatches(X, T, batch_size, rng):\n    from course_lib.training import "
-             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 9,
+             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 11,
          "not available while grading", needs="sandbox"),
     Case("call_reference_ex4", "ex4_deep", CHEAT, "calls course_lib's reference gradients of "
          "the L-layer network", lambda: answer("ex4_deep", {"gradients": (
@@ -297,11 +297,11 @@ CASES = [
          "before the real one", lambda: answer("ex1_softmax", {"softmax": _FORGE_INSIDE}), 10,
          "instead of one"),
     Case("forged_weights", "ex3_mnist", HARDENING, "its training returns 10000 x 784 weights",
-         lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), 6, "W1 (7, 784)"),
+         lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), 8, "W1 (7, 784)"),
     Case("reference_helpers", "ex3_mnist", HARDENING, "imports the reference answers of "
          "course_lib.answers", lambda: answer("ex3_mnist", {
              "sgd_momentum_step": "from course_lib.answers.ex3_mnist import sgd_momentum_step"}),
-         9, "not available while grading", needs="sandbox"),
+         11, "not available while grading", needs="sandbox"),
     # --- honest students graded in the same batch keep every point ------------------------------
     Case("honest_ex1", "ex1_softmax", HONEST, "the instructor's solution",
          lambda: submissions.filled_release("ex1_softmax"), 12, ""),

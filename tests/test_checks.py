@@ -379,3 +379,30 @@ def test_the_course_versions_sent_to_kernels_match_the_library():
     velocity = {"W": np.full((2, 2), 0.1)}
     assert np.allclose(course["sgd_momentum_step"](params, grads, velocity, 0.1, 0.9)[0]["W"],
                        answers.sgd_momentum_step(params, grads, velocity, 0.1, 0.9)[0]["W"])
+
+
+def test_a_long_run_compares_only_its_first_calls_with_the_course():
+    """``Check.run`` with fallbacks: a helper the answer calls a thousand times is compared with
+    the course's version on the first ``SHADOWED_CALLS`` calls only (the course's version here
+    refuses more), and agreeing there means no second run; a helper that differs gets the second
+    run, with the course's version on every call."""
+    import numpy as np
+    from course_lib.checks import SHADOWED_CALLS, Check
+    from course_lib.encoding import decode
+    check = Check("loop", "a loop over a helper", lambda rng: (1000,), fallbacks=("step",))
+
+    def answer_with(step):
+        namespace = {"np": np}
+        exec("def loop(n):\n    x = 0.0\n    for _ in range(n):\n        x = step(x)\n"
+             "    return x\n", namespace)
+        namespace["step"] = step
+        return namespace["loop"]
+
+    counting = ("def step(x, _seen=[]):\n    _seen.append(x)\n"
+                f"    assert len(_seen) <= {SHADOWED_CALLS}, 'compared too often'\n"
+                "    return x + 1.0\n")
+    record = check.run(answer_with(lambda x: x + 1.0), (1000,), fallbacks={"step": counting})
+    assert decode(record["value"]) == 1000.0 and "with_course" not in record
+    record = check.run(answer_with(lambda x: x + 2.0), (1000,),
+                       fallbacks={"step": "def step(x):\n    return x + 1.0\n"})
+    assert decode(record["value"]) == 2000.0 and decode(record["with_course"]) == 1000.0
