@@ -6,12 +6,10 @@ inside every limit, and the CPU counts of the cells are fixed by the code itself
 given amount of CPU time, measured by the kernel's own clock), so an idle and a heavily loaded
 machine give the same results.
 """
-import subprocess
-import sys
-
 import nbformat
 import pytest
 
+from busy import spinning
 from grader import settings, submissions
 from grader.autograde import Options, autograde
 from grader.demo import DEMO_LIMITS
@@ -116,13 +114,8 @@ def test_a_spinning_child_process_counts(tmp_path):
 @pytest.fixture
 def busy_machine():
     """Two CPU-bound processes on the side, as many as this machine's cores or more."""
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    try:
+    with spinning(2):
         yield
-    finally:
-        for hog in hogs:
-            hog.kill()
-            hog.wait()
 
 
 def test_the_solutions_get_full_marks_on_a_busy_machine(tmp_path, busy_machine):
