@@ -84,7 +84,10 @@ class Sandbox:
 @functools.lru_cache(maxsize=None)
 def sealed_course_lib(assignment: str, base: Path) -> Path:
     """A copy of course_lib without the assignment's sealed modules (one per process), in
-    ``base`` (the batch's scratch folder, which the coordinating process removes)."""
+    ``base`` (the batch's scratch folder, which the coordinating process removes). Its ``data``
+    folder is where bubblewrap binds the course's data read-only; without bubblewrap it is a
+    link to the course's data, so that every assignment grades the same on either kind of
+    machine."""
     package = COURSE_LIB
     root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-", dir=base))
     sealed = set(load(assignment).sealed)
@@ -102,7 +105,10 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
     (root / "course_lib" / ANSWERS).mkdir()
     (root / "course_lib" / ANSWERS / "__init__.py").write_text(
         STUB.format(name=ANSWERS, assignment=assignment))
-    (root / "course_lib" / "data").mkdir()
+    if bubblewrap_works():
+        (root / "course_lib" / "data").mkdir()       # where bubblewrap binds the data read-only
+    else:                                            # no mounts: the kernel reads the data in place
+        (root / "course_lib" / "data").symlink_to(COURSE_LIB / "data", target_is_directory=True)
     return root
 
 
