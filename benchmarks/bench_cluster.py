@@ -10,7 +10,7 @@ large class.
 This is a script, not a test. It
 
 1. builds N submissions over the three assignments, as benchmarks/bench_grader.py does
-   (solutions, typical mistakes from grader/mutants.py and blank releases, in turns);
+   (solutions, typical mistakes from grader/build/mutants.py and blank releases, in turns);
 2. times the real command line, whole (start-up, registering the assignments, the LocalCluster's
    start and stop included), in each mode: ``python -m grader autograde SUBMISSIONS --force``
    with ``--jobs 2`` (the local pool), ``--cluster local:1`` and ``--cluster local:2``;
@@ -52,9 +52,10 @@ sys.path.insert(0, str(HERE.parent))            # benchmark this checkout, insta
 
 from bench_grader import build_batch, per_minute, run, scratch_folder, write_batch  # noqa: E402
 
-from grader import sandbox, settings  # noqa: E402
+from grader.run import sandbox  # noqa: E402
+from grader import course
 
-CLASS = {"students": 1000, "notebooks": len(settings.ASSIGNMENTS)}
+CLASS = {"students": 1000, "notebooks": len(course.ASSIGNMENTS)}
 MACHINES = (1, 2, 4, 8, 16, 32)
 CORES = os.cpu_count() or 1
 
@@ -109,7 +110,7 @@ def projection(pool: Mode, cluster: Mode, n: int) -> list[str]:
     per_notebook = {a: statistics.mean(s) + overhead for a, s in cluster.seconds.items()}
     mean_cost = statistics.mean(per_notebook.values())
     core_seconds = CLASS["students"] * sum(per_notebook.get(a, mean_cost)
-                                           for a in settings.ASSIGNMENTS)
+                                           for a in course.ASSIGNMENTS)
     lines = ["cost per notebook (grading seconds + cluster overhead, one core): " + ", ".join(
         f"{a} {c:.1f} s" for a, c in sorted(per_notebook.items()))]
     lines.append(f"{CLASS['students']:,} students x {CLASS['notebooks']} notebooks = "
@@ -139,7 +140,7 @@ def main() -> int:
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; python "
           f"{platform.python_version()}; sandbox: {kind}; one BLAS thread")
     batch = build_batch(n)
-    counts = {a: sum(1 for item, _ in batch if item.assignment == a) for a in settings.ASSIGNMENTS}
+    counts = {a: sum(1 for item, _ in batch if item.assignment == a) for a in course.ASSIGNMENTS}
     print(f"N = {n} submissions: " + ", ".join(f"{a} {c}" for a, c in counts.items() if c)
           + f"; repeats: {args.repeat}")
     with scratch_folder("bench-cluster-", args.keep) as scratch:

@@ -11,7 +11,7 @@ This is a script, not a test. It
 1. builds N submissions spread over the three assignments (student s01 hands in ex1_softmax, s02
    ex2_backprop, s03 ex3_mnist, s04 ex1_softmax, ...), cycling deterministically through the
    kinds solution (the release filled in with the instructor's answers), mutant (a typical
-   mistake from grader/mutants.py), blank (the release as handed out) and mutant again;
+   mistake from grader/build/mutants.py), blank (the release as handed out) and mutant again;
 2. writes them in nbgrader's layout, ``<student>/<assignment>/<assignment>.ipynb``, once into a
    scratch nbgrader course and once into a folder for this grader;
 3. times the real command line ``nbgrader autograde <assignment> --force`` (one command per
@@ -55,9 +55,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from grader import sandbox, settings  # noqa: E402
-from grader.mutants import mutants_of  # noqa: E402
-from grader.submissions import filled_release, release_notebook, write  # noqa: E402
+from grader.run import sandbox  # noqa: E402
+from grader import course
+from grader.build.mutants import mutants_of  # noqa: E402
+from grader.build.submissions import filled_release, release_notebook, write  # noqa: E402
 
 TARGET_RATIO = 2.5
 JOBS = 2
@@ -75,7 +76,7 @@ class Item:
 
 def build_batch(n: int) -> list[tuple[Item, object]]:
     """N (item, notebook) pairs: assignment i % 3, kind i % 4, mutants in their listed order."""
-    assignments = list(settings.ASSIGNMENTS)
+    assignments = list(course.ASSIGNMENTS)
     mutants = {a: mutants_of(a) for a in assignments}
     used = {a: 0 for a in assignments}
     width = max(2, len(str(n)))
@@ -160,7 +161,7 @@ def run_nbgrader(batch, course: Path) -> tuple[float, dict, dict]:
         shutil.rmtree(course)
     write_batch(batch, course / "submitted")
     log = course / "nbgrader.log"
-    assignments = [a for a in settings.ASSIGNMENTS if any(i.assignment == a for i, _ in batch)]
+    assignments = [a for a in course.ASSIGNMENTS if any(i.assignment == a for i, _ in batch)]
     for assignment in assignments:                  # setup, not timed
         run(nbgrader_command() + ["generate_assignment", assignment, "--force"]
             + nbgrader_options(course), log)
@@ -237,7 +238,7 @@ def main() -> int:
     for item, _ in batch:
         key = item.kind.split(":")[0]
         kinds[key] = kinds.get(key, 0) + 1
-    per_assignment = {a: sum(1 for i, _ in batch if i.assignment == a) for a in settings.ASSIGNMENTS}
+    per_assignment = {a: sum(1 for i, _ in batch if i.assignment == a) for a in course.ASSIGNMENTS}
     print(f"N = {n} submissions: "
           + ", ".join(f"{a} {c}" for a, c in per_assignment.items() if c) + "; "
           + ", ".join(f"{c} {k}" for k, c in kinds.items())

@@ -1,7 +1,7 @@
 """``python -m grader autograde SUBMISSIONS [--jobs N | --cluster ADDRESS]``: grade a folder of
-submissions in parallel, in processes on this machine or on a Dask cluster (``grader.executors``).
+submissions in parallel, in processes on this machine or on a Dask cluster (``grader.dispatch.executors``).
 
-Each task carries what it grades from (``grader.payload``) and comes back as a result; only this
+Each task carries what it grades from (``grader.plan.material``) and comes back as a result; only this
 process, the coordinator, writes results, the autograded tree, the gradebook and the CSV. Each
 finished submission is saved at once (its JSON result, its folder in the autograded tree that
 nbgrader's Formgrader reads, then the gradebook), so an interrupted run loses nothing
@@ -18,20 +18,23 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cgroups, database, sandbox, settings
-from .autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
-from .discover import Submission, discover
-from .execute import Limits, cgroup_host
-from .executors import Executor, WorkerCannotRun, open_executor
-from .grade import assignment_fingerprint
-from .launch import BATCH_VARIABLE
-from .names import readable
-from .nbgrader_api import prepare_environment
-from .payload import Material, Submitted, file_sha256
-from .records import Gradebook, load_result, result_path, save_result, write_csv
-from .report import Progress
-from .results import FAILED, SubmissionResult
-from .worker import clean_up_batch, code_version, grade_task, report
+from grader.run import cgroups
+from grader.record import database
+from grader.run import sandbox
+from grader import course
+from grader.record.autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
+from grader.intake.discover import Submission, discover
+from grader.run.execute import Limits, cgroup_host
+from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
+from grader.grade import assignment_fingerprint
+from grader.run.launch import BATCH_VARIABLE
+from grader.intake.names import readable
+from grader.nbgrader.api import prepare_environment
+from grader.plan.material import Material, Submitted, file_sha256
+from grader.record.store import Gradebook, load_result, result_path, save_result, write_csv
+from grader.report.table import Progress
+from grader.results import FAILED, SubmissionResult
+from grader.dispatch.worker import clean_up_batch, code_version, grade_task, report
 
 
 @dataclass
@@ -46,7 +49,7 @@ class Options:
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
-        self.output = Path(self.output) if self.output else settings.WORK_DIR
+        self.output = Path(self.output) if self.output else course.WORK_DIR
         self.db_url = database.normalise(self.db_url or
                                          f"sqlite:///{self.output / 'gradebook.db'}")
 
@@ -104,7 +107,7 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
                                "run the same command again")
     timestamp = ""
     try:
-        if result.assignment in settings.ASSIGNMENTS:
+        if result.assignment in course.ASSIGNMENTS:
             timestamp = submission_timestamp(sub)
             write_autograded(options.output, result, sub, timestamp)
     except OSError as error:
@@ -205,7 +208,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     _log_workers(executor, log)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
-    for assignment in sorted({sub.assignment for sub in submissions} & set(settings.ASSIGNMENTS)):
+    for assignment in sorted({sub.assignment for sub in submissions} & set(course.ASSIGNMENTS)):
         _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
     todo: list[Submission] = []

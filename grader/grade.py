@@ -11,13 +11,13 @@ from pathlib import Path
 
 from course_lib.exercises import load
 
-from . import plan as planning
-from .execute import Limits, execute
-from .judge import judge_test
-from .names import readable
-from .payload import Material, Submitted, blueprint_of, expected_of
-from .results import FAILED, GRADED, CellResult, SubmissionResult
-from .scratch import remove_tree
+from grader.plan import planner as planning
+from grader.run.execute import Limits, execute
+from grader.judge.score import judge_test
+from grader.intake.names import readable
+from grader.plan.material import Material, Submitted, blueprint_of, expected_of
+from grader.results import FAILED, GRADED, CellResult, SubmissionResult
+from grader.run.scratch import remove_tree
 
 
 def blueprint(assignment: str) -> planning.Blueprint:

@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from course_lib.checks import decode
-from grader import settings
+from grader import course
 
 
 def _formatted(values) -> set[str]:
@@ -28,7 +28,7 @@ def _formatted(values) -> set[str]:
 @functools.lru_cache(maxsize=None)
 def hidden_secrets(assignment: str) -> tuple[int, frozenset]:
     """(hidden seed, the expected values of hidden cases as 4 significant digits)."""
-    stored = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    stored = json.loads((course.EXPECTED_DIR / f"{assignment}.json").read_text())
     hidden = _formatted(decode(e["expected"]) for c in stored["checks"].values()
                         for e in c["hidden"])
     public = _formatted(decode(e["expected"]) for c in stored["checks"].values()

@@ -1,4 +1,4 @@
-"""The adversarial corpus (grader/corpus.py), graded in one batch by `python -m grader autograde`'s
+"""The adversarial corpus (tests/corpora/adversarial.py), graded in one batch by `python -m grader autograde`'s
 machinery with a real kernel in the sandbox: every cheating attempt, broken submission and mangled
 file gets exactly the score and reason it should, nothing is left running and the batch never
 aborts.
@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from grader import cgroups, corpus, sandbox, settings
+from grader.run import cgroups
+from corpora import adversarial as corpus
+from grader.run import sandbox
+from grader import course
 from grader.autograde import Options, autograde
-from grader.execute import Limits, cgroup_host
+from grader.run.execute import Limits, cgroup_host
 from grader.grade import FAILED
-from grader.launch import BATCH_VARIABLE, TAG_VARIABLE
+from grader.run.launch import BATCH_VARIABLE, TAG_VARIABLE
 
 AVAILABLE = {"": True, "sandbox": sandbox.describe()[0] == "bubblewrap"}
 RUNNABLE = [c for c in corpus.CASES if AVAILABLE[c.needs]]
@@ -64,7 +67,7 @@ def _text(result) -> str:
 
 def test_the_corpus_is_large_and_covers_every_assignment():
     assert len(corpus.CASES) >= 30
-    assert {c.assignment for c in corpus.CASES} >= set(settings.ASSIGNMENTS)
+    assert {c.assignment for c in corpus.CASES} >= set(course.ASSIGNMENTS)
     assert len({c.name for c in corpus.CASES}) == len(corpus.CASES)
 
 
@@ -110,7 +113,7 @@ def test_nothing_is_left_on_disk_and_memory_stays_bounded(graded):
 
 def test_the_hidden_seed_appears_in_no_result(graded):
     _, _, folder, _ = graded
-    seed = str(json.loads((settings.EXPECTED_DIR / "ex1_softmax.json").read_text())["hidden_seed"])
+    seed = str(json.loads((course.EXPECTED_DIR / "ex1_softmax.json").read_text())["hidden_seed"])
     for path in (folder / "out").rglob("*"):
         if path.is_file() and path.suffix in (".json", ".csv", ".html"):
             assert seed not in path.read_text(errors="replace"), path
@@ -127,7 +130,7 @@ def _from_a_run(pid: str, batch: str) -> bool:
 
 
 def test_readme_table_is_generated_from_the_corpus():
-    readme = (sandbox.settings.ROOT / "README.md").read_text()
+    readme = (sandbox.course.ROOT / "README.md").read_text()
     table = re.search(r"<!-- corpus table -->\n(.*?)\n<!-- end corpus table -->", readme, re.S)
     assert table, "README.md lacks the generated table between its corpus-table markers"
     assert table.group(1).strip() == corpus.markdown_table().strip()

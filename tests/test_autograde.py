@@ -14,14 +14,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader import nbgrader_autograde, settings, submissions
+from  import plain_nbgrader as nbgrader_autograde
+from grader import course
+from grader.build import submissions
 from grader.autograde import Options, autograde
-from grader.demo import run_demo
-from grader.execute import Limits
-from grader.mutants import mutants_of
-from grader.records import load_result
+from grader.cli.demo import run_demo
+from grader.run.execute import Limits
+from grader.build.mutants import mutants_of
+from grader.record.store import load_result
 
-ROOT = settings.ROOT
+ROOT = course.ROOT
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def demo(tmp_path_factory):
 
 def test_demo_class_scores_and_reasons(demo):
     _, results, _ = demo
-    for assignment in settings.ASSIGNMENTS:
+    for assignment in course.ASSIGNMENTS:
         alice = results[("alice", assignment)]
         assert alice.score == alice.max_score
     assert results[("carol", "ex1_softmax")].score == 0
@@ -134,7 +136,7 @@ def test_feedback_pages_hide_hidden_tests(demo):
     for page in pages:
         text = page.read_text()
         assert "check_hidden" not in text and "BEGIN HIDDEN" not in text
-        assert str(json.loads((settings.EXPECTED_DIR / "ex1_softmax.json").read_text())
+        assert str(json.loads((course.EXPECTED_DIR / "ex1_softmax.json").read_text())
                    ["hidden_seed"]) not in text
 
 

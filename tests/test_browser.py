@@ -4,7 +4,7 @@ started by the test on a free port with a random token and always stopped again.
 
 The student's side, a JupyterLab started as ``python3 course.py lab`` starts it
 (``course.lab_options("student")``), on a temporary working folder that holds each student
-notebook filled with the solutions (``grader.submissions.filled_release``; nothing is written
+notebook filled with the solutions (``grader.build.submissions.filled_release``; nothing is written
 into ``notebooks/``) and one copy of ex1 with a typical mistake:
 
 * nbgrader's Formgrader and Create Assignment do not show (the Nbgrader menu has only the
@@ -45,8 +45,8 @@ import playwright.sync_api as playwright_api   # a test dependency (pyproject.to
 import pytest
 
 import course
-from grader import submissions
-from grader.mutants import mutants_of
+from grader.build import submissions
+from grader.build.mutants import mutants_of
 from jupyter_helpers import jupyter_env, jupyter_server
 
 expect = playwright_api.expect

@@ -8,22 +8,23 @@ import sys
 import nbformat
 import pytest
 
-from grader import settings, submissions
-from grader.build import build, compute_expected, source_problems
+from grader import course
+from grader.build import submissions
+from grader.build.generate import build, compute_expected, source_problems
 
 
 def test_build_check_reports_nothing_out_of_date():
     assert build(check=True) == []
 
 
-@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
 def test_sources_have_no_outputs(assignment):
     assert source_problems(assignment) == []
 
 
-@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
 def test_release_leaks_no_solution_and_no_hidden_test(assignment):
-    text = (settings.RELEASE_DIR / assignment / f"{assignment}.ipynb").read_text()
+    text = (course.RELEASE_DIR / assignment / f"{assignment}.ipynb").read_text()
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "check_hidden"):
         assert marker not in text
     release = submissions.release_notebook(assignment)
@@ -35,15 +36,15 @@ def test_release_leaks_no_solution_and_no_hidden_test(assignment):
         assert not any(line in released[gid] for line in body), f"{gid} leaks its solution"
 
 
-@pytest.mark.parametrize("assignment", settings.ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
 def test_expected_results_match_course_lib(assignment):
-    committed = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    committed = json.loads((course.EXPECTED_DIR / f"{assignment}.json").read_text())
     assert committed == json.loads(json.dumps(compute_expected(assignment)))
 
 
 def test_build_check_detects_a_stale_release(tmp_path, monkeypatch):
     stale = tmp_path / "notebooks"
-    for assignment in settings.ASSIGNMENTS:
+    for assignment in course.ASSIGNMENTS:
         nb = submissions.release_notebook(assignment)
         nb.cells[0].source += "\n\nan edit made by hand"
         submissions.write(nb, stale / assignment / f"{assignment}.ipynb")
@@ -54,7 +55,7 @@ def test_build_check_detects_a_stale_release(tmp_path, monkeypatch):
 
 def test_build_check_ignores_jupyter_checkpoints(tmp_path, monkeypatch):
     release = tmp_path / "notebooks"
-    for assignment in settings.ASSIGNMENTS:
+    for assignment in course.ASSIGNMENTS:
         nb = submissions.release_notebook(assignment)
         submissions.write(nb, release / assignment / f"{assignment}.ipynb")
         submissions.write(nb, release / assignment / ".ipynb_checkpoints" / "x-checkpoint.ipynb")
@@ -63,7 +64,7 @@ def test_build_check_ignores_jupyter_checkpoints(tmp_path, monkeypatch):
 
 
 def test_build_check_detects_outputs_in_a_source(tmp_path, monkeypatch):
-    assignment = settings.ASSIGNMENTS[0]
+    assignment = course.ASSIGNMENTS[0]
     nb = submissions.source_notebook(assignment)
     code = next(c for c in nb.cells if c.cell_type == "code")
     code.outputs = [nbformat.v4.new_output("stream", text="hello\n")]
@@ -83,8 +84,8 @@ def test_cli_build_check_exit_code():
 
 def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
     release, expected = tmp_path / "notebooks", tmp_path / "expected"
-    shutil.copytree(settings.RELEASE_DIR, release)
-    shutil.copytree(settings.EXPECTED_DIR, expected)
+    shutil.copytree(course.RELEASE_DIR, release)
+    shutil.copytree(course.EXPECTED_DIR, expected)
     monkeypatch.setattr(settings, "RELEASE_DIR", release)
     monkeypatch.setattr(settings, "EXPECTED_DIR", expected)
     notebook = release / "ex2_backprop" / "ex2_backprop.ipynb"
@@ -100,15 +101,15 @@ def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
 
 
 def test_student_working_copy_is_made_once_and_never_overwritten(tmp_path):
-    sys.path.insert(0, str(settings.ROOT))
+    sys.path.insert(0, str(course.ROOT))
     try:
         import course
     finally:
         sys.path.pop(0)
     work = tmp_path / "work"
-    copied = course.working_copy(settings.RELEASE_DIR, work)
-    assert sorted(p.name for p in copied) == sorted(settings.ASSIGNMENTS)
+    copied = course.working_copy(course.RELEASE_DIR, work)
+    assert sorted(p.name for p in copied) == sorted(course.ASSIGNMENTS)
     mine = work / "ex1_softmax" / "ex1_softmax.ipynb"
     mine.write_text("my answers")
-    assert course.working_copy(settings.RELEASE_DIR, work) == []
+    assert course.working_copy(course.RELEASE_DIR, work) == []
     assert mine.read_text() == "my answers"

@@ -2,7 +2,7 @@
 kind): where run groups go, what limits they get, and finding a batch's groups to remove them."""
 import os
 
-from grader import cgroups
+from grader.run import cgroups
 
 
 def write(path, text=""):

@@ -1,10 +1,11 @@
 """python -m grader check: the quality gate passes on the course and fails when it should."""
-from grader import check, mutants
-from grader.mutants import Mutant
+from grader.build import gate
+from grader.build import mutants
+from grader.build.mutants import Mutant
 
 
 def test_quality_gate_passes_on_exercise_1():
-    rows = check.run_check(["ex1_softmax"], jobs=2, log=lambda line: None)
+    rows = gate.run_check(["ex1_softmax"], jobs=2, log=lambda line: None)
     assert all(row.ok for row in rows), [r for r in rows if not r.ok]
     kinds = [row.what for row in rows]
     assert "solution" in kinds and "blank release" in kinds
@@ -16,8 +17,8 @@ def test_quality_gate_fails_when_a_mutant_keeps_its_points(monkeypatch):
     harmless = Mutant("ex1_softmax", "a renamed variable only", {"sigmoid_grad": (
         "def sigmoid_grad(out):\n    return out * (1.0 - out)")}, ("test_sigmoid_grad",))
     monkeypatch.setattr(mutants, "MUTANTS", [harmless])
-    monkeypatch.setattr(check, "time_notebook", lambda assignment: (1.0, 1.0))
-    rows = check.run_check(["ex1_softmax"], jobs=2, log=lambda line: None)
+    monkeypatch.setattr(gate, "time_notebook", lambda assignment: (1.0, 1.0))
+    rows = gate.run_check(["ex1_softmax"], jobs=2, log=lambda line: None)
     failed = [row for row in rows if not row.ok]
     assert [row.what for row in failed] == ["mutant: a renamed variable only"]
 
@@ -43,10 +44,10 @@ def test_quality_gate_passes_without_bubblewrap(tmp_path):
     (fake / "bwrap").write_text(BROKEN_BWRAP)
     (fake / "bwrap").chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
-    script = ("from grader import check, sandbox\n"
+    script = ("from grader.build import gate\nfrom grader.run import sandbox\n"
               "assert sandbox.describe()[0] == 'rlimits', sandbox.describe()\n"
-              "rows = check.run_check(jobs=2, log=lambda line: None, timing=False)\n"
-              "check.print_rows(rows)\n"
+              "rows = gate.run_check(jobs=2, log=lambda line: None, timing=False)\n"
+              "gate.print_rows(rows)\n"
               "raise SystemExit(0 if rows and all(r.ok for r in rows) else 1)\n")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                          timeout=3600)

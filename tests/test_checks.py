@@ -11,13 +11,13 @@ from course_lib import activations, losses, net710
 from course_lib.checks import Check, CheckFailed, Hint, compare_values, decode, encode
 from course_lib.encoding import EncodingError, fingerprint, summarize, validate
 from course_lib.exercises import HIDDEN, VISIBLE, VISIBLE_SEED, load, redact
-from grader import settings
+from grader import course
 
 
 def run_case(assignment, name, obj, variant=VISIBLE, index=0):
     """Run and judge one stored case of a check, as grading does (expected from the build)."""
     exercise = load(assignment)
-    stored = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    stored = json.loads((course.EXPECTED_DIR / f"{assignment}.json").read_text())
     case = stored["checks"][name][variant][index]
     check = exercise[name]
     args = check.args_of(variant, index, case["seed"])
@@ -257,7 +257,7 @@ def test_visible_check_prints_and_raises(capsys):
 
 def test_hidden_feedback_reveals_no_expected_value(capsys):
     exercise = load("ex1_softmax")
-    stored = json.loads((settings.EXPECTED_DIR / "ex1_softmax.json").read_text())
+    stored = json.loads((course.EXPECTED_DIR / "ex1_softmax.json").read_text())
     with pytest.raises(CheckFailed) as info:
         exercise.check_hidden("softmax", lambda Z: 0.5 * activations.softmax(Z))
     printed = capsys.readouterr().out + str(info.value)
@@ -306,7 +306,7 @@ def test_summarize_is_short():
 
 
 def test_every_stored_case_matches_the_references():
-    for assignment in settings.ASSIGNMENTS:
+    for assignment in course.ASSIGNMENTS:
         exercise = load(assignment)
         for name in exercise.checks:
             case = exercise.case(name, VISIBLE, 0, exercise[name].seeds(VISIBLE, VISIBLE_SEED)[0])

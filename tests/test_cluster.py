@@ -17,12 +17,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader import executors, sandbox, settings, submissions, worker
+from grader.dispatch import executors
+from grader.run import sandbox
+from grader import course
+from grader.build import submissions
+from grader.dispatch import worker
 from grader.autograde import Options, autograde
-from grader.execute import Limits
-from grader.launch import BATCH_VARIABLE
-from grader.mutants import mutants_of
-from grader.payload import Material, Submitted
+from grader.run.execute import Limits
+from grader.run.launch import BATCH_VARIABLE
+from grader.build.mutants import mutants_of
+from grader.plan.material import Material, Submitted
 from grader.results import FAILED, GRADED, SubmissionResult
 
 from servers import free_port, start, stop, wait_for
@@ -145,7 +149,7 @@ def test_an_interrupted_cluster_batch_resumes(cluster, tmp_path):
     output = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "autograde", str(folder), "--cluster", address,
                "--output", str(output)]
-    process = subprocess.Popen(command, cwd=settings.ROOT, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=course.ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     results = output / "results" / ASSIGNMENT
     wait_for(lambda: list(results.glob("*.json")), 1200, "no submission was graded")
@@ -154,7 +158,7 @@ def test_an_interrupted_cluster_batch_resumes(cluster, tmp_path):
     finished = {p.stem: p.stat().st_mtime for p in results.glob("*.json")}
     assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
     wait_for(lambda: not any(client.processing().values()), 600, "the workers are still busy")
-    again = subprocess.run(command, cwd=settings.ROOT, capture_output=True, text=True,
+    again = subprocess.run(command, cwd=course.ROOT, capture_output=True, text=True,
                            timeout=1200)
     assert again.returncode == 0, again.stderr
     assert f"{len(finished)} submissions already graded and unchanged" in again.stdout

@@ -1,4 +1,4 @@
-"""The fairness corpus (grader/fairness.py), graded in one batch with real kernels in the
+"""The fairness corpus (tests/corpora/fairness.py), graded in one batch with real kernels in the
 sandbox: every correct variant keeps every point, every mistake loses exactly the tests it
 names, the feedback says why, written answers in a new cell count as answered, and no hidden
 expected value leaks into what a student is shown."""
@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from course_lib.encoding import decode
-from grader import fairness, settings
+from corpora import fairness
+from grader import course
 from grader.autograde import Options, autograde
-from grader.execute import Limits
+from grader.run.execute import Limits
 from grader.grade import blueprint
 
 VARIANTS = fairness.VARIANTS
@@ -37,7 +38,7 @@ def graded(tmp_path_factory):
 def test_the_corpus_is_large_and_covers_every_assignment():
     assert len(VARIANTS) >= 66
     assert len(fairness.CORRECT) >= 33 and len(fairness.MISTAKES) >= 33
-    for assignment in settings.ASSIGNMENTS:
+    for assignment in course.ASSIGNMENTS:
         assert sum(v.assignment == assignment for v in VARIANTS) >= 20, assignment
     names = [v.name for v in VARIANTS]
     assert len(set(names)) == len(names)
@@ -112,8 +113,8 @@ def _shown_as(token: str, values: np.ndarray) -> bool:
 
 def test_hidden_expected_values_never_reach_the_feedback(graded):
     hidden = {}
-    for assignment in settings.ASSIGNMENTS:
-        stored = json.loads((settings.EXPECTED_DIR / f"{assignment}.json").read_text())
+    for assignment in course.ASSIGNMENTS:
+        stored = json.loads((course.EXPECTED_DIR / f"{assignment}.json").read_text())
         for name, variants in stored["checks"].items():
             values = [x for case in variants["hidden"] for x in _numbers(decode(case["expected"]))]
             hidden[assignment, name] = np.abs(np.array(values, dtype=float))

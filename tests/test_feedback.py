@@ -8,12 +8,13 @@ import sys
 import pytest
 from nbgrader.api import Gradebook as NbGradebook
 
-from grader import settings, submissions
-from grader.feedback import feedback_path, markdown_to_html, text as as_html, write_feedback
+from grader import course
+from grader.build import submissions
+from grader.report.feedback import feedback_path, markdown_to_html, text as as_html, write_feedback
 from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
-from grader.mutants import mutants_of
-from grader.autograded import autograded_folder
-from grader.records import Gradebook, save_result
+from grader.build.mutants import mutants_of
+from grader.record.autograded import autograded_folder
+from grader.record.store import Gradebook, save_result
 from leak_checks import leaks
 
 ASSIGNMENT = "ex1_softmax"
@@ -180,13 +181,13 @@ def test_maths_become_mathml_and_bad_formulas_stay_readable():
 def test_cli(course, tmp_path):
     output = course[0]
     run = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output", str(output)],
-                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
     assert str(feedback_path(output, "alice", ASSIGNMENT)) in run.stdout
     bad = subprocess.run([sys.executable, "-m", "grader", "feedback", "--no-such-flag"],
-                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
     assert bad.returncode == 2 and "usage:" in bad.stderr
     empty = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output",
-                            str(tmp_path)], capture_output=True, text=True, cwd=settings.ROOT,
+                            str(tmp_path)], capture_output=True, text=True, cwd=course.ROOT,
                            timeout=120)
     assert empty.returncode == 1 and "autograde" in empty.stderr

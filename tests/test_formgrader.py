@@ -22,13 +22,14 @@ from pathlib import Path
 
 import nbformat
 
-from grader import settings, submissions
-from grader.mutants import mutants_of
-from grader.nbgrader_api import course_config
+from grader import course
+from grader.build import submissions
+from grader.build.mutants import mutants_of
+from grader.nbgrader.api import course_config
 from jupyter_helpers import jupyter_env, jupyter_server
 from leak_checks import leaks
 
-ROOT = settings.ROOT
+ROOT = course.ROOT
 ASSIGNMENT = "ex1_softmax"
 WRITTEN = "derivation_softmax_ce"                 # ex1's hand-graded derivation (4 points)
 XSS = "<script>alert(1)</script>"
@@ -214,7 +215,7 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     and comment but flags them for review, as nbgrader's autograde does."""
     from nbgrader.api import Gradebook as NbGradebook
 
-    from grader.records import Gradebook
+    from grader.record.store import Gradebook
     from grader.results import GRADED, CellResult, SubmissionResult
 
     gradebook = Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")
@@ -253,11 +254,11 @@ def test_results_saved_before_the_formgrader_still_load(tmp_path):
     import json
 
     from grader.autograde import Options, _previous
-    from grader.discover import Submission
-    from grader.feedback import render_page
+    from grader.intake.discover import Submission
+    from grader.report.feedback import render_page
     from grader.grade import assignment_fingerprint
-    from grader.payload import file_sha256
-    from grader.records import save_result
+    from grader.plan.material import file_sha256
+    from grader.record.store import save_result
     from grader.results import SubmissionResult
 
     path = submissions.write(submissions.filled_release(ASSIGNMENT), tmp_path / "ann.ipynb")
@@ -283,7 +284,7 @@ def test_written_answers_reach_the_formgrader_inert():
 
     from nbconvert.filters.markdown import markdown2html
 
-    from grader.autograded import inert_markdown
+    from grader.record.autograded import inert_markdown
 
     attacks = [XSS, "<img src=x onerror=alert(1)>", '<a href="x" onmouseover="alert(1)">a</a>',
                "[click](javascript:alert(1))", "![i](javascript:alert(1))",

@@ -18,15 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from grader import database, settings, submissions
+from grader.record import database
+from grader import course
+from grader.build import submissions
 from grader.autograde import Options
-from grader.mutants import mutants_of
+from grader.build.mutants import mutants_of
 
 from servers import free_port
 
 psycopg = pytest.importorskip("psycopg", reason="needs the postgres extra (psycopg)")
 
-ROOT = settings.ROOT
+ROOT = course.ROOT
 PASSWORD = "Gr4der-s3cret"          # the graders' password: must never be printed or stored
 ADMIN_PASSWORD = "adm1n-s3cret"
 

@@ -1,15 +1,16 @@
 """The grading contract, proven with real nbgrader autograde, a real kernel and the real SQLite
 gradebook: the solutions score full marks, the untouched student versions score zero, and every
-typical mistake in grader/mutants.py loses the points of the tests it must fail (and only a few
+typical mistake in grader/build/mutants.py loses the points of the tests it must fail (and only a few
 others, so partial credit works)."""
 import pytest
 
-from grader import nbgrader_autograde as nbgrader
-from grader import settings, submissions
-from grader.mutants import mutants_of
+from  import plain_nbgrader as nbgrader
+from grader import course
+from grader.build import submissions
+from grader.build.mutants import mutants_of
 
 
-@pytest.fixture(scope="module", params=settings.ASSIGNMENTS)
+@pytest.fixture(scope="module", params=course.ASSIGNMENTS)
 def graded(request, tmp_path_factory):
     assignment = request.param
     tmp = tmp_path_factory.mktemp(assignment)

@@ -27,7 +27,7 @@ from course_lib.exercises import (COURSE_VARIABLE, NoCourseError, expected_path,
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = ("pyproject.toml", "README.md", "course_lib", "grader")
 COURSE_FILES = ("solutions", "notebooks", "nbgrader_config.py", "grader/expected",
-                "grader/nbgrader_config.py")
+                "grader/nbgrader/nbgrader_config.py")
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 
@@ -86,18 +86,19 @@ def _load_nbgrader_config(folder: Path):
 
 
 def test_the_installed_nbgrader_config_writes_nothing_outside_a_course(tmp_path, monkeypatch):
-    """grader/nbgrader_config.py as installed (in site-packages, no course around it) configures
+    """grader/nbgrader/nbgrader_config.py as installed (in site-packages, no course around it) configures
     no course and creates no exchange; with $NN_COURSE_DIR it configures that course."""
     site = tmp_path / "site-packages"
-    (site / "grader").mkdir(parents=True)
-    shutil.copy2(ROOT / "grader" / "nbgrader_config.py", site / "grader")
+    installed = site / "grader" / "nbgrader"
+    installed.mkdir(parents=True)
+    shutil.copy2(ROOT / "grader" / "nbgrader" / "nbgrader_config.py", installed)
     monkeypatch.delenv(COURSE_VARIABLE, raising=False)
-    config = _load_nbgrader_config(site / "grader")
+    config = _load_nbgrader_config(installed)
     assert "root" not in config.CourseDirectory and "root" not in config.Exchange
     assert sorted(p.name for p in site.iterdir()) == ["grader"]
     course = _fake_course(tmp_path / "course")
     monkeypatch.setenv(COURSE_VARIABLE, str(course))
-    config = _load_nbgrader_config(site / "grader")
+    config = _load_nbgrader_config(installed)
     assert config.CourseDirectory.root == str(course)
     assert config.Exchange.root == str(course / "course" / "exchange")
     assert (course / "course" / "exchange").is_dir()
@@ -106,7 +107,7 @@ def test_the_installed_nbgrader_config_writes_nothing_outside_a_course(tmp_path,
 
 def test_the_checkouts_nbgrader_config_is_its_own_course(monkeypatch):
     monkeypatch.setenv(COURSE_VARIABLE, "/nonexistent")       # the file's own folder wins
-    config = _load_nbgrader_config(ROOT / "grader")
+    config = _load_nbgrader_config(ROOT / "grader" / "nbgrader")
     assert config.CourseDirectory.root == str(ROOT)
 
 
@@ -116,10 +117,10 @@ def test_python_m_grader_version_and_a_run_outside_the_checkout(tmp_path):
     version = subprocess.run([sys.executable, "-m", "grader", "--version"], cwd=tmp_path,
                              env=env, capture_output=True, text=True, timeout=60)
     assert version.stdout.strip() == f"python -m grader {course_lib.__version__}"
-    table = subprocess.run([sys.executable, "-m", "grader", "corpus"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=120)
-    assert table.returncode == 0, table.stderr
-    assert table.stdout.startswith("| category |")
+    check = subprocess.run([sys.executable, "-m", "grader", "build", "--check", "ex1_softmax"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert check.returncode == 0, check.stderr
+    assert "up to date" in check.stdout
     assert list(tmp_path.iterdir()) == []
 
 
@@ -256,7 +257,7 @@ def test_course_lib_works_without_a_course(installed):
 SANDBOX_PROBE = r"""
 import os, subprocess, sys, sysconfig, tempfile
 from pathlib import Path
-from grader import sandbox
+from grader.run import sandbox
 if not sandbox.bubblewrap_works():
     print("no bubblewrap")
     raise SystemExit(0)

@@ -10,10 +10,11 @@ import nbformat
 import pytest
 
 from busy import spinning
-from grader import settings, submissions
+from grader import course
+from grader.build import submissions
 from grader.autograde import Options, autograde
-from grader.demo import DEMO_LIMITS
-from grader.execute import Limits, execute
+from grader.cli.demo import DEMO_LIMITS
+from grader.run.execute import Limits, execute
 from grader.grade import blueprint, grade_submission
 
 # Far more wall-clock time than any cell here needs on any machine: only the CPU limits act.
@@ -123,11 +124,11 @@ def test_the_solutions_get_full_marks_on_a_busy_machine(tmp_path, busy_machine):
     with the demo's limits: three times as many busy processes as cores."""
     folder = tmp_path / "submissions"
     for student in ("ann", "ben"):
-        for assignment in settings.ASSIGNMENTS:
+        for assignment in course.ASSIGNMENTS:
             submissions.write(submissions.filled_release(assignment),
                               folder / student / assignment / f"{assignment}.ipynb")
     results = autograde(folder, Options(jobs=4, force=True, output=tmp_path / "out",
                                         limits=DEMO_LIMITS), log=lambda line: None)
-    assert len(results) == 2 * len(settings.ASSIGNMENTS)
+    assert len(results) == 2 * len(course.ASSIGNMENTS)
     for result in results:
         assert (result.score, result.reason) == (result.max_score, ""), result.summary()

@@ -1,7 +1,7 @@
 """Batch progress: a tqdm bar on a terminal, one line per finished submission elsewhere."""
 import io
 
-from grader.report import Progress, progress_line
+from grader.report.table import Progress, progress_line
 from grader.results import SubmissionResult
 
 

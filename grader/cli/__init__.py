@@ -1,0 +1,256 @@
+"""Command line of the course grader: ``python -m grader <command> --help``, or ``nn-grader``
+as installed. Every command works on a course (``settings``): ``--course DIR``, else
+``$NN_COURSE_DIR``, else the current folder (or one above it), else the checkout the grader runs
+from. Without one, the command stops with a one-line message before doing anything."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from course_lib import __version__
+
+from grader import course
+
+PROG = "python -m grader"
+
+
+def _build(args) -> int:
+    from grader.build.generate import build
+
+    problems = build(check=args.check, force=args.force,
+                     assignments=args.assignments or course.ASSIGNMENTS)
+    for problem in problems:
+        print(f"{'out of date' if args.check else 'problem'}: {problem}", file=sys.stderr)
+    if problems:
+        if args.check:
+            print(f"run `{args.prog} build` and commit the result", file=sys.stderr)
+        return 1
+    if args.check:
+        print("everything built from solutions/ is up to date")
+    return 0
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def _autograde(args) -> int:
+    from grader.autograde import Options, autograde
+    from grader.record.database import GradebookUnavailable
+    from grader.run.execute import Limits
+    from grader.dispatch.executors import ClusterError
+    from grader.report.table import print_table
+    from grader.results import FAILED
+
+    folder = Path(args.submissions)
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder; pass the folder that holds the submissions",
+              file=sys.stderr)
+        return 2
+    limits = Limits(cell_cpu_seconds=args.timeout, notebook_cpu_seconds=args.total_timeout,
+                    wall_factor=args.wall_factor, memory_bytes=int(args.memory * 2**30))
+    options = Options(jobs=args.jobs, force=args.force, limits=limits,
+                      output=Path(args.output or course.WORK_DIR), db_url=args.db_url or "",
+                      cluster=args.cluster or "")
+    try:
+        results = autograde(folder, options)
+    except (GradebookUnavailable, ClusterError) as error:
+        print(f"{args.prog}: {error}", file=sys.stderr)
+        return 1
+    print()
+    print_table(results)
+    print(f"\ngradebook:  {options.shown_db_url}\ngrades:     {options.csv_path}\n"
+          f"autograded: {options.autograded_dir} (the Formgrader's Manual Grading lists these)")
+    failed = [r for r in results if r.status == FAILED]
+    if failed:
+        print(f"\n{len(failed)} of {len(results)} submissions could not be graded (see the "
+              "reasons above); exit status 1", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _feedback(args) -> int:
+    from grader.report.feedback import write_feedback
+
+    output = Path(args.output or course.WORK_DIR)
+    results = output / "results"
+    if not results.is_dir():
+        print(f"error: no results in {results}: run `{args.prog} autograde` first",
+              file=sys.stderr)
+        return 1
+    pages = write_feedback(output, student=args.student, assignment=args.assignment,
+                           db_url=args.db_url or "")
+    for page in pages:
+        print(page)
+    if not pages:
+        print(f"no results in {results} match", file=sys.stderr)
+        return 1
+    print(f"\n{len(pages)} feedback page{'s' if len(pages) != 1 else ''} in "
+          f"{output / 'feedback'}")
+    return 0
+
+
+def _demo(args) -> int:
+    from grader.cli.demo import run_demo
+
+    return run_demo(Path(args.output or course.WORK_DIR / "demo"), args.jobs)
+
+
+def _check(args) -> int:
+    from grader.build.gate import print_rows, run_check
+
+    rows = run_check(args.assignments or course.ASSIGNMENTS, jobs=args.jobs)
+    print_rows(rows)
+    return 0 if all(row.ok for row in rows) else 1
+
+
+def _add_jobs(command) -> None:
+    command.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
+                         help="notebooks graded at once (default: the number of cores)")
+
+
+def parser(prog: str = PROG) -> argparse.ArgumentParser:
+    def add_course(command, default):          # before or after the command's name
+        command.add_argument("--course", metavar="DIR", default=default,
+                             help="the course folder, with solutions/ and grader/expected/ "
+                                  "(default: $NN_COURSE_DIR, else the current folder or one "
+                                  "above it, else the checkout the grader runs from)")
+
+    top = argparse.ArgumentParser(prog=prog,
+                                  description="Build, check and grade the course's notebooks.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_course(top, None)
+    top.set_defaults(prog=prog)
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add_command(name, **kwargs):
+        command = commands.add_parser(name, **kwargs)
+        add_course(command, argparse.SUPPRESS)
+        return command
+
+    build = add_command("build", help="regenerate student notebooks and expected results",
+                        description="Regenerate notebooks/ and grader/expected/ from solutions/ "
+                                    "and course_lib.")
+    build.add_argument("--check", action="store_true",
+                       help="change nothing; exit 1 if anything is out of date")
+    build.add_argument("--force", action="store_true",
+                       help="replace release notebooks even where they were changed since the "
+                            "last build (by default such changes, e.g. a student's work, are kept "
+                            "and reported)")
+    build.add_argument("assignments", nargs="*", choices=[[], *course.ASSIGNMENTS],
+                       metavar="ASSIGNMENT", help=f"default: all ({', '.join(course.ASSIGNMENTS)})")
+    build.set_defaults(run=_build)
+
+    grade = add_command(
+        "autograde", help="grade a folder of submissions in parallel",
+        description="Grade every submission in SUBMISSIONS: nbgrader's layout "
+                    "(<student>/<assignment>/<notebook>.ipynb) or flat files named "
+                    "<student>_<assignment>.ipynb. Scores go to nbgrader's gradebook and "
+                    "grades.csv, and each graded notebook, with its tests' results, to "
+                    "<output>/autograded/ for manual grading in the Formgrader; finished "
+                    "submissions are kept, so an interrupted run resumes (and rewrites "
+                    "grades.csv with the points given by hand since). "
+                    "Exits 1 when a submission could not be graded.")
+    grade.add_argument("submissions", metavar="SUBMISSIONS", help="folder of submissions")
+    _add_jobs(grade)
+    grade.add_argument("--cluster", metavar="ADDRESS", default=None,
+                       help="grade on a Dask cluster instead of --jobs processes here: a "
+                            "scheduler's address (tcp://host:8786) or local:N for N worker "
+                            "processes on this machine; every worker needs this project and "
+                            "bubblewrap (see the README)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again even what is already graded and unchanged")
+    grade.add_argument("--timeout", type=_positive(float), default=60,
+                       help="CPU seconds one cell may use, counting every process the kernel "
+                            "starts; the same on an idle and a busy machine (default 60)")
+    grade.add_argument("--total-timeout", type=_positive(float), default=300,
+                       help="CPU seconds a whole notebook may use, kernel start included "
+                            "(default 300)")
+    grade.add_argument("--wall-factor", type=_positive(float), default=5,
+                       help="wall-clock backstop for code that sleeps or waits: a cell may take "
+                            "this many times --timeout in real time, a notebook this many times "
+                            "--total-timeout (default 5)")
+    grade.add_argument("--memory", type=_positive(float), default=4,
+                       help="GiB of memory a submission may use (default 4)")
+    grade.add_argument("--output", default=None,
+                       help="folder for grades.csv, results and the default gradebook "
+                            "(default: course/ in the course folder)")
+    grade.add_argument("--db-url", default=None,
+                       help="SQLAlchemy URL of the gradebook (default: SQLite in --output), e.g. "
+                            "postgresql://user@host/db with the postgres extra; a password is "
+                            "better kept in PGPASSWORD or ~/.pgpass than here")
+    grade.set_defaults(run=_autograde)
+
+    feedback = add_command(
+        "feedback", help="write an HTML feedback page per student and assignment",
+        description="Write <output>/feedback/<student>/<assignment>/<assignment>.html for every "
+                    "saved result in <output>/results: the score, what each failed test "
+                    "checked, expected (visible cases only) against got, hints, and the points "
+                    "and comments given in the Formgrader. Self-contained: no network. "
+                    "nbgrader's layout: `nbgrader release_feedback ASSIGNMENT` releases the "
+                    "pages and students get them with Fetch Feedback.")
+    feedback.add_argument("--output", default=None,
+                          help="the folder autograde wrote to (default: course/ in the course "
+                               "folder)")
+    feedback.add_argument("--db-url", default=None,
+                          help="SQLAlchemy URL of the gradebook with the hand-graded points "
+                               "(default: SQLite in --output)")
+    feedback.add_argument("--student", default=None, help="only this student")
+    feedback.add_argument("--assignment", default=None, help="only this assignment")
+    feedback.set_defaults(run=_feedback)
+
+    demo = add_command(
+        "demo", help="build, grade a small sample class in parallel, show the results",
+        description="The whole workflow on made-up submissions (correct, partly correct, blank, "
+                    "raising, looping forever, a faked test cell, a malformed file).")
+    _add_jobs(demo)
+    demo.add_argument("--output", default=None,
+                      help="folder for the class, gradebook, CSV and feedback (default: "
+                           "course/demo in the course folder)")
+    demo.set_defaults(run=_demo)
+
+    gate = add_command(
+        "check", help="quality gate: solutions full marks, blanks zero, mutants lose points",
+        description="Grade every solution, blank release and mutant (grader/build/mutants.py) and "
+                    "compare the CPU time of each full notebook with its budget; exit 1 on "
+                    "any failure.")
+    gate.add_argument("assignments", nargs="*", choices=[[], *course.ASSIGNMENTS],
+                      metavar="ASSIGNMENT", help="default: all")
+    _add_jobs(gate)
+    gate.set_defaults(run=_check)
+
+    return top
+
+
+def main(argv=None, prog: str = PROG) -> int:
+    args = parser(prog).parse_args(argv)
+    try:
+        course.use_course(args.course)        # before anything else, so it fails in one line
+    except course.NoCourseError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:          # output piped into `head` and the like
+        return 0
+    except (FileNotFoundError, PermissionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    """The ``nn-grader`` console script."""
+    sys.exit(main(prog="nn-grader"))

@@ -1,0 +1,134 @@
+"""What runs where submissions are graded: one grading task, the checks that come before it,
+and the batch's clean-up. The same code runs in a process of the local pool and on a Dask worker.
+
+A task grades from what it carries (``grader.plan.material``) in the worker's own sandbox, and judges
+there with the worker's own grader, which must be the coordinator's code exactly: a worker whose
+code differs, or (on a cluster) one without a working bubblewrap, refuses and says why in the
+submission's row, rather than grade differently or unprotected.
+"""
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import os
+import resource
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import course_lib
+
+from grader.run import cgroups
+from grader.run import sandbox
+from grader.run.execute import Limits, cgroup_host, kill_tagged
+from grader.grade import grade
+from grader.run.launch import BATCH_VARIABLE
+from grader.plan.material import Material, Submitted, blueprint_of
+from grader.results import FAILED, SubmissionResult
+from grader.run.scratch import remove_tree
+
+SCRATCH_PREFIX = "grader-scratch-"      # + batch: a worker's scratch folder for one batch
+NO_SANDBOX = ("cannot isolate submissions: bubblewrap (bwrap) is missing or does not work "
+              "there. Install it on every worker (Debian/Ubuntu: apt-get install bubblewrap); "
+              "not graded, so that the submission never runs unprotected")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The project's version and a digest of the grader's and course_lib's Python code: two
+    processes that print the same judge alike."""
+    digest = hashlib.sha256()
+    for package in (Path(course_lib.__file__).parent, Path(__file__).parents[1]):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(str(path.relative_to(package.parent)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return f"{course_lib.__version__}+{digest.hexdigest()[:12]}"
+
+
+def worker_name() -> str:
+    """The Dask worker's address, else this host and process."""
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):           # not on a Dask worker
+        return f"{socket.gethostname()} (pid {os.getpid()})"
+
+
+def refusal(version: str, isolated: bool) -> str:
+    """Why this worker must not grade (empty if it may)."""
+    if version != code_version():
+        return (f"worker {worker_name()} runs other grader code ({code_version()}) than the "
+                f"coordinator ({version}): install the same version of the project on every "
+                "worker; not graded there")
+    if isolated and not sandbox.bubblewrap_works():
+        return f"worker {worker_name()} {NO_SANDBOX}"
+    return ""
+
+
+@functools.lru_cache(maxsize=None)
+def batch_scratch(batch: str) -> Path:
+    """This process's scratch folder for the batch (run folders and sealed copies)."""
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{batch}-"))
+
+
+def peak_memory() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024       # Linux: KiB
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a task brings back: the result as JSON, the worker's peak memory (bytes), the
+    worker's name, and whether the worker refused to grade (it must get no more work)."""
+    result: str
+    peak_bytes: int
+    worker: str
+    refused: bool = False
+
+
+def grade_task(material: Material, student: str, submitted: Submitted, limits: Limits,
+               batch: str, version: str, isolated: bool = False,
+               workdir: str | None = None) -> Outcome:
+    """Grade one submission here. ``workdir`` is the coordinator's scratch folder where the
+    worker shares its files, else the worker makes its own. Nothing of one submission stays in
+    memory for the next (cycles are collected at once)."""
+    try:
+        reason = refusal(version, isolated)
+        if reason:        # no fingerprint: a later run grades it again rather than reuse this
+            result = SubmissionResult(student, material.assignment, submitted.file,
+                                      submitted.sha256, FAILED, reason=reason,
+                                      max_score=blueprint_of(material).max_score)
+        else:
+            folder = Path(workdir) if workdir else batch_scratch(batch)
+            folder.mkdir(parents=True, exist_ok=True)
+            result = grade(material, student, submitted, folder, limits, batch)
+        return Outcome(result.to_json(), peak_memory(), worker_name(), bool(reason))
+    finally:
+        gc.collect()
+
+
+def kill_batch(batch: str) -> int:
+    """Kill every process of the batch's runs on this machine; how many were killed."""
+    return kill_tagged(batch, BATCH_VARIABLE)
+
+
+def clean_up_batch(batch: str, workdir: str | None = None) -> None:
+    """Remove everything the batch made on this machine, even what a killed worker left: its
+    processes, its control groups, the scratch folders with every run's folder and the sealed
+    copies."""
+    kill_batch(batch)
+    groups = cgroups.batch_groups(cgroup_host(), batch)
+    cgroups.kill_members(groups)
+    cgroups.remove(groups)
+    folders = list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{batch}-*"))
+    for folder in folders + ([Path(workdir)] if workdir else []):
+        remove_tree(folder)
+    batch_scratch.cache_clear()
+
+
+def report() -> dict:
+    """What this worker offers, for the coordinator's log."""
+    kind, _ = sandbox.describe()
+    return {"isolation": kind, "cgroups": cgroups.describe(cgroup_host()),
+            "version": code_version()}

@@ -1,0 +1,54 @@
+"""nbgrader's Python API configured for this course, for use inside the grader's own process."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+from grader import course
+
+
+def prepare_environment() -> None:
+    """What nbgrader and the kernels it starts need from this process's environment.
+
+    nbgrader starts ``alembic`` as a program to create a gradebook, so the venv's ``bin`` must be
+    on PATH; kernels use one BLAS thread each (see nbgrader_config.py), and find the course (for
+    the hidden tests' expected results) through ``$NN_COURSE_DIR`` wherever they run.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+    os.environ[course.COURSE_VARIABLE] = str(course.ROOT)
+
+
+def config_folder() -> Path:
+    """The folder of the nbgrader configuration: the course's ``grader/`` (as plain nbgrader run
+    in the course loads it), else this package's (the same file, as installed)."""
+    folder = course.ROOT / "grader" / "nbgrader"
+    return folder if (folder / "nbgrader_config.py").is_file() else Path(__file__).resolve().parent
+
+
+def course_config(**course_directory) -> Config:
+    """The course's nbgrader configuration, with ``CourseDirectory`` values overridden."""
+    prepare_environment()           # the configuration finds the course through $NN_COURSE_DIR
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(config_folder())).load_config()
+    for key, value in course_directory.items():
+        config.CourseDirectory[key] = value
+    return config
+
+
+def nbgrader_api(**course_directory):
+    """An ``NbGraderAPI`` on this course (quiet unless something fails)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    config = course_config(**course_directory)
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
+    coursedir = CourseDirectory(config=config)
+    return NbGraderAPI(coursedir=coursedir, config=config)

@@ -1,0 +1,57 @@
+"""nbgrader configuration of the course: maps nbgrader's course directory onto this project.
+
+    solutions/<assignment>/   nbgrader's "source" (instructor notebooks with solutions)
+    notebooks/<assignment>/   nbgrader's "release" (the student versions)
+    course/                   submissions, autograded copies, feedback, the gradebook, exchange
+
+The project root's nbgrader_config.py loads this file, so plain `nbgrader generate_assignment`,
+`nbgrader autograde` and the formgrader in JupyterLab work from the project root. The grader
+loads the course's copy of this file (or, if the course has none, the copy installed with the
+grader package; then it finds the course through $NN_COURSE_DIR).
+"""
+import os
+from pathlib import Path
+
+# Kernels inherit this process's environment. The notebooks multiply small matrices, for which
+# several BLAS threads per kernel are slower, not faster (and the grader runs kernels in parallel).
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
+
+
+def _is_course(folder: Path) -> bool:          # as course_lib.exercises.is_course
+    return (folder / "solutions").is_dir() and (folder / "grader" / "expected").is_dir()
+
+
+# The course is the folder above this file's (a checkout, or a copy of one, where nbgrader runs),
+# else the one in $NN_COURSE_DIR (the grader sets it when it loads this file as installed with the
+# package). Outside a course nothing is configured and nothing is written.
+root = Path(__file__).resolve().parents[2]
+if not _is_course(root):
+    named = os.environ.get("NN_COURSE_DIR")
+    root = Path(named).expanduser().resolve() if named else None
+    if root is not None and not _is_course(root):
+        root = None
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+if root is not None:
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'course' / 'gradebook.db'}"
+    c.Exchange.root = str(root / "course" / "exchange")
+    # nbgrader treats a missing exchange as "no exchange": the formgrader then greys out Release
+    # and `nbgrader release_assignment` fails. course/ is not committed, so create the folder here.
+    try:
+        os.makedirs(c.Exchange.root, exist_ok=True)
+    except OSError:
+        pass  # e.g. a read-only checkout: nbgrader reports the unwritable exchange itself
+c.CourseDirectory.course_id = "nn-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "course/submitted"
+c.CourseDirectory.autograded_directory = "course/autograded"
+c.CourseDirectory.feedback_directory = "course/feedback"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
+c.Exchange.path_includes_course = True
+c.Execute.timeout = 60
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"

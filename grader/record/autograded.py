@@ -1,0 +1,234 @@
+"""The autograded tree that nbgrader's Formgrader reads: ``<output>/autograded/<student>/<assignment>/``.
+
+The Formgrader lists a submission for manual grading when the gradebook holds it with the
+timestamp that nbgrader's submitted folder has, and when
+``<autograded>/<student>/<assignment>/<notebook>.ipynb`` exists. For each submission the
+coordinating process writes that folder (only what changed):
+
+    <assignment>.ipynb       the instructor's notebook as released (its cells, cell ids and nbgrader
+                             metadata, so that grade ids match the gradebook), holding the
+                             student's code in the answer cells and the written answers (with the
+                             cells the student added right after them) in the written-answer
+                             cells, and under each test cell one output with the test's result:
+                             points, reason and each case's outcome (hidden cases are redacted by
+                             the judge; the test cells keep their released source, without hidden
+                             tests); a first cell sums up the grade and the grader's notes
+    timestamp.txt            when it was submitted: nbgrader's time from ``nbgrader collect``, else
+                             the file's modification time, in nbgrader's format
+    submission_secret.txt    from ``nbgrader submit`` (copied with the submission), which
+                             ``nbgrader release_feedback`` needs to name the page a student fetches;
+                             a random one for files that did not come through the exchange
+
+The notebook is written only for graded submissions; the two small files for every submission
+whose student and assignment are known, so feedback can always be released.
+
+What the student wrote is shown, never run, and written answers are made inert: the Formgrader
+renders markdown as HTML without sanitising it (and keeps ``javascript:`` links), so every
+``<`` of a written answer becomes ``&lt;`` (``\\lt`` in maths) and no ``](`` forms a link: it
+still reads as written, and no tag or link of a student's reaches the instructor's browser.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import re
+import secrets
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from course_lib.checks import Outcome
+
+from grader.intake.discover import Submission
+from grader.intake.names import readable
+from grader.plan.planner import nbgrader_meta
+from grader.record.store import replace_file
+from grader.results import GRADED, CellResult, SubmissionResult
+from grader.build.submissions import release_notebook
+
+AUTOGRADED_DIR = "autograded"
+TIMESTAMP_FILE = "timestamp.txt"
+SECRET_FILE = "submission_secret.txt"
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"      # nbgrader's Exchange.timestamp_format
+MAX_SECRET_BYTES = 4096
+SUMMARY_CELL_ID = "grader-summary"
+WIDTH = 110                                        # columns of a test's report
+LESS_THAN = "&lt;"                                 # shows as "<", opens no tag
+ZERO_WIDTH = "\u200b"                              # ZERO WIDTH SPACE: "](" forms no link
+_MATHS = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
+
+
+def autograded_folder(output: Path, student: str, assignment: str) -> Path:
+    return Path(output) / AUTOGRADED_DIR / student / assignment
+
+
+# --- when it was submitted -----------------------------------------------------------------
+
+def submission_timestamp(sub: Submission) -> str:
+    """The submission's time in nbgrader's format: the one ``nbgrader collect`` wrote next to
+    it when it is readable, else the file's modification time (UTC)."""
+    from nbgrader.utils import parse_utc
+
+    if sub.timestamp:
+        try:
+            parse_utc(sub.timestamp)
+            return sub.timestamp
+        except (ValueError, OverflowError):
+            pass
+    mtime = sub.path.stat().st_mtime
+    return datetime.fromtimestamp(mtime, timezone.utc).strftime(TIMESTAMP_FORMAT)
+
+
+def _secret(sub: Submission, folder: Path) -> bytes:
+    """The submission's secret as ``nbgrader submit`` wrote it, else the one already in the
+    autograded folder, else a new random one (which no student holds)."""
+    candidates = [folder / SECRET_FILE]
+    submitted = sub.path if sub.path.is_dir() else sub.path.parent
+    if submitted.name == sub.assignment:           # nbgrader's <student>/<assignment>/ layout
+        candidates.insert(0, submitted / SECRET_FILE)
+    for path in candidates:
+        try:
+            if path.is_file() and 0 < path.stat().st_size <= MAX_SECRET_BYTES:
+                return path.read_bytes()
+        except OSError:
+            continue
+    return secrets.token_hex(64).encode()
+
+
+# --- the notebook --------------------------------------------------------------------------
+
+def inert_markdown(text: str) -> str:
+    """A student's markdown that renders as written but holds no HTML tag and no link: ``<``
+    becomes ``\\lt`` inside ``$...$`` maths and ``&lt;`` elsewhere (so it shows as "<", except
+    in a code span, which shows the entity), and an invisible space after ``]`` keeps
+    ``[text](url)``, ``![image](url)`` and ``[label]: url`` from becoming links (nbconvert would
+    render ``javascript:`` ones)."""
+    text = text.replace("](", f"]{ZERO_WIDTH}(").replace("]:", f"]{ZERO_WIDTH}:")
+    parts, start = [], 0
+    for match in _MATHS.finditer(text):
+        parts.append(text[start:match.start()].replace("<", LESS_THAN))
+        parts.append(match.group(0).replace("<", r"\lt "))
+        start = match.end()
+    parts.append(text[start:].replace("<", LESS_THAN))
+    return "".join(parts)
+
+
+def _outcome(data: dict) -> str:
+    """One case's outcome as the student's notebook prints it (PASSED/FAILED, expected, got)."""
+    known = {k: data[k] for k in ("check", "passed", "tested", "expected", "got", "hint", "detail")
+             if k in data}
+    try:
+        return str(Outcome(**{"check": "", "passed": False, "tested": "", **known}))
+    except TypeError:
+        return readable(str(data))
+
+
+def report_lines(cell: CellResult) -> list[str]:
+    """What a test cell's output says: its points, the reason it failed, and every case."""
+    verdict = "passed" if cell.passed else "failed"
+    lines = [f"{cell.grade_id}: {cell.score:g} / {cell.points:g} points ({verdict}, graded by "
+             "the course's grader)"]
+    if cell.reason:
+        lines.append(cell.reason)
+    counts: dict[str, int] = {}                    # the same outcome in several cases: once
+    for outcome in cell.outcomes:
+        if isinstance(outcome, dict):
+            text = _outcome(outcome)
+            counts[text] = counts.get(text, 0) + 1
+    lines += [text if n == 1 else f"{text}\n  (the same in {n} cases)"
+              for text, n in counts.items()]
+    return [_wrapped(readable(line)) for line in lines]
+
+
+def _wrapped(text: str) -> str:
+    """Long lines (hints) folded to the width of the Formgrader's output area, the rest of a
+    line indented under its start."""
+    folded = []
+    for line in text.split("\n"):
+        indent = " " * (len(line) - len(line.lstrip()) + 4)
+        folded.append(line if len(line) <= WIDTH else textwrap.fill(
+            line, WIDTH, subsequent_indent=indent, break_long_words=False,
+            break_on_hyphens=False))
+    return "\n".join(folded)
+
+
+def result_output(cell: CellResult) -> nbformat.NotebookNode:
+    """A passed test prints its report; a failed one shows it as an error, as in nbgrader's own
+    autograded notebooks (where a failed test is a cell that raised)."""
+    lines = report_lines(cell)
+    if cell.passed:
+        return nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
+    return nbformat.v4.new_output("error", ename="TestFailed", evalue=lines[0], traceback=lines)
+
+
+def _summary(result: SubmissionResult) -> str:
+    written = sum(float(m.get("points", 0)) for m in result.manual.values())
+    lines = [f"**Autograded by the course's grader**: {result.score:g} / {result.max_score:g} "
+             "points from the tests (their results are under each test cell)"
+             + (f"; the written answers ({written:g} points) are graded by hand." if written
+                else "."), "", f"File: `{result.file}`"]
+    if result.reason:
+        lines += ["", f"The grader stopped: {result.reason}"]
+    if result.notes:
+        lines += ["", "Notes from the grader:", ""] + [f"- {note}" for note in result.notes]
+    return inert_markdown(readable("\n".join(lines)))
+
+
+def autograded_notebook(result: SubmissionResult, release: nbformat.NotebookNode
+                        ) -> nbformat.NotebookNode:
+    """The release notebook with the student's answers and each test's result (see the module
+    docstring)."""
+    nb = copy.deepcopy(release)
+    tests = {cell.grade_id: cell for cell in result.cells}
+    answers = result.answers or {}
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        if gid in result.manual:
+            text = result.manual[gid].get("text") or ""
+            cell.source = inert_markdown(text) if text.strip() else cell.source
+        elif meta.get("solution") and cell.cell_type == "code":
+            cell.source = answers.get(gid, f"# the grader found no cell for the answer {gid!r} "
+                                           "in this submission (see the notes at the top)")
+        elif gid in tests:
+            cell.outputs = [result_output(tests[gid])]
+    summary = nbformat.v4.new_markdown_cell(_summary(result))
+    summary.id = SUMMARY_CELL_ID
+    nb.cells.insert(0, summary)
+    return nb
+
+
+@functools.lru_cache(maxsize=None)
+def _release(assignment: str) -> nbformat.NotebookNode:
+    return release_notebook(assignment)
+
+
+# --- the folder ----------------------------------------------------------------------------
+
+def _update(path: Path, data: bytes) -> None:
+    """Write a file unless it already holds exactly this (a resumed run changes nothing)."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    replace_file(path, data)
+
+
+def write_autograded(output: Path, result: SubmissionResult, sub: Submission,
+                     timestamp: str) -> Path:
+    """Write (or bring up to date) the submission's autograded folder; returns the folder.
+    The notebook needs a result graded by this version of the grader (one that kept the
+    answers); an older result keeps whatever notebook is there."""
+    folder = autograded_folder(output, result.student, result.assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    _update(folder / TIMESTAMP_FILE, timestamp.encode())
+    _update(folder / SECRET_FILE, _secret(sub, folder))
+    if result.status == GRADED and result.answers is not None:
+        nb = autograded_notebook(result, _release(result.assignment))
+        _update(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
+    return folder

@@ -1,0 +1,217 @@
+"""Where grades go: one JSON result per submission, nbgrader's gradebook, and grades.csv.
+
+The gradebook is where the two halves of a grade meet: the autograder's scores (written here)
+and the instructor's points and comments on the written answers (given in the Formgrader). The
+CSV and the feedback pages read both back from it (``Gradebook.marks``), so they agree with the
+Formgrader and with ``nbgrader export``.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.record import database
+from grader.intake.names import readable as safe_text
+from grader.results import GRADED, SKIPPED, SubmissionResult
+from grader.nbgrader.api import nbgrader_api
+
+CSV_FIELDS = ["student", "assignment", "score", "max_score", "auto_score", "manual_score",
+              "status", "reason", "file"]
+PENDING = "pending"
+NO_RESPONSE = "No response."                      # nbgrader's comment on an unanswered cell
+
+
+def replace_file(path: Path, data: bytes | str) -> None:
+    """Write a file atomically (a crash never leaves half of it), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    if isinstance(data, str):
+        temporary.write_text(data, encoding="utf-8")
+    else:
+        temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def result_path(results_dir: Path, student: str, assignment: str) -> Path:
+    return results_dir / (assignment or "_unknown") / f"{student}.json"
+
+
+def save_result(results_dir: Path, result: SubmissionResult) -> Path:
+    path = result_path(results_dir, result.student, result.assignment)
+    replace_file(path, result.to_json())
+    return path
+
+
+def load_result(path: Path) -> SubmissionResult | None:
+    try:
+        return SubmissionResult.from_json(path.read_text())
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+@dataclass
+class Marks:
+    """A submission's grade as the gradebook holds it: the autograder's part and the
+    instructor's part (points for written answers, comments), and the totals that
+    ``nbgrader export`` reports."""
+    max_score: float = 0.0              # every point: tests and written answers
+    total: float | None = None          # as nbgrader export's score (late penalty deducted)
+    auto: float | None = None           # the tests' points (an override in the Formgrader counts)
+    manual: float | None = None         # the written answers' points given so far
+    pending: list = field(default_factory=list)      # written answers waiting to be graded
+    manual_scores: dict = field(default_factory=dict)  # grade id -> points given by hand
+    comments: dict = field(default_factory=dict)     # grade id -> the instructor's comment
+
+    @classmethod
+    def of_result(cls, result: SubmissionResult) -> "Marks":
+        """The marks a result alone gives (no gradebook): written answers are pending when
+        answered, worth 0 when not."""
+        manual_max = sum(float(m.get("points", 0)) for m in result.manual.values())
+        if result.status != GRADED:
+            return cls(max_score=result.max_score + manual_max)
+        pending = [gid for gid, m in result.manual.items() if m.get("answered")]
+        return cls(max_score=result.max_score + manual_max, total=result.score,
+                   auto=result.score, manual=0.0 if result.manual else None, pending=pending)
+
+    def csv_fields(self, has_manual: bool) -> dict:
+        """The CSV's score columns: score is the total, max_score counts the written answers."""
+        def number(value):
+            return "" if value is None else f"{value:g}"
+        manual = PENDING if self.pending else (number(self.manual) if has_manual else "")
+        return {"score": number(self.total), "max_score": number(self.max_score),
+                "auto_score": number(self.auto), "manual_score": manual}
+
+
+def sqlite_missing(db_url: str) -> bool:
+    """True for a SQLite URL whose file does not exist (opening it would create a gradebook)."""
+    prefix = "sqlite:///"
+    return db_url.startswith(prefix) and not os.path.exists(db_url[len(prefix):])
+
+
+class Gradebook:
+    """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``)."""
+
+    def __init__(self, db_url: str):
+        self.db_url = database.normalise(db_url)      # postgresql:// means psycopg 3
+        self._registered: set[str] = set()
+
+    def describe(self, error: BaseException) -> str:
+        """One line about a database error, with any password in it masked."""
+        text = database.mask(" ".join(str(error).split()), self.db_url)
+        return f"{type(error).__name__}: {text}"[:300]
+
+    @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
+    def register(self, assignment: str, release_dir: Path) -> None:
+        """Make sure the gradebook knows the assignment's notebooks and cells."""
+        if assignment in self._registered:
+            return
+        api = nbgrader_api(release_directory=str(release_dir), db_url=self.db_url)
+        outcome = api.generate_assignment(assignment, force=True, create=True)
+        if not outcome.get("success"):
+            raise RuntimeError(f"nbgrader could not register {assignment} in the gradebook:\n"
+                               f"{outcome.get('error') or outcome.get('log')}")
+        self._registered.add(assignment)
+
+    @database.serialised
+    def record(self, result: SubmissionResult, timestamp: str = "") -> None:
+        """Write a graded submission: its timestamp (nbgrader's format), the tests' scores and
+        the written answers left for the instructor (auto score None when answered, 0 when not,
+        as nbgrader does). Idempotent; never changes a manual score or comment. A grade given by
+        hand is flagged for review when the submission is a new one (another timestamp)."""
+        if result.status != GRADED:
+            return
+        from nbgrader.api import Gradebook as NbGradebook
+        from nbgrader.utils import parse_utc
+
+        with warnings.catch_warnings(), NbGradebook(self.db_url) as gb:
+            warnings.simplefilter("ignore")       # nbgrader's own SQLAlchemy session warnings
+            gb.update_or_create_student(result.student)
+            submission = gb.update_or_create_submission(result.assignment, result.student)
+            when = parse_utc(timestamp) if timestamp else submission.timestamp
+            new = submission.timestamp != when
+            submission.timestamp = when
+
+            def find(kind, gid):
+                return kind(gid, result.assignment, result.assignment, result.student)
+
+            for cell in result.cells:
+                _set_auto_score(find(gb.find_grade, cell.grade_id), cell.score, new)
+            for gid, manual in result.manual.items():
+                answered = bool(manual.get("answered"))
+                _set_auto_score(find(gb.find_grade, gid), None if answered else 0.0, new)
+                find(gb.find_comment, gid).auto_comment = None if answered else NO_RESPONSE
+            gb.db.commit()
+
+    def marks(self, results: list[SubmissionResult]) -> dict[tuple, Marks]:
+        """``(student, assignment) -> Marks`` for every result, read from the gradebook in one
+        connection; a result the gradebook does not hold gets the marks of the result alone."""
+        found = {(r.student, r.assignment): Marks.of_result(r) for r in results}
+        if sqlite_missing(self.db_url):
+            return found
+        from nbgrader.api import Gradebook as NbGradebook, MissingEntry
+
+        with warnings.catch_warnings(), NbGradebook(self.db_url) as gb:
+            warnings.simplefilter("ignore")
+            for result in results:
+                try:
+                    found[(result.student, result.assignment)] = _marks(gb, result)
+                except MissingEntry:
+                    pass
+        return found
+
+
+def _set_auto_score(grade, score: float | None, new_submission: bool) -> None:
+    """Set a grade's auto score; it needs a person when it has no score at all, or when a
+    manual score given earlier belongs to an older submission."""
+    grade.auto_score = score
+    if grade.manual_score is None:
+        grade.needs_manual_grade = score is None
+    elif new_submission:
+        grade.needs_manual_grade = True
+
+
+def _marks(gb, result: SubmissionResult) -> Marks:
+    """One result's marks from an open nbgrader gradebook (raises MissingEntry)."""
+    if result.status != GRADED:
+        return Marks(max_score=gb.find_assignment(result.assignment).max_score)
+    submission = gb.find_submission(result.assignment, result.student)
+    grades = {g.name: g for notebook in submission.notebooks for g in notebook.grades}
+    comments = {c.name: c.manual_comment for notebook in submission.notebooks
+                for c in notebook.comments if c.manual_comment}
+    written = [grades[gid] for gid in result.manual if gid in grades]
+    penalty = sum(n.late_submission_penalty or 0.0 for n in submission.notebooks)
+    return Marks(
+        max_score=submission.max_score, total=max(0.0, submission.score - penalty),
+        auto=sum(g.score for name, g in grades.items() if name not in result.manual),
+        manual=sum(g.score for g in written) if result.manual else None,
+        pending=[g.name for g in written if g.manual_score is None and g.auto_score is None],
+        manual_scores={g.name: g.manual_score for g in written if g.manual_score is not None},
+        comments=comments)
+
+
+def write_csv(path: Path, results: list[SubmissionResult], skipped=(), marks=None) -> None:
+    """grades.csv: one row per student and assignment, then one per file that was skipped
+    (status "skipped", no student). ``score`` is the total (tests plus written answers, as
+    ``nbgrader export`` has it) and ``max_score`` counts every point; ``auto_score`` is the
+    tests' part, ``manual_score`` the written answers' ("pending" while one waits for the
+    instructor, empty when the assignment has none). ``marks`` comes from ``Gradebook.marks``
+    (without it, from the results alone). Every text is written safely, whatever it holds."""
+    marks = marks or {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+            mark = marks.get((r.student, r.assignment)) or Marks.of_result(r)
+            writer.writerow({"student": r.student, "assignment": r.assignment,
+                             **mark.csv_fields(bool(r.manual)), "status": r.status,
+                             "reason": safe_text(r.summary()), "file": safe_text(r.file)})
+        for entry in skipped:
+            writer.writerow({"student": "", "assignment": "", "status": SKIPPED,
+                             "reason": safe_text(entry.reason),
+                             "file": safe_text(str(entry.path))})
+    temporary.replace(path)

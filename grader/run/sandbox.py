@@ -1,0 +1,217 @@
+"""Where a submission's kernel runs, and what it can see.
+
+With bubblewrap (Debian's ``bubblewrap`` package), each kernel runs in its own namespaces:
+
+* no network (a private network namespace with nothing in it);
+* a file system made only of read-only system and Python folders, a *sealed* copy of
+  course_lib, the run's working folder, /tmp and /dev/shm (each a private tmpfs of
+  ``DISK_BYTES``, gone with the run) and the run's host folder with the kernel's sockets: the
+  project, the solutions, the expected results, the gradebook and other students' files do not
+  exist inside;
+* its own process namespace, so killing the sandbox kills every process it started.
+
+The sealed copy of course_lib leaves out ``course_lib.answers`` (every reference answer, hint
+and judge) and the top-level modules that implement the assignment's answers
+(``Exercise.sealed``): importing one raises an ImportError that says why.
+When the project is installed into the Python environment (a non-editable ``pip install``),
+the installed course_lib is replaced by the sealed copy and the installed grader by an empty
+folder, since the kernel reads that environment.
+
+Limits: rlimits for CPU time, address space, file size and open files (``grader.run.launch``), a
+cgroup per run for processes, memory and CPU where the machine has one (``grader.run.cgroups``), and
+the time, output and disk limits that ``grader.run.execute`` watches. Without bubblewrap the kernel
+gets the same limits, the sealed course_lib first on its path and a private working folder, but
+it can read the grader's files; the grader then prints a warning.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import course_lib
+from course_lib.exercises import load
+
+from grader import course
+
+# Variables passed to the kernel; everything else (tokens, credentials) is dropped.
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONHASHSEED")
+# One thread per BLAS library: kernels run side by side, and a kernel's CPU time (which its limits
+# count) then does not include BLAS threads spinning while they wait for each other.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+SEALED_MOUNT = "/opt/nn-course"
+ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
+COURSE_LIB = Path(course_lib.__file__).resolve().parent    # as installed (or the checkout's)
+GRADER = Path(__file__).resolve().parents[1]
+FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
+                    "isolated: they run with resource limits in a private folder, but they can "
+                    "read the grader's files, including the expected results. Install it "
+                    "(Debian/Ubuntu: apt-get install bubblewrap) before grading a real class.")
+
+STUB = '''"""Left out while grading."""
+raise ImportError("course_lib.{name} is not available while grading {assignment}: it holds the "
+                  "reference answers of this exercise, and your answers must be your own code")
+'''
+
+
+@dataclass
+class Sandbox:
+    description: str
+    home: str                                    # the kernel's working folder and HOME
+    sealed: Path
+    prefix: list = field(default_factory=list)   # command put in front of the kernel command
+    transport: str = "tcp"
+
+    @property
+    def workdir(self) -> Path:
+        return Path(self.home)
+
+    def environment(self, parent: dict) -> dict:
+        env = {key: parent[key] for key in KEPT_VARIABLES if key in parent}
+        python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
+        env.update(ONE_BLAS_THREAD)
+        env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+                   PYTHONPATH=python_path, MPLCONFIGDIR=self.home, IPYTHONDIR=f"{self.home}/.ipython")
+        return env
+
+
+@functools.lru_cache(maxsize=None)
+def sealed_course_lib(assignment: str, base: Path) -> Path:
+    """A copy of course_lib without the assignment's sealed modules (one per process), in
+    ``base`` (the batch's scratch folder, which the coordinating process removes). Its ``data``
+    folder is where bubblewrap binds the course's data read-only; without bubblewrap it is a
+    link to the course's data, so that every assignment grades the same on either kind of
+    machine."""
+    package = COURSE_LIB
+    root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-", dir=base))
+    sealed = set(load(assignment).sealed)
+
+    def ignore(folder, names):
+        skipped = {n for n in names if n == "__pycache__" or n.endswith(".pyc")}
+        if Path(folder) == package:
+            skipped |= {n for n in names if n.endswith(".py") and n[:-3] in sealed}
+            skipped |= {"data", ANSWERS}           # data is bound read-only instead of copied
+        return skipped
+
+    shutil.copytree(package, root / "course_lib", ignore=ignore)
+    for name in sealed:
+        (root / "course_lib" / f"{name}.py").write_text(STUB.format(name=name, assignment=assignment))
+    (root / "course_lib" / ANSWERS).mkdir()
+    (root / "course_lib" / ANSWERS / "__init__.py").write_text(
+        STUB.format(name=ANSWERS, assignment=assignment))
+    if bubblewrap_works():
+        (root / "course_lib" / "data").mkdir()       # where bubblewrap binds the data read-only
+    else:                                            # no mounts: the kernel reads the data in place
+        (root / "course_lib" / "data").symlink_to(COURSE_LIB / "data", target_is_directory=True)
+    return root
+
+
+@functools.lru_cache(maxsize=None)
+def bubblewrap_works() -> bool:
+    path = shutil.which("bwrap")
+    if not path:
+        return False
+    try:
+        probe = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--dev", "/dev",
+                                "--proc", "/proc", "true"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _readable_roots() -> list[str]:
+    """Folders the kernel needs to read: the interpreter, its standard library and the venv."""
+    roots = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"],
+             sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    roots.add(str(Path(sys.executable).resolve().parent.parent))
+    roots = sorted(os.path.realpath(r) for r in roots if r and os.path.exists(r))
+    kept = []
+    for root in roots:                      # drop folders already inside another one
+        if not any(root == k or root.startswith(k + os.sep) for k in kept):
+            kept.append(root)
+    try:
+        project = str(course.ROOT.resolve())
+    except course.NoCourseError:       # a cluster worker without a course: nothing to hide
+        return kept
+    for root in kept:
+        if project.startswith(root + os.sep) or project == root:
+            raise RuntimeError(f"the Python environment {root} contains the project {project}; "
+                               "the sandbox cannot show one without the other")
+    return kept
+
+
+def _hide_installed_packages(roots: list[str], sealed: Path) -> list[str]:
+    """bubblewrap arguments that, where the packages are installed inside a folder the kernel
+    reads (a non-editable install into site-packages), show the sealed course_lib in place of
+    the installed one and an empty folder in place of the grader."""
+    def inside(path: Path) -> bool:
+        return any(str(path).startswith(root + os.sep) for root in roots)
+
+    args = []
+    if inside(COURSE_LIB):
+        args += ["--ro-bind", str(sealed / "course_lib"), str(COURSE_LIB),
+                 "--ro-bind", str(COURSE_LIB / "data"), str(COURSE_LIB / "data")]
+    if inside(GRADER):
+        args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]
+    return args
+
+
+WORK = "work"                      # the kernel's working folder, inside the run's scratch
+DISK_BYTES = 512 * 2**20           # size of each of the run's file systems: work, /tmp, /dev/shm
+
+
+def bubblewrap_prefix(scratch: Path, sealed: Path, disk_bytes: int = DISK_BYTES) -> list[str]:
+    """The bwrap command in front of the kernel. The kernel's working folder, /tmp and /dev/shm
+    are tmpfs of ``disk_bytes`` each, private to the run and gone with it; ``scratch`` itself
+    (the kernel's sockets and connection file) is the only folder shared with the grader."""
+    size = ["--size", str(int(disk_bytes))]
+    # JPY_PARENT_PID would make ipykernel watch for its parent, which in the new process
+    # namespace looks like PID 1, and shut down at once.
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--unsetenv", "JPY_PARENT_PID",
+            "--unshare-user", "--uid", "65534", "--gid", "65534",
+            "--dev", "/dev", *size, "--tmpfs", "/dev/shm", "--proc", "/proc",
+            *size, "--tmpfs", "/tmp"]
+    for folder in ("/usr", "/lib", "/lib64", "/bin", "/sbin"):
+        if os.path.exists(folder):
+            args += ["--ro-bind", folder, folder] if not os.path.islink(folder) else \
+                ["--symlink", os.readlink(folder), folder]
+    for file in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group",
+                 "/etc/nsswitch.conf", "/etc/fonts"):
+        if os.path.exists(file):
+            args += ["--ro-bind", file, file]
+    roots = _readable_roots()
+    for root in roots:
+        args += ["--ro-bind", root, root]
+    args += _hide_installed_packages(roots, sealed)
+    work = scratch / WORK
+    args += ["--ro-bind", str(sealed), SEALED_MOUNT,
+             "--ro-bind", str(COURSE_LIB / "data"), f"{SEALED_MOUNT}/course_lib/data",
+             "--bind", str(scratch), str(scratch), *size, "--tmpfs", str(work),
+             "--chdir", str(work), "--"]
+    return args
+
+
+def choose(scratch: Path, assignment: str, disk_bytes: int = DISK_BYTES) -> Sandbox:
+    """The best isolation available for one run."""
+    sealed = sealed_course_lib(assignment, scratch.parent)
+    work = scratch / WORK
+    work.mkdir(parents=True, exist_ok=True)      # a mount point, or the folder itself
+    if bubblewrap_works():
+        return Sandbox("bubblewrap: no network, only the run's folder is visible and writable",
+                       home=str(work), sealed=sealed,
+                       prefix=bubblewrap_prefix(scratch, sealed, disk_bytes), transport="ipc")
+    return Sandbox("rlimits only (no isolation from the grader's files)", home=str(work),
+                   sealed=sealed)
+
+
+def describe() -> tuple[str, str]:
+    """(kind, warning or "") of the isolation ``choose`` will give, for the grader to announce."""
+    if bubblewrap_works():
+        return "bubblewrap", ""
+    return "rlimits", FALLBACK_WARNING
