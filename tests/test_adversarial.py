@@ -9,7 +9,6 @@ gradebook it can find) and would prove nothing.
 """
 import json
 import os
-import re
 import resource
 from pathlib import Path
 
@@ -129,8 +128,8 @@ def _from_a_run(pid: str, batch: str) -> bool:
             and any(e.startswith(TAG_VARIABLE.encode() + b"=") for e in entries))
 
 
-def test_readme_table_is_generated_from_the_corpus():
-    readme = (sandbox.course.ROOT / "README.md").read_text()
-    table = re.search(r"<!-- corpus table -->\n(.*?)\n<!-- end corpus table -->", readme, re.S)
-    assert table, "README.md lacks the generated table between its corpus-table markers"
-    assert table.group(1).strip() == corpus.markdown_table().strip()
+def test_the_docs_table_is_generated_from_the_corpus():
+    table = corpus.table_in_page(corpus.TABLE_PAGE.read_text())
+    assert table is not None, f"{corpus.TABLE_PAGE} lacks its corpus-table markers"
+    assert table.strip() == corpus.markdown_table().strip(), \
+        "the table is out of date: run `python tests/corpora/adversarial.py`"

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from  import plain_nbgrader as nbgrader_autograde
+import plain_nbgrader as nbgrader_autograde
 from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde

@@ -4,7 +4,7 @@ typical mistake in grader/build/mutants.py loses the points of the tests it must
 others, so partial credit works)."""
 import pytest
 
-from  import plain_nbgrader as nbgrader
+import plain_nbgrader as nbgrader
 from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of

@@ -190,6 +190,15 @@ def installed(tmp_path_factory) -> Installed:
     return install
 
 
+def test_the_wheel_holds_product_code_only(installed):
+    """The test corpora and their helpers stay in tests/: none of it is installed."""
+    files = {p.relative_to(installed.site).as_posix() for p in (installed.site / "grader").rglob("*")}
+    assert "grader/run/sandbox.py" in files and "grader/nbgrader/nbgrader_config.py" in files
+    test_data = [f for f in files if any(word in f for word in ("fairness", "corpus", "corpora",
+                                                                "adversarial", "plain_nbgrader"))]
+    assert test_data == []
+
+
 def test_the_console_script_prints_the_version(installed):
     out = installed.grader("--version")
     assert out.returncode == 0, out.stderr
@@ -206,7 +215,7 @@ def test_the_venv_runs_the_installed_packages(installed):
 
 
 @pytest.mark.parametrize("command", [["build", "--check"], ["autograde", "submissions"],
-                                     ["demo"], ["feedback"], ["check"], ["corpus"]])
+                                     ["demo"], ["feedback"], ["check"]])
 def test_outside_a_course_a_command_stops_in_one_line(installed, command):
     out = installed.grader(*command)
     assert out.returncode == 1
@@ -236,11 +245,12 @@ def test_build_check_works_inside_a_copy_of_the_checkout(installed):
 @pytest.mark.parametrize("how", ["--course", COURSE_VARIABLE])
 def test_the_course_can_be_named(installed, how):
     if how == "--course":
-        out = installed.grader("--course", installed.course, "corpus")
+        out = installed.grader("--course", installed.course, "feedback")
     else:
-        out = installed.grader("corpus", env={COURSE_VARIABLE: str(installed.course)})
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("| category |")
+        out = installed.grader("feedback", env={COURSE_VARIABLE: str(installed.course)})
+    # nothing graded yet: the command looked for results in the named course's course/ folder
+    assert out.returncode == 1
+    assert f"no results in {installed.course / 'course' / 'results'}" in out.stderr, out.stderr
     assert installed.written() == []
 
 

@@ -235,7 +235,8 @@ def test_every_imported_package_is_declared():
     ours = {"course_lib", "grader"}
     undeclared = []
     for folder, allowed in (("course_lib", runtime), ("grader", features), ("tests", extras)):
-        local = {p.stem for p in (ROOT / folder).glob("*.py")} | {"course"}
+        local = ({p.stem for p in (ROOT / folder).glob("*.py")} | {"course"}
+                 | {p.parent.name for p in (ROOT / folder).glob("*/__init__.py")})
         for module, where in _imports(ROOT / folder).items():
             if module in sys.stdlib_module_names or module in ours or module == "__future__":
                 continue

@@ -1,7 +1,7 @@
 """Adversarial submissions: cheating attempts, broken code and mangled files, each with the score
 and the reason the grader must give it. The tests grade the whole corpus in one batch; the
-README's "what the grader protects against" table is generated from it (``python -m grader
-corpus``).
+table of attacks in docs/security.md is generated from it: ``python tests/corpora/adversarial.py``
+rewrites it, and tests/test_adversarial.py fails while it is out of date.
 
 Scores follow from the honest point values: a wrong ``softmax`` in exercise 1 costs its own 2 of
 the 12 points (the Jacobian and the gradient built on it are checked with the course's softmax
@@ -485,3 +485,31 @@ def markdown_table(cases=CASES) -> str:
         lines.append(f"| {case.category} | {case.attack}{needs} | {score} | {said} |")
     return "\n".join(lines)
 
+
+
+TABLE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+TABLE_MARKERS = ("<!-- corpus table -->\n", "\n<!-- end corpus table -->")
+
+
+def table_in_page(text: str) -> str | None:
+    """The table between the markers of ``text`` (docs/security.md), or None."""
+    start, end = TABLE_MARKERS
+    if start not in text or end not in text:
+        return None
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def write_table(page: Path = TABLE_PAGE) -> None:
+    """Replace the table between the markers of ``page`` with the corpus's."""
+    text = page.read_text()
+    old = table_in_page(text)
+    if old is None:
+        raise SystemExit(f"{page} lacks the lines {TABLE_MARKERS[0].strip()} and "
+                         f"{TABLE_MARKERS[1].strip()}")
+    start, end = TABLE_MARKERS
+    page.write_text(text.replace(start + old + end, start + markdown_table() + end))
+
+
+if __name__ == "__main__":
+    write_table()
+    print(f"rewrote the corpus table in {TABLE_PAGE}")
