@@ -133,28 +133,29 @@ def gradients(params, X, T, hidden: str, wd: float = 0.0) -> dict:
 
 def train(params, X, T, *, hidden, epochs, batch_size, lr, momentum, rng, wd=0.0, X_val=None,
           T_val=None, gradients=gradients, loss=loss, forward=forward, probe: int = 10_000):
-    """The training loop of exercise 4 (``train_deep``): minibatch SGD with momentum (``v <- mu v
-    - lr_e g``, ``W <- W + v``, velocities from zero), the learning rate of epoch e (0-based)
+    """The training loop of exercise 4 (``train_deep``): minibatch SGD with momentum
+    (``training.SGD``: ``v <- mu v - lr_e g``, ``W <- W + v``, velocities from zero), the
+    learning rate of epoch e (0-based)
     ``lr_e = lr * (1 + cos(pi e / epochs)) / 2`` falling along half a cosine, one
     ``rng.permutation`` per epoch and consecutive slices of it. After every epoch the history
     records the loss on the first ``probe`` training columns and, with a validation set, the
     validation accuracy. ``gradients``, ``loss`` and ``forward`` are the functions it uses (the
     notebook passes the student's). Returns ``(params, history)``; the inputs are not changed.
     """
+    # imported here: training is sealed in every exercise's sandbox, this module only in ex4's
+    from .training import SGD
+
     params = {name: np.array(value, copy=True) for name, value in params.items()}
-    velocity = {name: np.zeros_like(value) for name, value in params.items()}
+    optimizer = SGD(lr, momentum)
     history = {"train_loss": [], "val_acc": []}
     X, T = np.asfortranarray(X), np.asfortranarray(T)     # columns contiguous: fast batches
     m = X.shape[1]
     for epoch in range(epochs):
-        step = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))   # a Python float
+        optimizer.lr = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))   # a Python float
         order = rng.permutation(m)
         for start in range(0, m, batch_size):
             batch = order[start:start + batch_size]
-            grads = gradients(params, X[:, batch], T[:, batch], hidden, wd)
-            for name in params:
-                velocity[name] = momentum * velocity[name] - step * grads[name]
-                params[name] = params[name] + velocity[name]
+            optimizer.step(params, gradients(params, X[:, batch], T[:, batch], hidden, wd))
         history["train_loss"].append(loss(params, X[:, :probe], T[:, :probe], hidden, wd))
         if X_val is not None:
             Y = forward(params, X_val, hidden)[1]
