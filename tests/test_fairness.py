@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.encoding import decode
+from course_lib.wire import decode
 from grader import fairness, settings
 from grader.autograde import Options, autograde
 from grader.execute import Limits

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..checks import (HIDDEN, VISIBLE, AnswerFormatError, ByValue, Check, CheckFailed, Outcome,
                       compare_values, report)
-from ..encoding import encode, fingerprint
+from ..wire import encode, fingerprint
 
 __all__ = ["Exercise", "ASSIGNMENTS", "load", "find_course", "is_course", "NoCourseError",
            "COURSE_VARIABLE", "harvest", "redact", "CheckFailed", "HIDDEN",
