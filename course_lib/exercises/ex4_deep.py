@@ -21,7 +21,7 @@ import numpy as np
 from ..activations import LEAKY_SLOPE
 from ..checks import AnswerFormatError, Check
 from ..checks import answer_pair as _pair
-from . import Exercise
+from .model import Exercise
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 TRAIN_SIZES = (784, 256, 128, 10)
