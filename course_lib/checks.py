@@ -5,7 +5,7 @@ generator, how to call the student's answer, and the tolerance. Grading is split
 so that it can run in two places:
 
 * ``Check.run(obj, args)`` calls the student's object on copies of the inputs and returns a plain
-  *case record* (see ``course_lib.encoding``). It needs neither the reference nor the expected
+  *case record* (see ``course_lib.wire``). It needs neither the reference nor the expected
   value, so it can run in the grader's sandbox, where the reference answers do not exist.
 * ``compare_values`` (through ``Exercise.judge``) compares an expected and a harvested result
   and returns an ``Outcome``.
@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .encoding import decode, encode, fingerprint, summarize
+from .wire import decode, encode, fingerprint, summarize
 
 __all__ = ["Check", "Hint", "Outcome", "CheckFailed", "AnswerFormatError", "answer_pair", "encode",
            "decode", "summarize", "compare_values", "VISIBLE", "HIDDEN", "case_seed"]

@@ -27,22 +27,20 @@ import math
 
 import numpy as np
 
-from .activations import (LEAKY_SLOPE, leaky_relu, leaky_relu_grad, log_softmax, relu,
-                          relu_grad, sigmoid, sigmoid_grad, softmax, tanh, tanh_grad)
+from .activations import LEAKY_SLOPE, log_softmax, softmax
+from .layers import ACTIVATIONS, affine, init_weights, normal_scale
 from .losses import cross_entropy_from_log_probs
 
 __all__ = ["HIDDEN", "init_params", "n_layers", "activation", "activation_grad", "forward",
            "logits", "loss", "output_delta", "layer_gradients", "backprop_delta", "gradients",
            "train", "LEAKY_SLOPE"]
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
-_FUNCTIONS = {"sigmoid": (sigmoid, sigmoid_grad), "tanh": (tanh, tanh_grad),
-              "relu": (relu, relu_grad), "leaky_relu": (leaky_relu, leaky_relu_grad)}
+HIDDEN = tuple(ACTIVATIONS)       # ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
 def _functions(hidden: str):
     try:
-        return _FUNCTIONS[hidden]
+        return ACTIVATIONS[hidden]
     except (KeyError, TypeError):
         raise ValueError(f"hidden must be one of {', '.join(HIDDEN)}; got {hidden!r}") from None
 
@@ -55,13 +53,7 @@ def init_params(layer_sizes, rng, bias: bool = True) -> dict:
     ReLU activations about the same from layer to layer (a ReLU halves the mean square of its
     input, the 2 makes up for it).
     """
-    sizes = [int(n) for n in layer_sizes]
-    params = {}
-    for l in range(1, len(sizes)):
-        params[f"W{l}"] = np.sqrt(2.0 / sizes[l - 1]) * rng.standard_normal((sizes[l], sizes[l - 1]))
-        if bias:
-            params[f"b{l}"] = np.zeros((sizes[l], 1))
-    return params
+    return init_weights(layer_sizes, rng, normal_scale(2.0), bias=bias)
 
 
 def n_layers(params) -> int:
@@ -80,20 +72,14 @@ def activation_grad(A, hidden: str):
     return _functions(hidden)[1](A)
 
 
-def _affine(params, l: int, A):
-    Z = params[f"W{l}"] @ A
-    bias = params.get(f"b{l}")
-    return Z if bias is None else Z + bias
-
-
 def forward(params, X, hidden: str):
     """``(As, Y)``: ``As = [A_0, A_1, ..., A_{L-1}]`` the input of every layer (``A_0 = X``), and
     ``Y = softmax(Z_L)`` the output probabilities (n_L, m)."""
     L = n_layers(params)
     As = [X]
     for l in range(1, L):
-        As.append(activation(_affine(params, l, As[-1]), hidden))
-    return As, softmax(_affine(params, L, As[-1]), axis=0)
+        As.append(activation(affine(params, l, As[-1]), hidden))
+    return As, softmax(affine(params, L, As[-1]), axis=0)
 
 
 def logits(params, X, hidden: str):
@@ -101,8 +87,8 @@ def logits(params, X, hidden: str):
     A = X
     L = n_layers(params)
     for l in range(1, L):
-        A = activation(_affine(params, l, A), hidden)
-    return _affine(params, L, A)
+        A = activation(affine(params, l, A), hidden)
+    return affine(params, L, A)
 
 
 def loss(params, X, T, hidden: str, wd: float = 0.0) -> float:
@@ -147,28 +133,29 @@ def gradients(params, X, T, hidden: str, wd: float = 0.0) -> dict:
 
 def train(params, X, T, *, hidden, epochs, batch_size, lr, momentum, rng, wd=0.0, X_val=None,
           T_val=None, gradients=gradients, loss=loss, forward=forward, probe: int = 10_000):
-    """The training loop of exercise 4 (``train_deep``): minibatch SGD with momentum (``v <- mu v
-    - lr_e g``, ``W <- W + v``, velocities from zero), the learning rate of epoch e (0-based)
+    """The training loop of exercise 4 (``train_deep``): minibatch SGD with momentum
+    (``training.SGD``: ``v <- mu v - lr_e g``, ``W <- W + v``, velocities from zero), the
+    learning rate of epoch e (0-based)
     ``lr_e = lr * (1 + cos(pi e / epochs)) / 2`` falling along half a cosine, one
     ``rng.permutation`` per epoch and consecutive slices of it. After every epoch the history
     records the loss on the first ``probe`` training columns and, with a validation set, the
     validation accuracy. ``gradients``, ``loss`` and ``forward`` are the functions it uses (the
     notebook passes the student's). Returns ``(params, history)``; the inputs are not changed.
     """
+    # imported here: training is sealed in every exercise's sandbox, this module only in ex4's
+    from .training import SGD
+
     params = {name: np.array(value, copy=True) for name, value in params.items()}
-    velocity = {name: np.zeros_like(value) for name, value in params.items()}
+    optimizer = SGD(lr, momentum)
     history = {"train_loss": [], "val_acc": []}
     X, T = np.asfortranarray(X), np.asfortranarray(T)     # columns contiguous: fast batches
     m = X.shape[1]
     for epoch in range(epochs):
-        step = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))   # a Python float
+        optimizer.lr = lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))   # a Python float
         order = rng.permutation(m)
         for start in range(0, m, batch_size):
             batch = order[start:start + batch_size]
-            grads = gradients(params, X[:, batch], T[:, batch], hidden, wd)
-            for name in params:
-                velocity[name] = momentum * velocity[name] - step * grads[name]
-                params[name] = params[name] + velocity[name]
+            optimizer.step(params, gradients(params, X[:, batch], T[:, batch], hidden, wd))
         history["train_loss"].append(loss(params, X[:, :probe], T[:, :probe], hidden, wd))
         if X_val is not None:
             Y = forward(params, X_val, hidden)[1]

@@ -18,19 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, check_columns, check_same_columns
-from .activations import (leaky_relu, leaky_relu_grad, relu, relu_grad, sigmoid, sigmoid_grad,
-                          softmax, tanh, tanh_grad)
+from .activations import softmax
+from .layers import ACTIVATIONS, affine, init_weights, normal_scale
 from .losses import cross_entropy, is_weight, weight_decay_penalty
 
-__all__ = ["MLP", "ACTIVATIONS"]
-
-# name -> (function, derivative expressed through the function's output)
-ACTIVATIONS = {
-    "sigmoid": (sigmoid, sigmoid_grad),
-    "tanh": (tanh, tanh_grad),
-    "relu": (relu, relu_grad),
-    "leaky_relu": (leaky_relu, leaky_relu_grad),
-}
+__all__ = ["MLP", "ACTIVATIONS"]     # ACTIVATIONS: layers.ACTIVATIONS, the one table
 
 
 class MLP:
@@ -79,14 +71,9 @@ class MLP:
         self.dtype = np.dtype(dtype)
         self.wd, self.l1, self.dropout, self.max_norm = wd, l1, dropout, max_norm
         self._act, self._act_grad = ACTIVATIONS[hidden]
-        rng = np.random.default_rng(seed)
         gain = 2.0 if hidden in ("relu", "leaky_relu") else 1.0
-        self.params = {}
-        for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            W = rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)
-            self.params[f"W{l}"] = W.astype(self.dtype)
-            if bias:
-                self.params[f"b{l}"] = np.zeros((n_out, 1), dtype=self.dtype)
+        self.params = init_weights(sizes, np.random.default_rng(seed), normal_scale(gain),
+                                   bias=bias, dtype=self.dtype)
 
     @classmethod
     def from_params(cls, params, *, hidden: str = "sigmoid", **options) -> "MLP":
@@ -114,18 +101,12 @@ class MLP:
         check_same_columns("X", X, "T", T)
         return X, T.astype(self.dtype, copy=False)
 
-    def _affine(self, l: int, A):
-        Z = self.params[f"W{l}"] @ A
-        if self.bias:
-            Z += self.params[f"b{l}"]
-        return Z
-
     def logits(self, X):
         """Output pre-activations ``Z_L`` (n_L, m) in evaluation mode (no dropout)."""
         A = self._input(X)
         for l in range(1, self.n_layers):
-            A = self._act(self._affine(l, A))
-        return self._affine(self.n_layers, A)
+            A = self._act(affine(self.params, l, A))
+        return affine(self.params, self.n_layers, A)
 
     def predict_proba(self, X):
         """Class probabilities (n_L, m); every column sums to 1."""
@@ -176,7 +157,7 @@ class MLP:
         fed, unmasked, masks = [X], [None], [None]
         A = X
         for l in range(1, self.n_layers):
-            H = self._act(self._affine(l, A))
+            H = self._act(affine(self.params, l, A))
             mask = None
             if self.dropout:
                 mask = (rng.random(H.shape) < keep).astype(self.dtype) / self.dtype.type(keep)
@@ -186,7 +167,7 @@ class MLP:
             masks.append(mask)
         # output layer: softmax and cross-entropy together (the log-sum-exp trick of
         # log_softmax, written out so that the exponentials serve both the loss and the gradient)
-        Z = self._affine(self.n_layers, A)
+        Z = affine(self.params, self.n_layers, A)
         Z -= Z.max(axis=0, keepdims=True)           # now every exponent is <= 0: no overflow
         Y = np.exp(Z)
         S = Y.sum(axis=0, keepdims=True)            # softmax denominators, one per column

@@ -24,6 +24,7 @@ import numpy as np
 
 from ._validate import ShapeError, as_float_array, check_columns, check_same_columns
 from .activations import log_softmax, sigmoid, softmax
+from .layers import init_weights
 from .losses import cross_entropy, cross_entropy_from_log_probs, weight_decay_penalty
 
 __all__ = ["N_IN", "N_HIDDEN", "N_OUT", "init_params", "forward", "loss", "gradients",
@@ -50,10 +51,13 @@ def init_params(n_in: int = N_IN, n_hidden: int = N_HIDDEN, n_out: int = N_OUT, 
     -------
     dict with ``"W1"`` of shape (n_hidden, n_in) and ``"W2"`` of shape (n_out, n_hidden)
     """
-    rng = np.random.default_rng(seed)
-    W1 = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
-    W2 = 0.1 * rng.standard_normal((n_out, n_hidden)) / np.sqrt(n_hidden)
-    return {"W1": W1.astype(dtype), "W2": W2.astype(dtype)}
+    return init_weights([n_in, n_hidden, n_out], np.random.default_rng(seed), _scale, bias=False,
+                        dtype=dtype)
+
+
+def _scale(N, n_in: int, l: int):
+    """``init_weights``'s scale for the 7-10 net: ``W1 = N / sqrt(n0)``, ``W2 = 0.1 N / sqrt(n1)``."""
+    return (N if l == 1 else 0.1 * N) / np.sqrt(n_in)
 
 
 def _checked(params, X, T=None):

@@ -9,7 +9,7 @@ import pytest
 
 from course_lib import activations, losses, net710
 from course_lib.checks import Check, CheckFailed, Hint, compare_values, decode, encode
-from course_lib.encoding import EncodingError, fingerprint, summarize, validate
+from course_lib.wire import EncodingError, fingerprint, summarize, validate
 from course_lib.exercises import HIDDEN, VISIBLE, VISIBLE_SEED, load, redact
 from grader import course
 
@@ -341,7 +341,7 @@ def test_stand_ins_recognise_computed_inputs_by_value_and_nothing_else():
     student's own function."""
     import numpy as np
     from course_lib.checks import standing_in
-    from course_lib.encoding import encode
+    from course_lib.wire import encode
     y = np.array([[0.25], [0.75]])
     memos = {"stage": {"near": [[encode([y]), encode(np.array([[1.0, 2.0]]))]]}}
     namespace = {"stage": lambda v: "student's"}
@@ -388,7 +388,7 @@ def test_a_long_run_compares_only_its_first_calls_with_the_course():
     run, with the course's version on every call."""
     import numpy as np
     from course_lib.checks import SHADOWED_CALLS, Check
-    from course_lib.encoding import decode
+    from course_lib.wire import decode
     check = Check("loop", "a loop over a helper", lambda rng: (1000,), fallbacks=("step",))
 
     def answer_with(step):

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.encoding import decode
+from course_lib.wire import decode
 from corpora import fairness
 from grader import course
 from grader.autograde import Options, autograde

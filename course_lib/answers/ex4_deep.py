@@ -9,6 +9,7 @@ from .. import deep
 from ..activations import sigmoid
 from ..checks import Hint, Outcome
 from ..exercises.ex4_deep import HIDDEN, REFERENCE_ACCURACY, THRESHOLD, TRAIN_SIZES, TRAINING
+from ..layers import affine
 from .trained import judge_reached_accuracy, test_set
 
 REFERENCES = {
@@ -84,7 +85,7 @@ def _hidden_pre_activations(params, X, hidden):
     """The Z_l of the hidden layers, as the reference forward pass computes them."""
     Zs, A = [], X
     for l in range(1, deep.n_layers(params)):
-        Z = deep._affine(params, l, A)
+        Z = affine(params, l, A)
         Zs.append(Z)
         A = deep.activation(Z, hidden)
     return Zs

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ..checks import Outcome
-from ..encoding import decode, summarize
+from ..wire import decode, summarize
 
 
 @functools.lru_cache(maxsize=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import Check
-from . import Exercise
+from .model import Exercise
 
 EXTREMES = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
 

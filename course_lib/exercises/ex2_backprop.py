@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checks import AnswerFormatError, Check
-from . import Exercise
+from .model import Exercise
 
 N0, N1, N2 = 784, 7, 10
 # the one-sample stage functions, which a batch gradient may call sample by sample

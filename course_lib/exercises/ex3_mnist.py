@@ -18,7 +18,7 @@ import numpy as np
 
 from ..checks import AnswerFormatError, Check
 from ..checks import answer_pair as _pair
-from . import Exercise
+from .model import Exercise
 
 N0, N1, N2 = 784, 7, 10
 TRAIN_SAMPLES, VAL_SAMPLES = 500, 100

@@ -21,7 +21,7 @@ import numpy as np
 from ..activations import LEAKY_SLOPE
 from ..checks import AnswerFormatError, Check
 from ..checks import answer_pair as _pair
-from . import Exercise
+from .model import Exercise
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
 TRAIN_SIZES = (784, 256, 128, 10)
@@ -225,7 +225,7 @@ EXERCISE = Exercise("ex4_deep", [
     Check("train_deep_accuracy", f"train_deep with your gradients: {TRAINING['epochs']} epochs of "
           f"the 784-256-128-10 net on 60,000 digits must reach {THRESHOLD:.1%} test accuracy",
           _training_args, call=_call_train, cases={"visible": 1}, fallbacks=RELIES_ON),
-], sealed=("deep", "net710", "mlp", "training", "demo", "widgets"))
+], sealed=("deep", "layers", "net710", "mlp", "training", "demo", "widgets"))
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden

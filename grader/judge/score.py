@@ -1,14 +1,14 @@
 """Harvested case records + the stored cases of the build -> a test cell's score and reasons.
 
 This runs in the grader's process, never in the student's kernel, and does no I/O. Everything
-harvested is checked for form and size first (``course_lib.encoding.validate``): a record that
+harvested is checked for form and size first (``course_lib.wire.validate``): a record that
 is not what the harvest makes costs that test its points, with a reason, and is not computed
 with.
 """
 from __future__ import annotations
 
 from course_lib.checks import Outcome
-from course_lib.encoding import EncodingError, MAX_FLOATS, validate
+from course_lib.wire import EncodingError, MAX_FLOATS, validate
 from course_lib.exercises import HIDDEN, Exercise, redact
 
 from grader.plan.planner import TestCell

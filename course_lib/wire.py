@@ -1,5 +1,5 @@
-"""Plain-data encoding of whatever a student's function returned, and the checks that make such
-data safe to use.
+"""The wire format from the student's kernel to the grader: a plain-data encoding of whatever a
+student's function returned, and the checks that make such data safe to use.
 
 A graded function runs in the student's kernel; what it returned crosses into the grader as
 plain JSON-ready data (``encode``), is checked for form and size before anything else looks at it
