@@ -28,7 +28,7 @@ from grader.run.execute import Limits, cgroup_host
 from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
 from grader.grade import assignment_fingerprint
 from grader.run.launch import BATCH_VARIABLE
-from grader.intake.names import readable
+from grader.text import readable
 from grader.nbgrader.api import prepare_environment
 from grader.plan.material import Material, Submitted, file_sha256
 from grader.record.store import Gradebook, load_result, result_path, save_result, write_csv

@@ -14,7 +14,7 @@ from course_lib.exercises import load
 from grader.plan import planner as planning
 from grader.run.execute import Limits, execute
 from grader.judge.score import judge_test
-from grader.intake.names import readable
+from grader.text import readable
 from grader.plan.material import Material, Submitted, blueprint_of, expected_of
 from grader.results import FAILED, GRADED, CellResult, SubmissionResult
 from grader.run.scratch import remove_tree

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 
 from grader.run import sandbox
 from grader import course
@@ -23,6 +22,7 @@ from grader.autograde import Options, autograde
 from grader.run.cputime import CpuMeter, kernel_pid
 from grader.run.execute import Limits
 from grader.build.mutants import mutants_of
+from grader.nbgrader.notebooks import source_notebook
 
 # CPU seconds of the kernel and its children, so the verdict is the same on a busy machine
 BUDGET_SECONDS = {"ex1_softmax": 30, "ex2_backprop": 30, "ex3_mnist": 60, "ex4_deep": 60}
@@ -43,7 +43,7 @@ def time_notebook(assignment: str) -> tuple[float, float]:
     tree's, measured as the grader measures its limits (``grader.run.cputime``)."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(course.SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
+    nb = source_notebook(assignment)
     meter: list[CpuMeter] = []
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as scratch:

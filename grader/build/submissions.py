@@ -9,20 +9,9 @@ from pathlib import Path
 import nbformat
 
 from grader import course
+from grader.nbgrader.notebooks import grade_id, nbgrader_meta, release_notebook, source_notebook
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def release_notebook(assignment: str) -> nbformat.NotebookNode:
-    return nbformat.read(course.RELEASE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def source_notebook(assignment: str) -> nbformat.NotebookNode:
-    return nbformat.read(course.SOURCE_DIR / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def strip_solution_markers(source: str) -> str:
@@ -48,7 +37,7 @@ def solutions(assignment: str) -> dict[str, str]:
     """Instructor answers by grade id: code and markdown solution cells, markers removed."""
     answers = {}
     for cell in source_notebook(assignment).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("solution"):
             answers[meta["grade_id"]] = strip_solution_markers(cell.source)
     return answers

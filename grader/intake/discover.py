@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import course
-from grader.intake.names import NameInfo, moodle_folder, parse_flat, readable, student_id
+from grader.intake.names import NameInfo, moodle_folder, parse_flat, student_id
+from grader.text import readable
 
 # written next to the notebook by nbgrader submit and collect
 NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from grader.text import readable
+
 CANVAS = re.compile(r"^(?P<name>[A-Za-z0-9]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_"
                     r"(?P<rest>.+)$")
 MOODLE = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?:file|onlinetext)_?"
@@ -27,24 +29,6 @@ MOODLE = re.compile(r"^(?P<name>.+?)_(?P<user>\d+)_assignsubmission_(?:file|onli
 COPY = re.compile(r"^(?P<stem>.*?)(?:\s*\((?P<copy>\d+)\)|[-_](?:v|version)?(?P<version>\d{1,3}))$",
                   re.I)
 SEPARATOR = r"[_\-\s.]+"
-
-
-def readable(name: str) -> str:
-    """A file name as text that can always be written (UTF-8, no lone surrogates): bytes that
-    were not UTF-8 are read as Latin-1, which is what old zip tools wrote."""
-    try:
-        name.encode("utf-8")
-        return name
-    except UnicodeEncodeError:
-        pass
-    try:
-        raw = name.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:                     # a lone surrogate that is not an escape
-        return name.encode("utf-8", "replace").decode("utf-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
 
 
 def student_id(name: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.plan import planner as planning
 from grader import course
-from grader.intake.names import readable
+from grader.text import readable
 
 
 @dataclass(frozen=True)

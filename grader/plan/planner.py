@@ -33,6 +33,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.nbgrader.notebooks import nbgrader_meta
+
 SKIP_TAG = "skip-grading"
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CELLS = 5_000                 # a notebook with more is not a submission
@@ -115,11 +117,6 @@ def parse_submission(raw: bytes, max_bytes: int = MAX_BYTES) -> tuple[list[dict]
 
 
 # --- the instructor's side ---------------------------------------------------------------------
-
-def nbgrader_meta(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
 
 def defined_names(source: str, parse: bool = True) -> set[str]:
     """Top-level functions and variables a cell defines (for matching cells without metadata).

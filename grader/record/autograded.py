@@ -42,11 +42,10 @@ import nbformat
 from course_lib.checks import Outcome
 
 from grader.intake.discover import Submission
-from grader.intake.names import readable
-from grader.plan.planner import nbgrader_meta
+from grader.text import readable
+from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 from grader.record.store import replace_file
 from grader.results import GRADED, CellResult, SubmissionResult
-from grader.build.submissions import release_notebook
 
 AUTOGRADED_DIR = "autograded"
 TIMESTAMP_FILE = "timestamp.txt"

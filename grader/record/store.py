@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.record import database
-from grader.intake.names import readable as safe_text
+from grader.text import readable as safe_text
 from grader.results import GRADED, SKIPPED, SubmissionResult
 from grader.nbgrader.api import nbgrader_api
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from grader import course
 from grader.record.autograded import SECRET_FILE, TIMESTAMP_FILE, autograded_folder
 from grader.results import FAILED, CellResult, SubmissionResult
-from grader.plan.planner import nbgrader_meta
+from grader.nbgrader.notebooks import nbgrader_meta
 from grader.record.store import Gradebook, Marks, load_result, replace_file
 
 FEEDBACK_DIR = "feedback"

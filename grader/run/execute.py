@@ -27,7 +27,7 @@ from grader.run import cgroups
 from grader.run import sandbox
 from grader.run.cputime import CpuMeter, kernel_pid
 from grader.run.launch import BATCH_VARIABLE, TAG_VARIABLE
-from grader.intake.names import readable
+from grader.text import readable
 from grader.run.scratch import SCRATCH_BYTES, SCRATCH_FILES
 from grader.run.scratch import exceeded as exceeded_quota
 from grader.run.traffic import BoundedClient, BoundedKernelClient, Budget, Traffic

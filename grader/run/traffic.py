@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 
 from course_lib.exercises import HARVEST_MIME
 
-from grader.intake.names import readable
+from grader.text import readable
 
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PAYLOADS_PER_CELL = 3
