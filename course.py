@@ -2,7 +2,9 @@
 """One entry point for the course kit, needing nothing but Python 3.11+ (nbgrader 0.9.6 needs it).
 
     python3 course.py demo        set up, then run the main job (the demo)
-    python3 course.py test        set up, then run the test suite
+    python3 course.py test        set up, then run the test suite (pytest's options follow;
+                                  --quick leaves out the slow tests: the lane to run after
+                                  each change)
     python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
     python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader)
     python3 course.py setup       only create or refresh the virtual environment

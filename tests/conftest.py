@@ -27,6 +27,32 @@ def pytest_configure(config):
     config.stash[_NOTES] = []
 
 
+# The quick lane (`python3 course.py test --quick`, or `pytest --quick`) leaves out the tests
+# marked slow: those that grade whole batches of notebooks, start servers or clusters, or drive a
+# browser. These modules are slow as a whole; single slow tests elsewhere carry the mark
+# themselves. The full run (`.ci/run`) runs everything.
+SLOW_MODULES = {"test_fairness", "test_adversarial", "test_browser", "test_cluster",
+                "test_formgrader", "test_gradebook_postgres", "test_limits", "test_check",
+                "test_grading_contract", "test_jupyterlab"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--quick", action="store_true",
+                     help="the quick lane: leave out the tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+    if config.getoption("--quick"):
+        kept = [item for item in items if item.get_closest_marker("slow") is None]
+        dropped = [item for item in items if item.get_closest_marker("slow") is not None]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def report_note(request):
     notes = request.config.stash[_NOTES]
