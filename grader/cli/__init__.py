@@ -122,6 +122,10 @@ def _export(args) -> int:
     except RosterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:            # the file to write: a folder, a read-only place
+        print(f"error: cannot write {target}: {error.strerror or error}: pass another --output",
+              file=sys.stderr)
+        return 1
     where = ("Canvas: Grades > Import" if args.format == CANVAS
              else "Moodle: Grades > Import > CSV file")
     print(f"{exported.path}: {exported.students} student{'s' if exported.students != 1 else ''}, "
