@@ -52,6 +52,19 @@ def load_result(path: Path) -> SubmissionResult | None:
         return None
 
 
+def load_results(results_dir: Path) -> tuple[list[SubmissionResult], list[Path]]:
+    """Every saved result under ``results_dir`` (as ``save_result`` wrote them), and the files
+    there that are not readable results."""
+    results, unreadable = [], []
+    for path in sorted(Path(results_dir).glob("*/*.json")):
+        result = load_result(path)
+        if result is None:
+            unreadable.append(path)
+        else:
+            results.append(result)
+    return results, unreadable
+
+
 @dataclass
 class Marks:
     """A submission's grade as the gradebook holds it: the autograder's part and the
