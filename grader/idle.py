@@ -41,8 +41,8 @@ def tree_is_active(pids) -> bool:
                     stat = handle.read()
             except OSError:
                 continue
-            # "tid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ")"
-            state = stat[stat.rfind(b")") + 2:stat.rfind(b")") + 3].decode("ascii", "replace")
+            # "tid (comm) S ...": comm may hold spaces and parentheses; the state follows the last ")"
+            state = stat[stat.rfind(b")") + 2:][:1].decode("ascii", "replace")
             if state in ACTIVE_STATES:
                 return True
     return False
