@@ -185,9 +185,9 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                        help="CPU seconds a whole notebook may use, kernel start included "
                             "(default 300)")
     grade.add_argument("--wall-factor", type=_positive(float), default=5,
-                       help="wall-clock backstop for code that waits without being idle: a cell may take "
-                            "this many times --timeout in real time, a notebook this many times "
-                            "--total-timeout (default 5)")
+                       help="wall-clock backstop for code that waits without being idle: a "
+                            "cell may take this many times --timeout in real time, a notebook "
+                            "this many times --total-timeout (default 5)")
     grade.add_argument("--idle-timeout", type=_positive(float), default=30,
                        help="seconds a cell may stay idle before it is stopped: asleep or "
                             "waiting (for input, a pipe, a lock) with no thread running or "

@@ -41,7 +41,7 @@ def tree_is_active(pids) -> bool:
                     stat = handle.read()
             except OSError:
                 continue
-            # "tid (comm) S ...": comm may hold spaces and parentheses; the state follows the last ")"
+            # "tid (comm) S ...": comm may hold spaces and ")"; the state follows the last ")"
             state = stat[stat.rfind(b")") + 2:][:1].decode("ascii", "replace")
             if state in ACTIVE_STATES:
                 return True
