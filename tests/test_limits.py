@@ -16,10 +16,17 @@ from grader.autograde import Options, autograde
 from grader.cli.demo import DEMO_LIMITS
 from grader.run.execute import Limits, execute
 from grader.grade import blueprint, grade_submission
+from grader.run.idle import IdleWatch
 
 # Far more wall-clock time than any cell here needs on any machine: only the CPU limits act.
 NO_WALL = {"cell_wall_seconds": 600, "notebook_wall_seconds": 1200}
 SPIN = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+SLEEP = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
+         "    time.sleep(0.1)")
+# A pipe nobody writes to: the cell holds the writing end itself, so it never even sees its end.
+WAIT_ON_PIPE = "import os, select\nreading, writing = os.pipe()\nselect.select([reading], [], [])"
+# The backstops of the default limits (300 s a cell): an idle cell is stopped far earlier.
+IDLE = {"cell_cpu_seconds": 60, "notebook_cpu_seconds": 300}
 
 
 def burn(seconds: float) -> str:
@@ -132,3 +139,68 @@ def test_the_solutions_get_full_marks_on_a_busy_machine(tmp_path, busy_machine):
     assert len(results) == 2 * len(course.ASSIGNMENTS)
     for result in results:
         assert (result.score, result.reason) == (result.max_score, ""), result.summary()
+
+
+def test_the_idle_rule_needs_a_whole_quiet_window_and_only_counts_cells():
+    """The rule itself, on made-up readings: (time, CPU seconds, a thread active)."""
+    def feed(watch, readings):
+        return [watch.observe(*reading) for reading in readings]
+
+    watch = IdleWatch(10)
+    assert not any(feed(watch, [(t / 5, 0.0, False) for t in range(200)]))   # no cell running
+    watch.restart()
+    quiet = feed(watch, [(t / 5, 0.0, t % 20 == 0) for t in range(51, 200)])  # 5 % active
+    assert not any(quiet[:50]) and all(quiet[50:])       # idle once 10 s passed, from then on
+    watch.restart()                                      # runnable throughout, little CPU: a
+    assert not any(feed(watch, [(t / 5, t / 5000, True) for t in range(200)]))  # starved cell
+    watch.restart()                                      # asleep at each reading, yet computing
+    assert not any(feed(watch, [(t / 5, t / 50, False) for t in range(200)]))
+    watch.restart()                                      # asleep 8 s, computes 2 s, again
+    computing = [t % 50 >= 40 for t in range(200)]
+    assert not any(feed(watch, [(t / 5, 0.2 * sum(computing[:t + 1]), computing[t])
+                                for t in range(200)]))
+    watch.restart()
+    feed(watch, [(t / 5, 0.0, False) for t in range(45)])
+    watch.pause()                                        # the cell ended: the next one starts
+    watch.restart()                                      # its own window
+    assert not any(feed(watch, [(t / 5, 0.0, False) for t in range(45, 90)]))
+    with pytest.raises(ValueError, match="idle_seconds"):
+        Limits(idle_seconds=0)
+
+
+def test_a_sleeping_cell_that_ignores_ctrl_c_is_stopped_by_the_idle_rule(tmp_path):
+    """Long before its backstops (300 s for the cell, 1500 s for the notebook); the tests before
+    it keep their points."""
+    path = submissions.write(submissions.filled_release("ex1_softmax", {"cross_entropy": SLEEP}),
+                             tmp_path / "sleep.ipynb")
+    result = grade_submission("ex1_softmax", "sleep", path, tmp_path, Limits(**IDLE))
+    assert result.reason.startswith("idle time limit 30 s exceeded in cell "), result.reason
+    assert "your answer 'cross_entropy'" in result.reason
+    assert "sleeping or waiting for input that never comes" in result.reason
+    tests = list(blueprint("ex1_softmax").tests.values())
+    earlier = tests[:[t.grade_id for t in tests].index("test_cross_entropy")]
+    assert earlier and result.score == sum(t.points for t in earlier)
+    assert result.seconds < 150
+
+
+def test_a_cell_waiting_on_a_pipe_nobody_writes_to_is_stopped_by_the_idle_rule(tmp_path):
+    execution, _ = run(tmp_path, ["x = 1", WAIT_ON_PIPE, AFTER], Limits(idle_seconds=10, **IDLE))
+    assert (execution.stopped_at, execution.stop_reason) == (1, "idle time limit 10 s exceeded")
+    assert "never comes" in execution.stop_detail
+    assert not ran(execution, 2)
+    assert execution.seconds < 150
+
+
+def test_a_cell_that_computes_longer_than_the_idle_window_is_not_stopped(tmp_path, busy_machine):
+    """Next to two CPU hogs the cell gets little CPU per second, but it is always runnable."""
+    execution, _ = run(tmp_path, [burn(8), AFTER], Limits(idle_seconds=4, **IDLE))
+    assert execution.stopped_at is None, execution.stop_reason
+    assert ran(execution, 1)
+    assert execution.seconds > 8 > 4
+
+
+def test_a_cell_that_sleeps_less_than_the_idle_window_then_computes_is_not_stopped(tmp_path):
+    execution, _ = run(tmp_path, [f"import time\ntime.sleep(5)\n{burn(4)}", AFTER],
+                       Limits(idle_seconds=15, **IDLE))
+    assert execution.stopped_at is None, execution.stop_reason
+    assert ran(execution, 1)

@@ -58,7 +58,8 @@ def _autograde(args) -> int:
               file=sys.stderr)
         return 2
     limits = Limits(cell_cpu_seconds=args.timeout, notebook_cpu_seconds=args.total_timeout,
-                    wall_factor=args.wall_factor, memory_bytes=int(args.memory * 2**30))
+                    wall_factor=args.wall_factor, idle_seconds=args.idle_timeout,
+                    memory_bytes=int(args.memory * 2**30))
     options = Options(jobs=args.jobs, force=args.force, limits=limits,
                       output=Path(args.output or course.WORK_DIR), db_url=args.db_url or "",
                       cluster=args.cluster or "")
@@ -215,9 +216,14 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                        help="CPU seconds a whole notebook may use, kernel start included "
                             "(default 300)")
     grade.add_argument("--wall-factor", type=_positive(float), default=5,
-                       help="wall-clock backstop for code that sleeps or waits: a cell may take "
-                            "this many times --timeout in real time, a notebook this many times "
-                            "--total-timeout (default 5)")
+                       help="wall-clock backstop for code that waits without being idle: a "
+                            "cell may take this many times --timeout in real time, a notebook "
+                            "this many times --total-timeout (default 5)")
+    grade.add_argument("--idle-timeout", type=_positive(float), default=30,
+                       help="seconds a cell may stay idle before it is stopped: asleep or "
+                            "waiting (for input, a pipe, a lock) with no thread running or "
+                            "reading the disk and almost no CPU used; code that computes is "
+                            "never idle, however busy the machine (default 30)")
     grade.add_argument("--memory", type=_positive(float), default=4,
                        help="GiB of memory a submission may use (default 4)")
     grade.add_argument("--output", default=None,

@@ -31,6 +31,7 @@ class CpuMeter:
             self._root = None
         self._highest = 0.0
         self.processes = 0                       # processes in the tree at the last reading
+        self.pids: list[int] = []                # their PIDs (as this machine sees them)
         self._lock = threading.Lock()
 
     def seconds(self) -> float:
@@ -48,6 +49,7 @@ class CpuMeter:
             total += times.user + times.system + times.children_user + times.children_system
         with self._lock:
             self.processes = len(processes)
+            self.pids = [process.pid for process in processes]
             self._highest = max(self._highest, total)
             return self._highest
 

@@ -3,9 +3,10 @@
 Every run gets a private scratch folder (the kernel's working directory), resource limits and
 time limits per cell and for the whole notebook. The time limits count the CPU time of the
 kernel's process tree (see ``grader.run.cputime``), so a grade does not depend on how busy the
-machine is; wall-clock backstops, much larger, stop code that sleeps or waits. When the run
-ends, for whatever reason, every process carrying the run's tag is killed, including children
-that left the kernel's process group, so nothing is left running.
+machine is. A cell that sleeps or waits for something that never comes is stopped by the idle
+rule (see ``grader.run.idle``); wall-clock backstops, much larger, stop whatever else waits without
+end. When the run ends, for whatever reason, every process carrying the run's tag is killed,
+including children that left the kernel's process group, so nothing is left running.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from grader.run import cgroups
 from grader.run import sandbox
 from grader.run.cputime import CpuMeter, kernel_pid
+from grader.run.idle import IdleWatch, tree_is_active
 from grader.run.launch import BATCH_VARIABLE, TAG_VARIABLE
 from grader.text import readable
 from grader.run.scratch import SCRATCH_BYTES, SCRATCH_FILES
@@ -39,14 +41,17 @@ class Limits:
 
     The time limits are CPU seconds (user + system) of the kernel and every process it starts:
     ``cell_cpu_seconds`` for each cell while the kernel executes it, ``notebook_cpu_seconds``
-    for the whole run, kernel start included. The wall-clock backstops stop code that uses no
-    CPU because it sleeps or waits; unless given, they are ``wall_factor`` times the CPU limits.
+    for the whole run, kernel start included. ``idle_seconds``: a cell whose process tree stays
+    idle (no thread running or waiting for the disk, almost no CPU used; see ``grader.run.idle``)
+    that long is stopped. The wall-clock backstops stop code that uses no CPU for another
+    reason; unless given, they are ``wall_factor`` times the CPU limits.
     ``rlimit_cpu_seconds`` is each process's RLIMIT_CPU, a last resort should the monitor fail
     (default: twice the notebook's CPU limit).
     """
     cell_cpu_seconds: float = 60.0
     notebook_cpu_seconds: float = 300.0
     wall_factor: float = 5.0
+    idle_seconds: float = 30.0
     cell_wall_seconds: float | None = None
     notebook_wall_seconds: float | None = None
     memory_bytes: int = 4 * 2**30
@@ -58,7 +63,7 @@ class Limits:
     scratch_files: int = SCRATCH_FILES
 
     def __post_init__(self):
-        for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor"):
+        for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor", "idle_seconds"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
         if self.cell_wall_seconds is None:
@@ -133,10 +138,11 @@ class TimeKeeper:
     A thread samples the CPU time of the kernel's process tree and the wall clock every
     ``interval`` seconds. The cell count covers the time the kernel executes a cell: from just
     before nbclient sends it (``cell_started``) to its reply (``cell_finished``), not the idle
-    time between cells. When a cell or the notebook uses more CPU time than allowed, or the
-    notebook runs past its wall-clock backstop, the keeper records why in ``stopped`` and kills
-    the run's processes, which makes nbclient raise DeadKernelError. nbclient's own timeout is
-    the per-cell wall-clock backstop (``cell_timeout`` words it).
+    time between cells. When a cell or the notebook uses more CPU time than allowed, a cell is
+    idle for ``idle_seconds`` (``grader.run.idle``), or the notebook runs past its wall-clock
+    backstop, the keeper records why in ``stopped`` and kills the run's processes, which makes
+    nbclient raise DeadKernelError. nbclient's own timeout is the per-cell wall-clock backstop
+    (``cell_timeout`` words it).
 
     Reasons come as (reason, detail): "CPU time limit 60 s exceeded", to which the grader adds
     where, then an optional explanation.
@@ -153,6 +159,7 @@ class TimeKeeper:
         self.stopped: tuple[str, str] | None = None
         self._meter: CpuMeter | None = None
         self._cell_start: float | None = None     # CPU seconds when the current cell began
+        self._idle = IdleWatch(limits.idle_seconds)
         self._started = time.monotonic()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True,
@@ -177,9 +184,11 @@ class TimeKeeper:
 
     def cell_started(self, **_) -> None:
         self._cell_start = self.cpu_seconds()
+        self._idle.restart()
 
     def cell_finished(self, **_) -> None:
         self._cell_start = None
+        self._idle.pause()
 
     def exceeded(self) -> tuple[str, str] | None:
         """Why the run must stop now, or None if it is within its limits."""
@@ -190,9 +199,14 @@ class TimeKeeper:
         if used > limits.notebook_cpu_seconds:
             return (f"CPU time limit {limits.notebook_cpu_seconds:g} s for the whole notebook "
                     "exceeded", "")
-        if time.monotonic() - self._started > limits.notebook_wall_seconds:
+        now = time.monotonic()
+        if now - self._started > limits.notebook_wall_seconds:
             return (f"wall-clock time limit {limits.notebook_wall_seconds:g} s for the whole "
                     "notebook exceeded", _waiting(used))
+        if self._cell_start is not None and self._meter and self._idle.observe(
+                now, used, tree_is_active(self._meter.pids)):
+            return (f"idle time limit {limits.idle_seconds:g} s exceeded",
+                    _waiting(self._idle.cpu_seconds_in_window(), idle=limits.idle_seconds))
         if self.count_processes and self._meter and self._meter.processes > limits.processes:
             return f"process limit {limits.processes} exceeded", "the code started too many processes"
         self._ticks += 1
@@ -229,9 +243,12 @@ class TimeKeeper:
                 return
 
 
-def _waiting(cpu_seconds: float) -> str:
-    """Why a wall-clock backstop was reached, for the student."""
-    return f"the code was sleeping or waiting (it used {cpu_seconds:.1f} s of CPU time)"
+def _waiting(cpu_seconds: float, idle: float | None = None) -> str:
+    """Why a wall-clock backstop was reached, or the idle rule acted, for the student."""
+    if idle is None:
+        return f"the code was sleeping or waiting (it used {cpu_seconds:.1f} s of CPU time)"
+    return (f"the code was sleeping or waiting for input that never comes (it used "
+            f"{cpu_seconds:.1f} s of CPU time in {idle:g} s)")
 
 
 @functools.lru_cache(maxsize=1)

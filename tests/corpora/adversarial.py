@@ -227,7 +227,7 @@ CASES = [
              "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
              "    pass")}), 8, "time limit"),
     Case("sleeps", "ex3_mnist", LIMITS, "sleeps for an hour", lambda: answer(
-        "ex3_mnist", {"minibatches": "import time\ntime.sleep(3600)"}), 4, "time limit"),
+        "ex3_mnist", {"minibatches": "import time\ntime.sleep(3600)"}), 4, "idle time limit"),
     Case("memory", "ex2_backprop", LIMITS, "allocates 30 GB", lambda: answer(
         "ex2_backprop", {"dE_dW1": ("big = np.ones(30 * 2**30 // 8)\n"
                                     "def dE_dW1(dE_dz1_row, x):\n    return dE_dz1_row.T @ x.T")}),
