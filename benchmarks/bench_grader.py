@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from grader.run import sandbox  # noqa: E402
-from grader import course
+from grader import course as course_paths
 from grader.build.mutants import mutants_of  # noqa: E402
 from grader.build.submissions import filled_release, release_notebook, write  # noqa: E402
 
@@ -76,7 +76,7 @@ class Item:
 
 def build_batch(n: int) -> list[tuple[Item, object]]:
     """N (item, notebook) pairs: assignment i % 3, kind i % 4, mutants in their listed order."""
-    assignments = list(course.ASSIGNMENTS)
+    assignments = list(course_paths.ASSIGNMENTS)
     mutants = {a: mutants_of(a) for a in assignments}
     used = {a: 0 for a in assignments}
     width = max(2, len(str(n)))
@@ -161,7 +161,7 @@ def run_nbgrader(batch, course: Path) -> tuple[float, dict, dict]:
         shutil.rmtree(course)
     write_batch(batch, course / "submitted")
     log = course / "nbgrader.log"
-    assignments = [a for a in course.ASSIGNMENTS if any(i.assignment == a for i, _ in batch)]
+    assignments = [a for a in course_paths.ASSIGNMENTS if any(i.assignment == a for i, _ in batch)]
     for assignment in assignments:                  # setup, not timed
         run(nbgrader_command() + ["generate_assignment", assignment, "--force"]
             + nbgrader_options(course), log)
@@ -238,7 +238,7 @@ def main() -> int:
     for item, _ in batch:
         key = item.kind.split(":")[0]
         kinds[key] = kinds.get(key, 0) + 1
-    per_assignment = {a: sum(1 for i, _ in batch if i.assignment == a) for a in course.ASSIGNMENTS}
+    per_assignment = {a: sum(1 for i, _ in batch if i.assignment == a) for a in course_paths.ASSIGNMENTS}
     print(f"N = {n} submissions: "
           + ", ".join(f"{a} {c}" for a, c in per_assignment.items() if c) + "; "
           + ", ".join(f"{c} {k}" for k, c in kinds.items())

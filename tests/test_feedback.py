@@ -4,17 +4,22 @@ expected values of hidden cases."""
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from nbgrader.api import Gradebook as NbGradebook
 
-from grader import course
+from grader import course as course_paths
 from grader.build import submissions
-from grader.report.feedback import feedback_path, markdown_to_html, text as as_html, write_feedback
-from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
 from grader.build.mutants import mutants_of
+from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
 from grader.record.autograded import autograded_folder
-from grader.record.store import Gradebook, save_result
+from grader.record.store import Gradebook, Marks, save_result
+from grader.report.feedback import feedback_path, write_feedback
+from grader.report.mathml import markdown_to_html
+from grader.report.page import TEMPLATES, render_page, text as as_html
+from grader.results import CellResult
 from leak_checks import leaks
 
 ASSIGNMENT = "ex1_softmax"
@@ -162,6 +167,54 @@ def test_notes_and_reasons_are_escaped(tmp_path):
     assert "The grader stopped running your notebook" in text and "time limit 60 s" in text
 
 
+def visible_text(page: str) -> str:
+    """What a browser shows of a page: its text, entities decoded, without the stylesheet."""
+    class Reader(HTMLParser):
+        parts, skip = [], False
+
+        def handle_starttag(self, tag, attrs):
+            self.skip = tag == "style"
+
+        def handle_endtag(self, tag):
+            self.skip = False
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    reader = Reader()
+    reader.feed(page)
+    return "".join(reader.parts)
+
+
+def test_template_syntax_from_a_submission_is_shown_as_text():
+    """The page's template escapes what it is given: markup and template syntax in what a student
+    wrote or what their code returned are shown as they are, neither run nor evaluated."""
+    hostile = "<script>alert(1)</script> {{ 7*7 }} {% if true %}x{% endif %} {# c #} &amp;"
+    cell = CellResult("test_sigmoid", 2, 0, False, "failed", outcomes=[
+        {"check": "sigmoid", "tested": f"sigmoid({hostile})", "passed": False,
+         "expected": "0.5", "got": hostile, "detail": hostile, "hint": hostile}])
+    result = SubmissionResult(f"eve{hostile}", ASSIGNMENT, "/x/eve.ipynb", "", GRADED,
+                              reason=f"stopped {hostile}", score=0, max_score=2,
+                              cells=[cell], notes=[f"note {hostile}"],
+                              manual={WRITTEN: {"points": 4, "answered": True,
+                                                "text": f"my answer {hostile}"}})
+    marks = Marks(max_score=6, total=1, manual=1, manual_scores={WRITTEN: 1},
+                  comments={WRITTEN: f"comment {hostile}", "sigmoid": f"other {hostile}"})
+    page = render_page(result, marks)
+    assert "<script" not in page and "49" not in page and "{{" in page
+    shown = visible_text(page)
+    # the student's name (title and page), the reason, the note, the outcome (tested, got,
+    # detail, hint) and both comments
+    assert shown.count(hostile) == 10, shown
+    assert "</script> {{ 7*7 }}" in shown and "{% if true %}x{% endif %} {# c #} &amp;" in shown
+
+
+def test_templates_are_next_to_the_module():
+    assert {"feedback.html.j2", "feedback.css"} <= {p.name for p in TEMPLATES.iterdir()}
+    assert TEMPLATES.parent == Path(render_page.__code__.co_filename).parent
+
+
 def test_a_failed_submission_gets_its_reason(course):
     output, results, _, _ = course
     text = page(output, "carol")
@@ -181,13 +234,13 @@ def test_maths_become_mathml_and_bad_formulas_stay_readable():
 def test_cli(course, tmp_path):
     output = course[0]
     run = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output", str(output)],
-                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=course_paths.ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
     assert str(feedback_path(output, "alice", ASSIGNMENT)) in run.stdout
     bad = subprocess.run([sys.executable, "-m", "grader", "feedback", "--no-such-flag"],
-                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=course_paths.ROOT, timeout=120)
     assert bad.returncode == 2 and "usage:" in bad.stderr
     empty = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output",
-                            str(tmp_path)], capture_output=True, text=True, cwd=course.ROOT,
+                            str(tmp_path)], capture_output=True, text=True, cwd=course_paths.ROOT,
                            timeout=120)
     assert empty.returncode == 1 and "autograde" in empty.stderr

@@ -214,6 +214,19 @@ def test_the_venv_runs_the_installed_packages(installed):
         assert Path(line).is_relative_to(installed.site)
 
 
+def test_the_installed_grader_makes_feedback_pages(installed):
+    """The wheel holds the feedback page's template and stylesheet (package data)."""
+    code = ("from grader.report.page import TEMPLATES, render_page; "
+            "from grader.results import SubmissionResult; print(TEMPLATES); "
+            "print(render_page(SubmissionResult('ann', '', 'ann.ipynb', '', 'failed', "
+            "reason='cut off <b>')))")
+    out = installed.run(installed.python, "-I", "-c", code)
+    assert out.returncode == 0, out.stderr
+    templates, page = out.stdout.split("\n", 1)
+    assert Path(templates).is_relative_to(installed.site)
+    assert "could not be graded" in page and "cut off &lt;b&gt;" in page and ".badge" in page
+
+
 @pytest.mark.parametrize("command", [["build", "--check"], ["autograde", "submissions"],
                                      ["demo"], ["feedback"], ["check"]])
 def test_outside_a_course_a_command_stops_in_one_line(installed, command):

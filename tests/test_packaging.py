@@ -55,6 +55,20 @@ def test_mnist_files_are_package_data():
     assert len(shipped) == 4
 
 
+def test_feedback_templates_are_package_data():
+    """The feedback page's template and stylesheet ship in the wheel, next to the module that
+    loads them."""
+    from fnmatch import fnmatch
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = data["tool"]["setuptools"]["package-data"]["grader"]
+    templates = sorted((ROOT / "grader" / "report" / "templates").iterdir())
+    assert {"feedback.html.j2", "feedback.css"} <= {p.name for p in templates}
+    for path in templates:
+        name = path.relative_to(ROOT / "grader").as_posix()
+        assert any(fnmatch(name, pattern) for pattern in patterns), f"{name} is not shipped"
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import nbformat
 
-from grader import course
 from grader.nbgrader.notebooks import grade_id, nbgrader_meta, release_notebook, source_notebook
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")

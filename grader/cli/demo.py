@@ -13,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 
-from grader import course
 from grader.build import submissions
 from grader.run.execute import Limits
 from grader.build.mutants import mutants_of

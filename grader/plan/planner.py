@@ -29,7 +29,6 @@ import codecs
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nbformat
 
