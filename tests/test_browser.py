@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import playwright.sync_api as playwright_api   # a test dependency (pyproject.toml, environment.yml)
 import pytest
@@ -198,7 +199,10 @@ class Course:
         for folder in ("solutions", "notebooks", "grader/expected"):
             shutil.copytree(ROOT / folder, self.root / folder)
         shutil.copy(ROOT / "nbgrader_config.py", self.root)
-        shutil.copy(ROOT / "grader" / "nbgrader_config.py", self.root / "grader")
+        # the course's nbgrader settings, and the Formgrader's templates beside them
+        settings = self.root / "grader" / "nbgrader"
+        shutil.copytree(ROOT / "grader" / "nbgrader" / "templates", settings / "templates")
+        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py", settings)
         self.output = self.root / "course"
         self.submissions = tmp / "submissions"
         submissions.write(submissions.filled_release("ex1_softmax", MISTAKE.overrides),
@@ -467,6 +471,88 @@ def test_instructors_lab_has_the_formgrader(browser, instructor, shots):
         frame.get_by_text("Show All Names").click()
         frame.locator("table tbody tr", has_text=STUDENT).first.wait_for()
         shots.take(page, "formgrader-manual-grading")
+
+
+# Requests a page may make: to this machine only (an exam room has no internet).
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+LOCAL_MATHJAX = "/static/jupyter_server_mathjax/"     # served by the package jupyter-server-mathjax
+# The package ships MathJax's STIX-Web fonts, not its TeX web fonts. The formulas are drawn in
+# STIX-Web; only the hidden MathML that MathJax adds for screen readers names a TeX font (e.g.
+# for a double-struck R), which the browser asks for, is refused, and does without.
+UNSHIPPED_FONTS = LOCAL_MATHJAX + "fonts/HTML-CSS/TeX/"
+DERIVATION = "derivation_softmax_ce"                  # ex1's written answer: a LaTeX derivation
+# MathJax 2 has started and typeset the page (formgrade.js listens for the same "End" signal)
+MATHJAX_DONE = """() => new Promise(done => {
+  if (!window.MathJax || !MathJax.Hub || !MathJax.Hub.Startup) return done(false);
+  MathJax.Hub.Startup.signal.Interest(m => { if (m === "End") done(true); });
+})"""
+
+
+def _offline(page) -> tuple[list[str], list[str]]:
+    """Make ``page`` offline: every request to a host other than this machine is aborted.
+    Returns the lists that fill up as the page works: the URLs aborted, and the local requests
+    that failed or were answered with an error status (but for the fonts not shipped)."""
+    aborted, failed = [], []
+
+    def route(request_route, request):
+        host = urlsplit(request.url).hostname
+        if urlsplit(request.url).scheme in ("http", "https", "ws", "wss") and \
+                host not in LOCAL_HOSTS:
+            aborted.append(request.url)
+            request_route.abort("internetdisconnected")
+        else:
+            request_route.continue_()
+
+    def local(url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and not parts.path.startswith(UNSHIPPED_FONTS)
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: r.url not in aborted and local(r.url) and
+            failed.append(f"{r.url} (failed: {r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and local(r.url) and
+            failed.append(f"{r.url} ({r.status})"))
+    return aborted, failed
+
+
+def test_manual_grading_renders_latex_without_internet(browser, instructor, shots):
+    """The Manual Grading view of the submission typesets the task's and the student's LaTeX
+    with the MathJax that the instructor's server serves: no request leaves the machine."""
+    instructor.course.autograde()
+    (submission,) = instructor.get_json("/formgrader/api/submitted_notebooks/ex1_softmax/"
+                                        "ex1_softmax")
+    with _page(browser, shots, "formgrader-latex-offline", instructor) as page:
+        aborted, failed = _offline(page)
+        page.goto(f"{instructor.url}/formgrader/submissions/{submission['id']}/"
+                  f"?token={instructor.token}")
+        page.wait_for_function(MATHJAX_DONE)
+        answer = page.locator(".nbgrader_cell", has=page.locator(f"#{DERIVATION}"))
+        answer.wait_for()
+        answer.scroll_into_view_if_needed()
+        shots.take(page, "formgrader-manual-grading-latex")
+
+        assert aborted == [], f"the page asked for other hosts: {aborted}"
+        assert failed == [], f"local requests that failed: {failed}"
+        mathjax = page.evaluate("() => [...document.scripts].map(s => s.src)"
+                                ".filter(s => s.includes('MathJax.js'))")
+        assert len(mathjax) == 1 and urlsplit(mathjax[0]).path.startswith(LOCAL_MATHJAX), mathjax
+        assert page.evaluate("() => MathJax.version").startswith("2."), "formgrade.js needs 2"
+
+        # the student's derivation: typeset, displayed and inline, and no TeX left as text
+        displayed = answer.locator(".MathJax_Display")
+        assert displayed.count() >= 1 and answer.locator(".MathJax").count() >= 4
+        box = displayed.first.bounding_box()
+        assert box and box["width"] > 50 and box["height"] > 10, box
+        text = answer.locator(".rendered_html").inner_text()
+        assert "chain rule" in text, text[:300]
+        for tex in ("$", "\\partial", "\\frac", "\\sum"):
+            assert tex not in text, f"{tex!r} is shown as text: {text[:500]}"
+        # the whole page: every formula typeset, none failed
+        shown = page.locator("#notebook-container").first.inner_text()
+        assert "\\partial" not in shown and "$$" not in shown, shown[:500]
+        assert page.locator(".MathJax_Error, .merror").count() == 0
+        formulas = page.locator("#notebook-container script[type^='math/tex']").count()
+        assert formulas > 10 and page.locator("#notebook-container .MathJax").count() == formulas
 
 
 def test_feedback_page_renders_its_mathml(browser, instructor, shots):

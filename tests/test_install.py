@@ -194,6 +194,7 @@ def test_the_wheel_holds_product_code_only(installed):
     """The test corpora and their helpers stay in tests/: none of it is installed."""
     files = {p.relative_to(installed.site).as_posix() for p in (installed.site / "grader").rglob("*")}
     assert "grader/run/sandbox.py" in files and "grader/nbgrader/nbgrader_config.py" in files
+    assert "grader/nbgrader/templates/formgrade/mathjax.html.j2" in files   # the local MathJax
     test_data = [f for f in files if any(word in f for word in ("fairness", "corpus", "corpora",
                                                                 "adversarial", "plain_nbgrader"))]
     assert test_data == []

@@ -55,3 +55,33 @@ c.Exchange.path_includes_course = True
 c.Execute.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+
+def _formgrader_templates() -> list[str]:
+    """The template folders of nbgrader's HTML pages, with this course's folder first.
+
+    nbgrader's formgrade template (the Manual Grading view) loads MathJax from a CDN: it calls
+    nbconvert's mathjax() macro without a URL, so HTMLExporter.mathjax_url is not used. Our
+    templates/formgrade/mathjax.html.j2 replaces that macro by one loading the MathJax that the
+    Jupyter server serves (package jupyter-server-mathjax), so LaTeX renders without internet.
+    Only the "formgrade" template is touched: the student's feedback ("feedback") is as before.
+    nbgrader's own folder stays in the list, because generate_feedback uses a configured list as
+    it is. Next to this file in a checkout (or a course copied with it), else in the installed
+    grader package; none where neither has it, or without nbgrader."""
+    import importlib.util
+
+    ours = Path(__file__).resolve().parent / "templates"
+    if not ours.is_dir():
+        spec = importlib.util.find_spec("grader")
+        ours = (Path(spec.origin).parent / "nbgrader" / "templates"
+                if spec and spec.origin else None)
+    spec = importlib.util.find_spec("nbgrader")
+    if ours is None or not ours.is_dir() or not (spec and spec.origin):
+        return []
+    nbgrader = Path(spec.origin).parent / "server_extensions" / "formgrader" / "templates"
+    return [str(ours), str(nbgrader)] if nbgrader.is_dir() else []
+
+
+_templates = _formgrader_templates()
+if _templates:
+    c.HTMLExporter.extra_template_basedirs = _templates
