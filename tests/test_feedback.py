@@ -9,11 +9,12 @@ import pytest
 from nbgrader.api import Gradebook as NbGradebook
 
 from grader import course
+from grader import course as settings          # the fixture ``course`` shadows the module
 from grader.build import submissions
 from grader.report.feedback import feedback_path, markdown_to_html, text as as_html, write_feedback
 from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
 from grader.build.mutants import mutants_of
-from grader.record.autograded import autograded_folder
+from grader.course import OutputTree
 from grader.record.store import Gradebook, save_result
 from leak_checks import leaks
 
@@ -44,7 +45,7 @@ def course(tmp_path_factory):
     broken.write_text('{"cells": [')
     results["carol"] = grade_submission(ASSIGNMENT, "carol", broken, work)
     for result in results.values():
-        save_result(output / "results", result)
+        save_result(OutputTree(output), result)
     pages = write_feedback(output)
     return output, results, mutant, pages
 
@@ -74,7 +75,7 @@ def test_pages_are_where_nbgrader_releases_feedback(course, tmp_path):
     warnings = []                        # no autograded folder: release_feedback would fail
     write_feedback(output, student="alice", warn=warnings.append)
     assert len(warnings) == 1 and "release_feedback" in warnings[0] and "autograde" in warnings[0]
-    folder = autograded_folder(output, "alice", ASSIGNMENT)
+    folder = OutputTree(output).autograded("alice", ASSIGNMENT)
     folder.mkdir(parents=True)
     (folder / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC")
     (folder / "submission_secret.txt").write_text("s3cret")
@@ -155,7 +156,7 @@ def test_notes_and_reasons_are_escaped(tmp_path):
     result = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED,
                               reason=f"time limit 60 s exceeded in cell 7 {XSS}", score=0,
                               max_score=12, notes=[f"answer cell {XSS!r} is missing"])
-    save_result(tmp_path / "results", result)
+    save_result(OutputTree(tmp_path), result)
     [path] = write_feedback(tmp_path)
     text = path.read_text()
     assert "<script" not in text and text.count("&lt;script&gt;") == 2
@@ -181,13 +182,13 @@ def test_maths_become_mathml_and_bad_formulas_stay_readable():
 def test_cli(course, tmp_path):
     output = course[0]
     run = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output", str(output)],
-                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
     assert str(feedback_path(output, "alice", ASSIGNMENT)) in run.stdout
     bad = subprocess.run([sys.executable, "-m", "grader", "feedback", "--no-such-flag"],
-                         capture_output=True, text=True, cwd=course.ROOT, timeout=120)
+                         capture_output=True, text=True, cwd=settings.ROOT, timeout=120)
     assert bad.returncode == 2 and "usage:" in bad.stderr
     empty = subprocess.run([sys.executable, "-m", "grader", "feedback", "--output",
-                            str(tmp_path)], capture_output=True, text=True, cwd=course.ROOT,
+                            str(tmp_path)], capture_output=True, text=True, cwd=settings.ROOT,
                            timeout=120)
     assert empty.returncode == 1 and "autograde" in empty.stderr
