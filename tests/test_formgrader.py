@@ -269,10 +269,10 @@ def test_results_saved_before_the_formgrader_still_load(tmp_path):
     result = SubmissionResult.from_json(json.dumps(old))
     assert result.answers is None and "waiting for your instructor" in render_page(result)
     options, sub = Options(output=tmp_path / "out"), Submission("ann", ASSIGNMENT, path)
-    save_result(options.results_dir, result)
+    save_result(options.tree, result)
     assert _previous(sub, options) is None                 # graded again
     result.answers = {}
-    save_result(options.results_dir, result)
+    save_result(options.tree, result)
     assert _previous(sub, options) is not None             # a current result is reused
 
 

@@ -24,14 +24,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from grader import course
-from grader.record.autograded import SECRET_FILE, TIMESTAMP_FILE, autograded_folder
+from grader.course import SECRET_FILE, TIMESTAMP_FILE, UNKNOWN_ASSIGNMENT, OutputTree
 from grader.results import FAILED, CellResult, SubmissionResult
-from grader.nbgrader.notebooks import nbgrader_meta
+from grader.nbgrader.notebooks import nbgrader_meta, release_path
 from grader.record.store import Gradebook, Marks, load_result, replace_file
 
-FEEDBACK_DIR = "feedback"
-UNKNOWN_ASSIGNMENT = "_unknown"                  # records.result_path's folder for "no assignment"
 HIDDEN_CASE = re.compile(r"\s*\(hidden case (\d+) of (\d+)\)$")
 
 
@@ -40,8 +37,7 @@ HIDDEN_CASE = re.compile(r"\s*\(hidden case (\d+) of (\d+)\)$")
 def feedback_path(output: Path, student: str, assignment: str) -> Path:
     """``<output>/feedback/<student>/<assignment>/<assignment>.html``: nbgrader's layout (the
     page is named after the notebook, which is named after the assignment)."""
-    name = assignment or UNKNOWN_ASSIGNMENT
-    return Path(output) / FEEDBACK_DIR / student / name / f"{name}.html"
+    return OutputTree(output).feedback(student, assignment)
 
 
 def _selected(paths, student: str | None, assignment: str | None, warn) -> list:
@@ -77,7 +73,7 @@ def _copy_submission_files(output: Path, student: str, assignment: str, target: 
                            warn) -> None:
     """Put the submission's timestamp and secret next to its page, as nbgrader's
     release_feedback needs them."""
-    source = autograded_folder(output, student, assignment)
+    source = OutputTree(output).autograded(student, assignment)
     missing = []
     for name in (TIMESTAMP_FILE, SECRET_FILE):
         try:
@@ -98,8 +94,8 @@ def write_feedback(output: Path, student: str | None = None, assignment: str | N
     skipped."""
     warn = warn or (lambda text: print(text, file=sys.stderr))
     output = Path(output)
-    chosen = _selected(sorted((output / "results").glob("*/*.json")), student, assignment, warn)
-    marks = _gradebook_marks(db_url or f"sqlite:///{output / 'gradebook.db'}",
+    chosen = _selected(OutputTree(output).result_files(), student, assignment, warn)
+    marks = _gradebook_marks(db_url or OutputTree(output).gradebook_url,
                              [result for _, _, result in chosen], warn)
     written = []
     for page_student, page_assignment, result in chosen:
@@ -231,7 +227,7 @@ def _release_cells(assignment: str) -> tuple:
     """(cell type, source, nbgrader metadata) of the student version's cells; () if missing."""
     import nbformat
 
-    path = course.RELEASE_DIR / assignment / f"{assignment}.ipynb"
+    path = release_path(assignment)
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:  # noqa: BLE001 - no task text is better than no page
