@@ -111,9 +111,11 @@ def submission_secret(sub: Submission) -> bytes:
     """The secret ``nbgrader submit`` wrote next to the submission (nbgrader's
     ``<student>/<assignment>/`` layout), else b""."""
     submitted = sub.path if sub.path.is_dir() else sub.path.parent
-    if submitted.name != sub.assignment:
-        return b""
-    path = submitted / SECRET_FILE
+    return read_secret(submitted / SECRET_FILE) if submitted.name == sub.assignment else b""
+
+
+def read_secret(path: Path) -> bytes:
+    """A secret file's bytes, else b"" (missing, unreadable, empty or too large)."""
     try:
         if path.is_file() and 0 < path.stat().st_size <= MAX_SECRET_BYTES:
             return path.read_bytes()

@@ -39,7 +39,7 @@ from pathlib import Path
 from course_lib.checks import Outcome
 
 from grader.course import SECRET_FILE, TIMESTAMP_FILE, OutputTree
-from grader.intake.discover import MAX_SECRET_BYTES, Submission
+from grader.intake.discover import Submission, read_secret
 from grader.text import readable
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 from grader.record.store import replace_file
@@ -55,15 +55,7 @@ _MATHS = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 def _secret(sub: Submission, folder: Path) -> bytes:
     """The submission's secret as ``nbgrader submit`` wrote it (read at intake), else the one
     already in the autograded folder, else a new random one (which no student holds)."""
-    if sub.secret:
-        return sub.secret
-    path = folder / SECRET_FILE
-    try:
-        if path.is_file() and 0 < path.stat().st_size <= MAX_SECRET_BYTES:
-            return path.read_bytes()
-    except OSError:
-        pass
-    return secrets.token_hex(64).encode()
+    return sub.secret or read_secret(folder / SECRET_FILE) or secrets.token_hex(64).encode()
 
 
 # --- the notebook --------------------------------------------------------------------------
