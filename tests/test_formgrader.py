@@ -53,7 +53,9 @@ class Term:
         shutil.copytree(ROOT / "grader" / "expected", self.course / "grader" / "expected")
         shutil.copy(ROOT / "nbgrader_config.py", self.course)
         # the course's own configuration, which maps nbgrader onto the folder above it
-        shutil.copy(ROOT / "grader" / "nbgrader_config.py", self.course / "grader")
+        (self.course / "grader" / "nbgrader").mkdir()
+        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py",
+                    self.course / "grader" / "nbgrader")
 
     def run(self, command: list, cwd: Path) -> str:
         done = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True,
