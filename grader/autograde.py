@@ -22,16 +22,16 @@ from grader.run import cgroups
 from grader.record import database
 from grader.run import sandbox
 from grader import course
-from grader.record.autograded import AUTOGRADED_DIR, submission_timestamp, write_autograded
+from grader.course import OutputTree
+from grader.record.autograded import write_autograded
 from grader.intake.discover import Submission, discover
 from grader.run.execute import Limits, cgroup_host
 from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
-from grader.grade import assignment_fingerprint
 from grader.run.launch import BATCH_VARIABLE
 from grader.text import readable
 from grader.nbgrader.api import prepare_environment
 from grader.plan.material import Material, Submitted, file_sha256
-from grader.record.store import Gradebook, load_result, result_path, save_result, write_csv
+from grader.record.store import Gradebook, load_result, save_result, write_csv
 from grader.report.table import Progress
 from grader.results import FAILED, SubmissionResult
 from grader.dispatch.worker import clean_up_batch, code_version, grade_task, report
@@ -49,26 +49,18 @@ class Options:
 
     def __post_init__(self):
         self.limits = self.limits or Limits()
-        self.output = Path(self.output) if self.output else course.WORK_DIR
-        self.db_url = database.normalise(self.db_url or
-                                         f"sqlite:///{self.output / 'gradebook.db'}")
+        self.output = OutputTree.of(self.output).root
+        self.db_url = database.normalise(self.db_url or self.tree.gradebook_url)
+
+    @property
+    def tree(self) -> OutputTree:
+        """Every path of the output: results, grades.csv, the autograded and feedback trees."""
+        return OutputTree(self.output)
 
     @property
     def shown_db_url(self) -> str:
         """The gradebook's URL as it may be printed: with its password masked."""
         return database.masked(self.db_url)
-
-    @property
-    def results_dir(self) -> Path:
-        return self.output / "results"
-
-    @property
-    def csv_path(self) -> Path:
-        return self.output / "grades.csv"
-
-    @property
-    def autograded_dir(self) -> Path:
-        return self.output / AUTOGRADED_DIR
 
 
 def _failed(sub: Submission) -> SubmissionResult:
@@ -76,18 +68,28 @@ def _failed(sub: Submission) -> SubmissionResult:
                             reason=sub.problem)
 
 
-def _previous(sub: Submission, options: Options) -> SubmissionResult | None:
+class Materials(dict):
+    """Each assignment's material, read from the course once per batch (on first use)."""
+
+    def __missing__(self, assignment: str) -> Material:
+        self[assignment] = material = Material.from_course(assignment)
+        return material
+
+
+def _previous(sub: Submission, options: Options, materials: Materials | None = None
+              ) -> SubmissionResult | None:
     """A saved result that still applies to this exact file and assignment version."""
     if options.force or sub.problem:
         return None
-    previous = load_result(result_path(options.results_dir, sub.student, sub.assignment))
+    materials = Materials() if materials is None else materials
+    previous = load_result(options.tree.result(sub.student, sub.assignment))
     if previous is None or previous.file != readable(str(sub.path)):
         return None
     if previous.status != FAILED and previous.answers is None:
         return None                  # graded before answers were kept: the Formgrader needs them
     try:
         same = (previous.sha256 == file_sha256(sub.path) and
-                previous.fingerprint == assignment_fingerprint(sub.assignment))
+                previous.fingerprint == materials[sub.assignment].fingerprint)
     except OSError:
         return None
     return previous if same else None
@@ -101,20 +103,19 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
     result.notes[:0] = [n for n in sub.notes if n not in result.notes]
     try:
         if save:
-            save_result(options.results_dir, result)
+            save_result(options.tree, result)
     except OSError as error:
         result.notes.insert(0, f"the result could not be saved ({error.strerror or error}); "
                                "run the same command again")
-    timestamp = ""
     try:
         if result.assignment in course.ASSIGNMENTS:
-            timestamp = submission_timestamp(sub)
-            write_autograded(options.output, result, sub, timestamp)
+            write_autograded(options.tree, result, sub)
     except OSError as error:
         result.notes.insert(0, f"the autograded notebook for the Formgrader could not be "
                                f"written ({error.strerror or error}); run the same command again")
     try:
-        gradebook.record(result, timestamp)
+        gradebook.record(result, sub.timestamp if result.assignment in course.ASSIGNMENTS
+                         else "")
     except Exception as error:  # noqa: BLE001 - one row's database error must not end the batch
         result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
 
@@ -184,7 +185,6 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     submissions, skipped = discover(folder)
     options.output.mkdir(parents=True, exist_ok=True)
     database.check(options.db_url)
-    gradebook = Gradebook(options.db_url)
     # Opened before the batch's tag is set in this process's environment, so that a
     # LocalCluster's workers do not carry it (the clean-up kills whatever carries it).
     executor = open_executor(options.cluster, options.jobs)
@@ -192,8 +192,9 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
     options.stats["scratch"] = str(workdir)
     try:
-        return _grade_batch(submissions, skipped, options, gradebook, executor, batch, workdir,
-                            log)
+        with Gradebook(options.db_url) as gradebook:          # opened once for the batch
+            return _grade_batch(submissions, skipped, options, gradebook, executor, batch,
+                                workdir, log)
     except KeyboardInterrupt:
         executor.stop(batch)
         raise
@@ -212,7 +213,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
         _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
     todo: list[Submission] = []
-    reused = 0
+    materials, reused = Materials(), 0
     for sub in submissions:
         if sub.problem:
             result = _failed(sub)
@@ -220,7 +221,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
             results.append(result)
             log(f"  {sub.student:<20} {sub.assignment or '?':<14} failed: {sub.problem}")
             continue
-        previous = _previous(sub, options)
+        previous = _previous(sub, options, materials)
         if previous is not None:
             _record(previous, sub, options, gradebook, save=False)
             results.append(previous)
@@ -230,10 +231,10 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     if reused:
         log(f"{reused} submissions already graded and unchanged (use --force to grade them "
             "again)")
-    materials = {}
+    shared = {}
     for assignment in sorted({sub.assignment for sub in todo}):
-        material = Material.from_course(assignment)
-        materials[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
+        material = materials[assignment]
+        shared[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
     os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
     version, total = code_version(), len(todo)
     waiting, running = iter(todo), {}
@@ -247,7 +248,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
                 return
             future = executor.submit(
                 f"grade-{sub.assignment}-{sub.student}-{batch}", grade_task,
-                materials[sub.assignment], sub.student, Submitted.read(sub.path), options.limits,
+                shared[sub.assignment], sub.student, Submitted.read(sub.path), options.limits,
                 batch, version, executor.isolated, str(workdir) if executor.shares_files else None)
             running[future] = sub
 
@@ -265,14 +266,14 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
         log(f"interrupted: {len(results)} of {len(submissions)} submissions are saved; run the "
             "same command again to grade the rest")
         raise
-    write_csv(options.csv_path, results, skipped, _marks(gradebook, results, log))
+    write_csv(options.tree.csv, results, skipped, _marks(gradebook, results, log))
     return results
 
 
 def _register(gradebook: Gradebook, assignment: str, options: Options) -> None:
     """Make sure the gradebook knows the assignment; one line if it cannot."""
     try:
-        gradebook.register(assignment, options.output / "release")
+        gradebook.register(assignment, options.tree.release)
     except Exception as error:  # noqa: BLE001 - said in one line, with no password in it
         raise database.GradebookUnavailable(
             f"gradebook: cannot register {assignment} in {options.shown_db_url}: "

@@ -11,6 +11,7 @@ Instructors: the hidden tests' inputs are generated from ``HIDDEN_SEED``. The va
 here is public, so for a real class pick your own, run ``python -m grader build``, and keep the
 regenerated ``grader/expected/`` out of anything students can see.
 """
+from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.exercises import ASSIGNMENTS, COURSE_VARIABLE, NoCourseError, find_course
@@ -25,7 +26,74 @@ HIDDEN_SEED = 20261122
 COURSE_PATHS = ("ROOT", "SOURCE_DIR", "RELEASE_DIR", "EXPECTED_DIR", "WORK_DIR")
 
 __all__ = [*COURSE_PATHS, "HIDDEN_SEED", "ASSIGNMENTS", "COURSE_VARIABLE", "NoCourseError",
-           "use_course"]
+           "OutputTree", "use_course"]
+
+# written next to a submission by nbgrader submit and collect, and kept with its autograded copy
+TIMESTAMP_FILE = "timestamp.txt"
+SECRET_FILE = "submission_secret.txt"
+UNKNOWN_ASSIGNMENT = "_unknown"          # the folder of results whose assignment is unknown
+
+
+@dataclass(frozen=True)
+class OutputTree:
+    """Every path the grader writes (and reads back) under its output folder, as nbgrader's
+    ``CourseDirectory.format_path`` names its steps' folders::
+
+        <root>/results/<assignment>/<student>.json          one result per submission
+        <root>/grades.csv
+        <root>/gradebook.db                                  the default gradebook
+        <root>/release/                                      nbgrader's generate_assignment output
+        <root>/autograded/<student>/<assignment>/            what the Formgrader reads
+        <root>/feedback/<student>/<assignment>/<assignment>.html
+    """
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    @classmethod
+    def of(cls, output=None) -> "OutputTree":
+        """The tree in ``output``, by default the course's ``course/`` folder."""
+        return cls(Path(output) if output else __getattr__("WORK_DIR"))
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    def result(self, student: str, assignment: str) -> Path:
+        return self.results / (assignment or UNKNOWN_ASSIGNMENT) / f"{student}.json"
+
+    def result_files(self) -> list[Path]:
+        """Every saved result, sorted; the file's place names its (student, assignment)."""
+        return sorted(self.results.glob("*/*.json"))
+
+    @property
+    def csv(self) -> Path:
+        return self.root / "grades.csv"
+
+    @property
+    def gradebook_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    @property
+    def release(self) -> Path:
+        return self.root / "release"
+
+    @property
+    def autograded_root(self) -> Path:
+        return self.root / "autograded"
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        return self.autograded_root / student / assignment
+
+    @property
+    def feedback_root(self) -> Path:
+        return self.root / "feedback"
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        """nbgrader's layout: the page is named after the notebook, named after the assignment."""
+        name = assignment or UNKNOWN_ASSIGNMENT
+        return self.feedback_root / student / name / f"{name}.html"
 
 
 def use_course(folder=None) -> Path:
@@ -39,6 +107,7 @@ def use_course(folder=None) -> Path:
 
 def __getattr__(name: str):
     if name in COURSE_PATHS:            # first use: find the course
-        use_course()
+        if name not in globals():
+            use_course()
         return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from grader import course as course_paths
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
-from grader.record.autograded import autograded_folder
+from grader.course import OutputTree
 from grader.record.store import Gradebook, Marks, save_result
 from grader.report.feedback import feedback_path, write_feedback
 from grader.report.mathml import markdown_to_html
@@ -49,7 +49,7 @@ def course(tmp_path_factory):
     broken.write_text('{"cells": [')
     results["carol"] = grade_submission(ASSIGNMENT, "carol", broken, work)
     for result in results.values():
-        save_result(output / "results", result)
+        save_result(OutputTree(output), result)
     pages = write_feedback(output)
     return output, results, mutant, pages
 
@@ -79,7 +79,7 @@ def test_pages_are_where_nbgrader_releases_feedback(course, tmp_path):
     warnings = []                        # no autograded folder: release_feedback would fail
     write_feedback(output, student="alice", warn=warnings.append)
     assert len(warnings) == 1 and "release_feedback" in warnings[0] and "autograde" in warnings[0]
-    folder = autograded_folder(output, "alice", ASSIGNMENT)
+    folder = OutputTree(output).autograded("alice", ASSIGNMENT)
     folder.mkdir(parents=True)
     (folder / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC")
     (folder / "submission_secret.txt").write_text("s3cret")
@@ -160,7 +160,7 @@ def test_notes_and_reasons_are_escaped(tmp_path):
     result = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED,
                               reason=f"time limit 60 s exceeded in cell 7 {XSS}", score=0,
                               max_score=12, notes=[f"answer cell {XSS!r} is missing"])
-    save_result(tmp_path / "results", result)
+    save_result(OutputTree(tmp_path), result)
     [path] = write_feedback(tmp_path)
     text = path.read_text()
     assert "<script" not in text and text.count("&lt;script&gt;") == 2

@@ -53,7 +53,9 @@ class Term:
         shutil.copytree(ROOT / "grader" / "expected", self.course / "grader" / "expected")
         shutil.copy(ROOT / "nbgrader_config.py", self.course)
         # the course's own configuration, which maps nbgrader onto the folder above it
-        shutil.copy(ROOT / "grader" / "nbgrader_config.py", self.course / "grader")
+        (self.course / "grader" / "nbgrader").mkdir()
+        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py",
+                    self.course / "grader" / "nbgrader")
 
     def run(self, command: list, cwd: Path) -> str:
         done = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True,
@@ -269,10 +271,10 @@ def test_results_saved_before_the_formgrader_still_load(tmp_path):
     result = SubmissionResult.from_json(json.dumps(old))
     assert result.answers is None and "waiting for your instructor" in render_page(result)
     options, sub = Options(output=tmp_path / "out"), Submission("ann", ASSIGNMENT, path)
-    save_result(options.results_dir, result)
+    save_result(options.tree, result)
     assert _previous(sub, options) is None                 # graded again
     result.answers = {}
-    save_result(options.results_dir, result)
+    save_result(options.tree, result)
     assert _previous(sub, options) is not None             # a current result is reused
 
 

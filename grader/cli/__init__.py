@@ -61,7 +61,7 @@ def _autograde(args) -> int:
                     wall_factor=args.wall_factor, idle_seconds=args.idle_timeout,
                     memory_bytes=int(args.memory * 2**30))
     options = Options(jobs=args.jobs, force=args.force, limits=limits,
-                      output=Path(args.output or course.WORK_DIR), db_url=args.db_url or "",
+                      output=course.OutputTree.of(args.output).root, db_url=args.db_url or "",
                       cluster=args.cluster or "")
     try:
         results = autograde(folder, options)
@@ -70,8 +70,9 @@ def _autograde(args) -> int:
         return 1
     print()
     print_table(results)
-    print(f"\ngradebook:  {options.shown_db_url}\ngrades:     {options.csv_path}\n"
-          f"autograded: {options.autograded_dir} (the Formgrader's Manual Grading lists these)")
+    print(f"\ngradebook:  {options.shown_db_url}\ngrades:     {options.tree.csv}\n"
+          f"autograded: {options.tree.autograded_root} (the Formgrader's Manual Grading lists "
+          "these)")
     failed = [r for r in results if r.status == FAILED]
     if failed:
         print(f"\n{len(failed)} of {len(results)} submissions could not be graded (see the "
@@ -83,13 +84,13 @@ def _autograde(args) -> int:
 def _feedback(args) -> int:
     from grader.report.feedback import write_feedback
 
-    output = Path(args.output or course.WORK_DIR)
-    results = output / "results"
+    tree = course.OutputTree.of(args.output)
+    results = tree.results
     if not results.is_dir():
         print(f"error: no results in {results}: run `{args.prog} autograde` first",
               file=sys.stderr)
         return 1
-    pages = write_feedback(output, student=args.student, assignment=args.assignment,
+    pages = write_feedback(tree.root, student=args.student, assignment=args.assignment,
                            db_url=args.db_url or "")
     for page in pages:
         print(page)
@@ -97,7 +98,7 @@ def _feedback(args) -> int:
         print(f"no results in {results} match", file=sys.stderr)
         return 1
     print(f"\n{len(pages)} feedback page{'s' if len(pages) != 1 else ''} in "
-          f"{output / 'feedback'}")
+          f"{tree.feedback_root}")
     return 0
 
 

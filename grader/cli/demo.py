@@ -116,11 +116,12 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
     print_table(results, out=log)
     pages = _feedback(output)
     log(f"\ngradebook (SQLite):  {options.shown_db_url}")
-    log(f"grades.csv:          {options.csv_path}")
+    log(f"grades.csv:          {options.tree.csv}")
     if pages:
-        log(f"feedback pages:      {output / 'feedback'}/<student>/<assignment>/"
+        log(f"feedback pages:      {options.tree.feedback_root}/<student>/<assignment>/"
             f"<assignment>.html ({len(pages)} pages)")
-    log(f"autograded tree:     {options.autograded_dir} (for manual grading in the Formgrader)")
+    log(f"autograded tree:     {options.tree.autograded_root} (for manual grading in the "
+        "Formgrader)")
     return 0
 
 

@@ -14,14 +14,18 @@ and the row names the others.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import course
+from grader.course import SECRET_FILE, TIMESTAMP_FILE
 from grader.intake.names import NameInfo, moodle_folder, parse_flat, student_id
 from grader.text import readable
 
 # written next to the notebook by nbgrader submit and collect
-NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
+NBGRADER_FILES = {TIMESTAMP_FILE, SECRET_FILE}
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"      # nbgrader's Exchange.timestamp_format
+MAX_SECRET_BYTES = 4096
 
 
 @dataclass
@@ -32,8 +36,9 @@ class Submission:
     problem: str = ""
     notes: list = field(default_factory=list)
     version: int = 0                       # resubmission number, to choose among duplicates
-    timestamp: str = ""                    # nbgrader's submission time, when it wrote one
+    timestamp: str = ""                    # when it was submitted, in nbgrader's format
     user: str = ""                         # the learning platform's own user id, if any
+    secret: bytes = b""                    # nbgrader submit's secret, when it came with one
 
 
 @dataclass
@@ -78,10 +83,45 @@ def _from_name(info: NameInfo, path: Path, root: Path, assignments) -> Submissio
 
 def _timestamp(folder: Path) -> str:
     try:
-        with open(folder / "timestamp.txt", "rb") as handle:
+        with open(folder / TIMESTAMP_FILE, "rb") as handle:
             return readable(handle.read(100).decode("utf-8", "replace")).strip()
     except OSError:
         return ""
+
+
+def submission_time(sub: Submission) -> str:
+    """The submission's time in nbgrader's format: the one ``nbgrader collect`` wrote next to
+    it (``sub.timestamp``) when it is readable, else the file's modification time (UTC)."""
+    from nbgrader.utils import parse_utc
+
+    if sub.timestamp:
+        try:
+            parse_utc(sub.timestamp)
+            return sub.timestamp
+        except (ValueError, OverflowError):
+            pass
+    try:
+        mtime = sub.path.stat().st_mtime
+    except OSError:
+        return ""
+    return datetime.fromtimestamp(mtime, timezone.utc).strftime(TIMESTAMP_FORMAT)
+
+
+def submission_secret(sub: Submission) -> bytes:
+    """The secret ``nbgrader submit`` wrote next to the submission (nbgrader's
+    ``<student>/<assignment>/`` layout), else b""."""
+    submitted = sub.path if sub.path.is_dir() else sub.path.parent
+    return read_secret(submitted / SECRET_FILE) if submitted.name == sub.assignment else b""
+
+
+def read_secret(path: Path) -> bytes:
+    """A secret file's bytes, else b"" (missing, unreadable, empty or too large)."""
+    try:
+        if path.is_file() and 0 < path.stat().st_size <= MAX_SECRET_BYTES:
+            return path.read_bytes()
+    except OSError:
+        pass
+    return b""
 
 
 def _from_folder(student: str, folder: Path, root: Path, assignments) -> Submission:
@@ -217,4 +257,8 @@ def discover(root: Path, assignments=course.ASSIGNMENTS) -> tuple[list[Submissio
         elif entry.is_dir():
             found += _student_folder(entry, root, assignments, skipped)
     _disambiguate(found)
-    return _one_per_student(found, root), skipped
+    chosen = _one_per_student(found, root)
+    for sub in chosen:                     # read once, here; carried in the record from now on
+        if sub.assignment in assignments:
+            sub.timestamp, sub.secret = submission_time(sub), submission_secret(sub)
+    return chosen, skipped

@@ -2,6 +2,8 @@
 release) and of the nbgrader metadata of their cells."""
 from __future__ import annotations
 
+import json
+
 from grader import course
 
 
@@ -35,3 +37,18 @@ def release_notebook(assignment: str):
     import nbformat
 
     return nbformat.read(release_path(assignment), as_version=4)
+
+
+def notebook_cells(path) -> list[dict]:
+    """A notebook's cells as plain dicts (format 4, sources joined), read without nbformat."""
+    with open(path, encoding="utf-8") as handle:
+        cells = json.load(handle)["cells"]
+    for cell in cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return cells
+
+
+def source_cells(assignment: str) -> list[dict]:
+    """The instructor's notebook's cells, as ``notebook_cells``."""
+    return notebook_cells(source_path(assignment))

@@ -30,7 +30,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-import nbformat
 
 from grader.nbgrader.notebooks import nbgrader_meta
 
@@ -91,6 +90,8 @@ def parse_submission(raw: bytes, max_bytes: int = MAX_BYTES) -> tuple[list[dict]
         raise Rejected("not a notebook: the JSON holds no notebook (no 'cells')")
     major = data.get("nbformat")
     if major == 3 or "worksheets" in data:
+        import nbformat
+
         try:
             data = json.loads(nbformat.writes(nbformat.reads(text, as_version=4)))
             notes.append("converted from the old notebook format 3")
@@ -176,6 +177,8 @@ class Blueprint:
 def blueprint(assignment: str, source_notebook, release_notebook) -> Blueprint:
     """The blueprint of ``assignment`` from its source and release notebooks (each a path or an
     open text file)."""
+    import nbformat
+
     source = json.loads(nbformat.writes(nbformat.read(source_notebook, as_version=4)))["cells"]
     release = json.loads(nbformat.writes(nbformat.read(release_notebook, as_version=4)))["cells"]
     for cells in (source, release):
@@ -415,6 +418,8 @@ def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) ->
 def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict
                      ) -> tuple[nbformat.NotebookNode, list[dict]]:
     """The notebook to execute, and for each of its cells what it is (for error reports)."""
+    import nbformat
+
     nb = nbformat.v4.new_notebook()
     roles = []
 

@@ -34,24 +34,17 @@ import functools
 import re
 import secrets
 import textwrap
-from datetime import datetime, timezone
 from pathlib import Path
-
-import nbformat
 
 from course_lib.checks import Outcome
 
-from grader.intake.discover import Submission
+from grader.course import SECRET_FILE, TIMESTAMP_FILE, OutputTree
+from grader.intake.discover import Submission, read_secret
 from grader.text import readable
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 from grader.record.store import replace_file
 from grader.results import GRADED, CellResult, SubmissionResult
 
-AUTOGRADED_DIR = "autograded"
-TIMESTAMP_FILE = "timestamp.txt"
-SECRET_FILE = "submission_secret.txt"
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"      # nbgrader's Exchange.timestamp_format
-MAX_SECRET_BYTES = 4096
 SUMMARY_CELL_ID = "grader-summary"
 WIDTH = 110                                        # columns of a test's report
 LESS_THAN = "&lt;"                                 # shows as "<", opens no tag
@@ -59,41 +52,10 @@ ZERO_WIDTH = "\u200b"                              # ZERO WIDTH SPACE: "](" form
 _MATHS = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.S)
 
 
-def autograded_folder(output: Path, student: str, assignment: str) -> Path:
-    return Path(output) / AUTOGRADED_DIR / student / assignment
-
-
-# --- when it was submitted -----------------------------------------------------------------
-
-def submission_timestamp(sub: Submission) -> str:
-    """The submission's time in nbgrader's format: the one ``nbgrader collect`` wrote next to
-    it when it is readable, else the file's modification time (UTC)."""
-    from nbgrader.utils import parse_utc
-
-    if sub.timestamp:
-        try:
-            parse_utc(sub.timestamp)
-            return sub.timestamp
-        except (ValueError, OverflowError):
-            pass
-    mtime = sub.path.stat().st_mtime
-    return datetime.fromtimestamp(mtime, timezone.utc).strftime(TIMESTAMP_FORMAT)
-
-
 def _secret(sub: Submission, folder: Path) -> bytes:
-    """The submission's secret as ``nbgrader submit`` wrote it, else the one already in the
-    autograded folder, else a new random one (which no student holds)."""
-    candidates = [folder / SECRET_FILE]
-    submitted = sub.path if sub.path.is_dir() else sub.path.parent
-    if submitted.name == sub.assignment:           # nbgrader's <student>/<assignment>/ layout
-        candidates.insert(0, submitted / SECRET_FILE)
-    for path in candidates:
-        try:
-            if path.is_file() and 0 < path.stat().st_size <= MAX_SECRET_BYTES:
-                return path.read_bytes()
-        except OSError:
-            continue
-    return secrets.token_hex(64).encode()
+    """The submission's secret as ``nbgrader submit`` wrote it (read at intake), else the one
+    already in the autograded folder, else a new random one (which no student holds)."""
+    return sub.secret or read_secret(folder / SECRET_FILE) or secrets.token_hex(64).encode()
 
 
 # --- the notebook --------------------------------------------------------------------------
@@ -156,6 +118,8 @@ def _wrapped(text: str) -> str:
 def result_output(cell: CellResult) -> nbformat.NotebookNode:
     """A passed test prints its report; a failed one shows it as an error, as in nbgrader's own
     autograded notebooks (where a failed test is a cell that raised)."""
+    import nbformat
+
     lines = report_lines(cell)
     if cell.passed:
         return nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
@@ -179,6 +143,8 @@ def autograded_notebook(result: SubmissionResult, release: nbformat.NotebookNode
                         ) -> nbformat.NotebookNode:
     """The release notebook with the student's answers and each test's result (see the module
     docstring)."""
+    import nbformat
+
     nb = copy.deepcopy(release)
     tests = {cell.grade_id: cell for cell in result.cells}
     answers = result.answers or {}
@@ -218,16 +184,17 @@ def _update(path: Path, data: bytes) -> None:
     replace_file(path, data)
 
 
-def write_autograded(output: Path, result: SubmissionResult, sub: Submission,
-                     timestamp: str) -> Path:
-    """Write (or bring up to date) the submission's autograded folder; returns the folder.
-    The notebook needs a result graded by this version of the grader (one that kept the
-    answers); an older result keeps whatever notebook is there."""
-    folder = autograded_folder(output, result.student, result.assignment)
+def write_autograded(tree: OutputTree, result: SubmissionResult, sub: Submission) -> Path:
+    """Write (or bring up to date) the submission's autograded folder, with the time and secret
+    read at intake; returns the folder. The notebook needs a result graded by this version of
+    the grader (one that kept the answers); an older result keeps whatever notebook is there."""
+    folder = tree.autograded(result.student, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    _update(folder / TIMESTAMP_FILE, timestamp.encode())
+    _update(folder / TIMESTAMP_FILE, sub.timestamp.encode())
     _update(folder / SECRET_FILE, _secret(sub, folder))
     if result.status == GRADED and result.answers is not None:
+        import nbformat
+
         nb = autograded_notebook(result, _release(result.assignment))
         _update(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
     return folder

@@ -10,9 +10,12 @@ from __future__ import annotations
 import csv
 import os
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course import OutputTree
+from grader.nbgrader.notebooks import nbgrader_meta, source_cells
 from grader.record import database
 from grader.text import readable as safe_text
 from grader.results import GRADED, SKIPPED, SubmissionResult
@@ -35,12 +38,8 @@ def replace_file(path: Path, data: bytes | str) -> None:
     temporary.replace(path)
 
 
-def result_path(results_dir: Path, student: str, assignment: str) -> Path:
-    return results_dir / (assignment or "_unknown") / f"{student}.json"
-
-
-def save_result(results_dir: Path, result: SubmissionResult) -> Path:
-    path = result_path(results_dir, result.student, result.assignment)
+def save_result(tree: OutputTree, result: SubmissionResult) -> Path:
+    path = tree.result(result.student, result.assignment)
     replace_file(path, result.to_json())
     return path
 
@@ -105,11 +104,45 @@ def sqlite_missing(db_url: str) -> bool:
 
 
 class Gradebook:
-    """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``)."""
+    """nbgrader's gradebook (SQLite by default, any SQLAlchemy URL via ``db_url``).
+
+    Used in a ``with`` block, it opens nbgrader's gradebook once, on first use, and keeps it
+    until the block ends (a batch opens it once); outside one, each call opens its own."""
 
     def __init__(self, db_url: str):
         self.db_url = database.normalise(db_url)      # postgresql:// means psycopg 3
         self._registered: set[str] = set()
+        self._keep = False
+        self._open = None                 # nbgrader's Gradebook, while kept open
+
+    def __enter__(self) -> "Gradebook":
+        self._keep = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._keep = False
+        gb, self._open = self._open, None
+        if gb is not None:
+            gb.close()
+
+    @contextmanager
+    def _session(self):
+        """nbgrader's gradebook, quiet (its own SQLAlchemy session warnings are noise)."""
+        from nbgrader.api import Gradebook as NbGradebook
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self._keep:
+                if self._open is None:
+                    self._open = NbGradebook(self.db_url)
+                try:
+                    yield self._open
+                except BaseException:
+                    self._open.db.rollback()      # the next call starts clean
+                    raise
+                return
+            with NbGradebook(self.db_url) as gb:
+                yield gb
 
     def describe(self, error: BaseException) -> str:
         """One line about a database error, with any password in it masked."""
@@ -118,15 +151,38 @@ class Gradebook:
 
     @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
     def register(self, assignment: str, release_dir: Path) -> None:
-        """Make sure the gradebook knows the assignment's notebooks and cells."""
+        """Make sure the gradebook knows the assignment's notebooks and cells: nbgrader's
+        ``generate_assignment`` registers it when the gradebook does not hold it as the source
+        notebook has it now (new, or changed since)."""
         if assignment in self._registered:
             return
-        api = nbgrader_api(release_directory=str(release_dir), db_url=self.db_url)
-        outcome = api.generate_assignment(assignment, force=True, create=True)
-        if not outcome.get("success"):
-            raise RuntimeError(f"nbgrader could not register {assignment} in the gradebook:\n"
-                               f"{outcome.get('error') or outcome.get('log')}")
+        if not self._holds(assignment):
+            api = nbgrader_api(release_directory=str(release_dir), db_url=self.db_url)
+            outcome = api.generate_assignment(assignment, force=True, create=True)
+            if not outcome.get("success"):
+                raise RuntimeError(f"nbgrader could not register {assignment} in the gradebook:"
+                                   f"\n{outcome.get('error') or outcome.get('log')}")
         self._registered.add(assignment)
+
+    def _holds(self, assignment: str) -> bool:
+        """True when the gradebook holds the assignment's one notebook with the cells that
+        generate_assignment would save from the source notebook: the same grade cells (points,
+        type), solution cells, and source cells (the text of those that are no answer)."""
+        if sqlite_missing(self.db_url):
+            return False
+        from nbgrader.api import MissingEntry
+
+        wanted = _gradebook_cells(source_cells(assignment))
+        with self._session() as gb:
+            try:
+                notebooks = gb.find_assignment(assignment).notebooks
+                held = [_held_cells(nb) for nb in notebooks] if len(notebooks) == 1 and \
+                    notebooks[0].name == assignment else []
+            except MissingEntry:
+                held = []
+            finally:
+                gb.db.rollback()          # no read transaction stays open while nbgrader writes
+        return held == [wanted]
 
     @database.serialised
     def record(self, result: SubmissionResult, timestamp: str = "") -> None:
@@ -136,11 +192,9 @@ class Gradebook:
         hand is flagged for review when the submission is a new one (another timestamp)."""
         if result.status != GRADED:
             return
-        from nbgrader.api import Gradebook as NbGradebook
         from nbgrader.utils import parse_utc
 
-        with warnings.catch_warnings(), NbGradebook(self.db_url) as gb:
-            warnings.simplefilter("ignore")       # nbgrader's own SQLAlchemy session warnings
+        with self._session() as gb:
             gb.update_or_create_student(result.student)
             submission = gb.update_or_create_submission(result.assignment, result.student)
             when = parse_utc(timestamp) if timestamp else submission.timestamp
@@ -164,16 +218,42 @@ class Gradebook:
         found = {(r.student, r.assignment): Marks.of_result(r) for r in results}
         if sqlite_missing(self.db_url):
             return found
-        from nbgrader.api import Gradebook as NbGradebook, MissingEntry
+        from nbgrader.api import MissingEntry
 
-        with warnings.catch_warnings(), NbGradebook(self.db_url) as gb:
-            warnings.simplefilter("ignore")
+        with self._session() as gb:
             for result in results:
                 try:
                     found[(result.student, result.assignment)] = _marks(gb, result)
                 except MissingEntry:
                     pass
         return found
+
+
+def _gradebook_cells(cells: list[dict]) -> dict:
+    """What nbgrader's SaveCells keeps of a notebook's cells (see ``Gradebook._holds``)."""
+    grade, solution, source = {}, set(), {}
+    for cell in cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if not gid:
+            continue
+        if meta.get("grade"):
+            grade[gid] = (float(meta.get("points") or 0), cell.get("cell_type"))
+        if meta.get("solution"):
+            solution.add(gid)
+        if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+            source[gid] = None if meta.get("solution") else cell.get("source", "")
+    return {"grade": grade, "solution": solution, "source": source}
+
+
+def _held_cells(notebook) -> dict:
+    """The same of a notebook in nbgrader's gradebook."""
+    solution = {cell.name for cell in notebook.solution_cells}
+    return {"grade": {cell.name: (float(cell.max_score), cell.cell_type)
+                      for cell in notebook.grade_cells},
+            "solution": solution,
+            "source": {cell.name: None if cell.name in solution else cell.source
+                       for cell in notebook.source_cells}}
 
 
 def _set_auto_score(grade, score: float | None, new_submission: bool) -> None:

@@ -24,12 +24,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.record.autograded import SECRET_FILE, TIMESTAMP_FILE, autograded_folder
+from grader.course import SECRET_FILE, TIMESTAMP_FILE, UNKNOWN_ASSIGNMENT, OutputTree
 from grader.record.store import Gradebook, load_result, replace_file
 from grader.report.page import render_page
 
-FEEDBACK_DIR = "feedback"
-UNKNOWN_ASSIGNMENT = "_unknown"                  # records.result_path's folder for "no assignment"
 
 
 # --- writing the pages ---------------------------------------------------------------------------
@@ -37,15 +35,14 @@ UNKNOWN_ASSIGNMENT = "_unknown"                  # records.result_path's folder 
 def feedback_path(output: Path, student: str, assignment: str) -> Path:
     """``<output>/feedback/<student>/<assignment>/<assignment>.html``: nbgrader's layout (the
     page is named after the notebook, which is named after the assignment)."""
-    name = assignment or UNKNOWN_ASSIGNMENT
-    return Path(output) / FEEDBACK_DIR / student / name / f"{name}.html"
+    return OutputTree(output).feedback(student, assignment)
 
 
 def _selected(paths, student: str | None, assignment: str | None, warn) -> list:
     """(page student, page assignment, result) for the readable results that are asked for."""
     chosen = []
     for path in paths:
-        # the file's place, not its content, names the page: records.result_path made it safe
+        # the file's place, not its content, names the page: OutputTree.result made it safe
         page_student, page_assignment = path.stem, path.parent.name
         result = load_result(path)
         if result is None:
@@ -74,7 +71,7 @@ def _copy_submission_files(output: Path, student: str, assignment: str, target: 
                            warn) -> None:
     """Put the submission's timestamp and secret next to its page, as nbgrader's
     release_feedback needs them."""
-    source = autograded_folder(output, student, assignment)
+    source = OutputTree(output).autograded(student, assignment)
     missing = []
     for name in (TIMESTAMP_FILE, SECRET_FILE):
         try:
@@ -95,8 +92,8 @@ def write_feedback(output: Path, student: str | None = None, assignment: str | N
     skipped."""
     warn = warn or (lambda text: print(text, file=sys.stderr))
     output = Path(output)
-    chosen = _selected(sorted((output / "results").glob("*/*.json")), student, assignment, warn)
-    marks = _gradebook_marks(db_url or f"sqlite:///{output / 'gradebook.db'}",
+    chosen = _selected(OutputTree(output).result_files(), student, assignment, warn)
+    marks = _gradebook_marks(db_url or OutputTree(output).gradebook_url,
                              [result for _, _, result in chosen], warn)
     written = []
     for page_student, page_assignment, result in chosen:
