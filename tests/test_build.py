@@ -48,7 +48,7 @@ def test_build_check_detects_a_stale_release(tmp_path, monkeypatch):
         nb = submissions.release_notebook(assignment)
         nb.cells[0].source += "\n\nan edit made by hand"
         submissions.write(nb, stale / assignment / f"{assignment}.ipynb")
-    monkeypatch.setattr(settings, "RELEASE_DIR", stale)
+    monkeypatch.setattr(course, "RELEASE_DIR", stale)
     problems = build(check=True)
     assert any("out of date" in p for p in problems)
 
@@ -59,7 +59,7 @@ def test_build_check_ignores_jupyter_checkpoints(tmp_path, monkeypatch):
         nb = submissions.release_notebook(assignment)
         submissions.write(nb, release / assignment / f"{assignment}.ipynb")
         submissions.write(nb, release / assignment / ".ipynb_checkpoints" / "x-checkpoint.ipynb")
-    monkeypatch.setattr(settings, "RELEASE_DIR", release)
+    monkeypatch.setattr(course, "RELEASE_DIR", release)
     assert build(check=True) == []
 
 
@@ -69,7 +69,7 @@ def test_build_check_detects_outputs_in_a_source(tmp_path, monkeypatch):
     code = next(c for c in nb.cells if c.cell_type == "code")
     code.outputs = [nbformat.v4.new_output("stream", text="hello\n")]
     submissions.write(nb, tmp_path / assignment / f"{assignment}.ipynb")
-    monkeypatch.setattr(settings, "SOURCE_DIR", tmp_path)
+    monkeypatch.setattr(course, "SOURCE_DIR", tmp_path)
     assert any("have outputs" in p for p in source_problems(assignment))
 
 
@@ -86,8 +86,8 @@ def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
     release, expected = tmp_path / "notebooks", tmp_path / "expected"
     shutil.copytree(course.RELEASE_DIR, release)
     shutil.copytree(course.EXPECTED_DIR, expected)
-    monkeypatch.setattr(settings, "RELEASE_DIR", release)
-    monkeypatch.setattr(settings, "EXPECTED_DIR", expected)
+    monkeypatch.setattr(course, "RELEASE_DIR", release)
+    monkeypatch.setattr(course, "EXPECTED_DIR", expected)
     notebook = release / "ex2_backprop" / "ex2_backprop.ipynb"
     answer = notebook.read_text().replace("raise NotImplementedError()", "return 42", 1)
     notebook.write_text(answer)
@@ -101,15 +101,16 @@ def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
 
 
 def test_student_working_copy_is_made_once_and_never_overwritten(tmp_path):
-    sys.path.insert(0, str(course.ROOT))
-    try:
-        import course
-    finally:
-        sys.path.pop(0)
+    import importlib.util
+
+    # the project's course.py, not grader.course (the name `course` in this module)
+    spec = importlib.util.spec_from_file_location("course_script", course.ROOT / "course.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
     work = tmp_path / "work"
-    copied = course.working_copy(course.RELEASE_DIR, work)
+    copied = script.working_copy(course.RELEASE_DIR, work)
     assert sorted(p.name for p in copied) == sorted(course.ASSIGNMENTS)
     mine = work / "ex1_softmax" / "ex1_softmax.ipynb"
     mine.write_text("my answers")
-    assert course.working_copy(course.RELEASE_DIR, work) == []
+    assert script.working_copy(course.RELEASE_DIR, work) == []
     assert mine.read_text() == "my answers"
