@@ -26,6 +26,7 @@ from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.nbgrader.api import course_config
+from grader.record.autograded import INSTRUCTOR_ONLY
 from jupyter_helpers import jupyter_env, jupyter_server
 from leak_checks import leaks
 
@@ -53,7 +54,9 @@ class Term:
         shutil.copytree(ROOT / "grader" / "expected", self.course / "grader" / "expected")
         shutil.copy(ROOT / "nbgrader_config.py", self.course)
         # the course's own configuration, which maps nbgrader onto the folder above it
-        shutil.copy(ROOT / "grader" / "nbgrader_config.py", self.course / "grader")
+        (self.course / "grader" / "nbgrader").mkdir()
+        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py",
+                    self.course / "grader" / "nbgrader")
 
     def run(self, command: list, cwd: Path) -> str:
         done = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True,
@@ -133,6 +136,9 @@ def _check_formgrader_lists_both(server, failing_test: str) -> dict:
     assert html.escape(CONTINUED, quote=False) in page               # the whole written answer
     assert XSS not in page and "alert(1)" in page                    # shown, inert
     assert not leaks(page, ASSIGNMENT)
+    # the marker sees the model answer and the rubric right below the written answer
+    assert INSTRUCTOR_ONLY in page and "Common wrong answers" in page
+    assert page.index(html.escape(CONTINUED, quote=False)) < page.index(INSTRUCTOR_ONLY)
     return notebooks
 
 
@@ -206,6 +212,7 @@ def test_a_whole_term(tmp_path):
     assert f"Total: <strong>{ours['bob']['score']} / 16 points</strong>" in text
     assert html.escape(COMMENT, quote=False) in text and "<b>why" not in text
     assert "<script" not in text and not leaks(text, ASSIGNMENT)
+    assert "Instructor only" not in text and "Common wrong answers" not in text
     assert _project_files() == before
 
 

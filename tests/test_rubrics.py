@@ -166,3 +166,24 @@ def test_the_graded_notebook_shows_the_rubric_below_the_answer(graded):
 def test_the_feedback_page_shows_no_rubric(graded):
     _, page = graded
     assert "derivation_softmax_ce" in page and shows_a_rubric(page) == []
+
+
+def test_plain_nbgrader_feedback_drops_the_rubric_cells():
+    """Should plain ``nbgrader generate_feedback`` be run on the autograded notebooks, the
+    course's nbgrader configuration drops the marker's cells before GetGrades and the HTML."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import GetGrades
+
+    from grader.nbgrader.api import course_config
+
+    config = course_config()
+    first, *rest = GenerateFeedback(config=config).preprocessors
+    assert GetGrades in rest
+    rubrics = stored_rubrics("ex4_deep")
+    result = SubmissionResult("ann", "ex4_deep", "ann.ipynb", "", GRADED, score=0.0,
+                              max_score=1.0, cells=[], answers={}, manual={})
+    nb = autograded_notebook(result, submissions.release_notebook("ex4_deep"), rubrics)
+    assert sum(map(is_instructor_only, nb.cells)) == len(rubrics) == 3
+    kept, _ = first(config=config).preprocess(nb, {})
+    assert not any(map(is_instructor_only, kept.cells))
+    assert shows_a_rubric(nbformat.writes(kept)) == []
