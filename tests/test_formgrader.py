@@ -201,6 +201,12 @@ def test_a_whole_term(tmp_path):
     assert ours["bob"]["manual_score"] == "3"
     assert float(ours["bob"]["score"]) == float(ours["bob"]["auto_score"]) + 3
 
+    # plain nbgrader's feedback, were it made from these notebooks, leaves the rubrics out too
+    term.instructor("generate_feedback", ASSIGNMENT,
+                    "--CourseDirectory.feedback_directory=course/plain-feedback")
+    plain = (term.work / "plain-feedback" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "alert(1)" in plain and "Instructor only" not in plain
+    assert "Common wrong answers" not in plain
     term.grader("feedback", "--output", str(term.work))
     term.instructor("release_feedback", ASSIGNMENT)
     term.student("bob", "fetch_feedback", ASSIGNMENT)
