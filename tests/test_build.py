@@ -101,15 +101,16 @@ def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
 
 
 def test_student_working_copy_is_made_once_and_never_overwritten(tmp_path):
-    sys.path.insert(0, str(course.ROOT))
-    try:
-        import course
-    finally:
-        sys.path.pop(0)
+    import importlib.util
+
+    # the project's course.py, not grader.course (the name `course` in this module)
+    spec = importlib.util.spec_from_file_location("course_script", course.ROOT / "course.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
     work = tmp_path / "work"
-    copied = course.working_copy(course.RELEASE_DIR, work)
+    copied = script.working_copy(course.RELEASE_DIR, work)
     assert sorted(p.name for p in copied) == sorted(course.ASSIGNMENTS)
     mine = work / "ex1_softmax" / "ex1_softmax.ipynb"
     mine.write_text("my answers")
-    assert course.working_copy(course.RELEASE_DIR, work) == []
+    assert script.working_copy(course.RELEASE_DIR, work) == []
     assert mine.read_text() == "my answers"

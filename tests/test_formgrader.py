@@ -26,6 +26,7 @@ from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.nbgrader.api import course_config
+from grader.record.autograded import INSTRUCTOR_ONLY
 from jupyter_helpers import jupyter_env, jupyter_server
 from leak_checks import leaks
 
@@ -135,6 +136,9 @@ def _check_formgrader_lists_both(server, failing_test: str) -> dict:
     assert html.escape(CONTINUED, quote=False) in page               # the whole written answer
     assert XSS not in page and "alert(1)" in page                    # shown, inert
     assert not leaks(page, ASSIGNMENT)
+    # the marker sees the model answer and the rubric right below the written answer
+    assert INSTRUCTOR_ONLY in page and "Common wrong answers" in page
+    assert page.index(html.escape(CONTINUED, quote=False)) < page.index(INSTRUCTOR_ONLY)
     return notebooks
 
 
@@ -197,6 +201,12 @@ def test_a_whole_term(tmp_path):
     assert ours["bob"]["manual_score"] == "3"
     assert float(ours["bob"]["score"]) == float(ours["bob"]["auto_score"]) + 3
 
+    # plain nbgrader's feedback, were it made from these notebooks, leaves the rubrics out too
+    term.instructor("generate_feedback", ASSIGNMENT,
+                    "--CourseDirectory.feedback_directory=course/plain-feedback")
+    plain = (term.work / "plain-feedback" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "alert(1)" in plain and "Instructor only" not in plain
+    assert "Common wrong answers" not in plain
     term.grader("feedback", "--output", str(term.work))
     term.instructor("release_feedback", ASSIGNMENT)
     term.student("bob", "fetch_feedback", ASSIGNMENT)
@@ -208,6 +218,7 @@ def test_a_whole_term(tmp_path):
     assert f"Total: <strong>{ours['bob']['score']} / 16 points</strong>" in text
     assert html.escape(COMMENT, quote=False) in text and "<b>why" not in text
     assert "<script" not in text and not leaks(text, ASSIGNMENT)
+    assert "Instructor only" not in text and "Common wrong answers" not in text
     assert _project_files() == before
 
 

@@ -4,6 +4,9 @@
    computed by course_lib's reference implementation (never pasted by hand).
 2. ``notebooks/<assignment>/``: the student versions, made by nbgrader's generate_assignment
    (solutions replaced by stubs, hidden tests removed).
+3. ``grader/expected/rubrics.json``: the model answer and the rubric of every hand-graded answer,
+   read from inside its solution region (so the release never holds them), for the Formgrader's
+   view of each submission (``grader.record.autograded``).
 
 ``build --check`` builds into a temporary folder and reports every file that differs from the
 committed one, and every source notebook that carries outputs; it changes nothing.
@@ -25,6 +28,8 @@ from course_lib.exercises import VISIBLE_SEED, load
 
 from grader import course
 from grader.nbgrader.api import nbgrader_api
+from grader.nbgrader.notebooks import (RUBRICS_FILE, hand_graded_answers, is_hand_graded,
+                                       rubric_problems)
 
 __all__ = ["build", "compute_expected", "source_problems"]
 
@@ -53,7 +58,8 @@ def source_notebooks(assignment: str) -> list[Path]:
 
 
 def source_problems(assignment: str) -> list[str]:
-    """Sources must be free of outputs and execution counts."""
+    """Sources must be free of outputs and execution counts, and every hand-graded answer must
+    carry a complete rubric (``grader.nbgrader.notebooks.rubric_problems``)."""
     problems = []
     for path in source_notebooks(assignment):
         nb = nbformat.read(path, as_version=4)
@@ -62,7 +68,20 @@ def source_problems(assignment: str) -> list[str]:
         if dirty:
             problems.append(f"{shown(path)}: cells {dirty} have outputs; "
                             "clear them (Kernel > Restart and Clear Outputs) before committing")
+        problems += [f"{shown(path)}: {problem}" for cell in nb.cells if is_hand_graded(cell)
+                     for problem in rubric_problems(cell)]
     return problems
+
+
+def rubrics(assignments=course.ASSIGNMENTS) -> dict:
+    """assignment -> grade id -> {"points", "model_answer", "rubric"}: what the Formgrader's
+    view shows the marker under each hand-graded answer."""
+    found = {}
+    for assignment in assignments:
+        for path in source_notebooks(assignment):
+            found.setdefault(assignment, {}).update(
+                hand_graded_answers(nbformat.read(path, as_version=4)))
+    return found
 
 
 def _write_expected(assignment: str, folder: Path) -> Path:
@@ -179,6 +198,20 @@ def build(*, check: bool = False, force: bool = False, assignments=course.ASSIGN
             shutil.copytree(release_out / assignment, target)
             manifest[assignment] = built
             log(f"built {assignment}: {shown(expected)}, {shown(target)}/")
-    if not check:
+    stored = _stored_rubrics()
+    built_rubrics = {**stored, **rubrics(assignments)}
+    if check:
+        if built_rubrics != stored:
+            problems.append(f"{shown(course.EXPECTED_DIR / RUBRICS_FILE)} is out of date")
+    else:
         (course.EXPECTED_DIR / MANIFEST).write_text(as_json(manifest) + "\n")
+        (course.EXPECTED_DIR / RUBRICS_FILE).write_text(
+            json.dumps(built_rubrics, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return problems
+
+
+def _stored_rubrics() -> dict:
+    try:
+        return json.loads((course.EXPECTED_DIR / RUBRICS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

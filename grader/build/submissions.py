@@ -8,9 +8,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.nbgrader.notebooks import grade_id, nbgrader_meta, release_notebook, source_notebook
-
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+from grader.nbgrader.notebooks import (SOLUTION_MARKERS, grade_id, nbgrader_meta, release_notebook,
+                                       source_notebook, without_mark_scheme)
 
 
 def strip_solution_markers(source: str) -> str:
@@ -33,12 +32,13 @@ def solution_lines(source: str) -> list[str]:
 
 
 def solutions(assignment: str) -> dict[str, str]:
-    """Instructor answers by grade id: code and markdown solution cells, markers removed."""
+    """Instructor answers by grade id: code and markdown solution cells, markers and rubrics
+    (mark schemes) removed."""
     answers = {}
     for cell in source_notebook(assignment).cells:
         meta = nbgrader_meta(cell)
         if meta.get("solution"):
-            answers[meta["grade_id"]] = strip_solution_markers(cell.source)
+            answers[meta["grade_id"]] = strip_solution_markers(without_mark_scheme(cell.source))
     return answers
 
 

@@ -85,3 +85,28 @@ def _formgrader_templates() -> list[str]:
 _templates = _formgrader_templates()
 if _templates:
     c.HTMLExporter.extra_template_basedirs = _templates
+
+# The grader's autograded notebooks hold, right below each hand-graded answer, a cell for the
+# marker only: the model answer and the rubric (metadata grader.instructor_only; see
+# grader/record/autograded.py). The course's feedback pages (`python -m grader feedback`) never
+# read those notebooks; should plain `nbgrader generate_feedback` be run on them instead, it
+# drops these cells first, so no student gets them.
+try:
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades, NbGraderPreprocessor
+except ImportError:  # not nbgrader's own process: nothing to configure
+    pass
+else:
+    class DropInstructorOnlyCells(NbGraderPreprocessor):
+        """Removes the cells the grader added for the marker (``metadata.grader.instructor_only``)."""
+
+        def preprocess(self, nb, resources):
+            def instructor_only(cell):
+                meta = cell.get("metadata", {}).get("grader")
+                return isinstance(meta, dict) and bool(meta.get("instructor_only"))
+
+            nb.cells = [cell for cell in nb.cells if not instructor_only(cell)]
+            return nb, resources
+
+    c.GenerateFeedback.preprocessors = [DropInstructorOnlyCells, GetGrades,
+                                        CSSHTMLHeaderPreprocessor]

@@ -12,7 +12,12 @@ coordinating process writes that folder (only what changed):
                              cells, and under each test cell one output with the test's result:
                              points, reason and each case's outcome (hidden cases are redacted by
                              the judge; the test cells keep their released source, without hidden
-                             tests); a first cell sums up the grade and the grader's notes
+                             tests); a first cell sums up the grade and the grader's notes;
+                             right below each hand-graded answer, a read-only cell "Instructor
+                             only" with its model answer and rubric (from the build's
+                             grader/expected/rubrics.json; no nbgrader metadata, so nbgrader
+                             grades the notebook as before, and the feedback pages, made from the
+                             results and the release, never see it)
     timestamp.txt            when it was submitted: nbgrader's time from ``nbgrader collect``, else
                              the file's modification time, in nbgrader's format
     submission_secret.txt    from ``nbgrader submit`` (copied with the submission), which
@@ -41,11 +46,13 @@ from course_lib.checks import Outcome
 from grader.course import SECRET_FILE, TIMESTAMP_FILE, OutputTree
 from grader.intake.discover import Submission, read_secret
 from grader.text import readable
-from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
+from grader.nbgrader.notebooks import nbgrader_meta, release_notebook, stored_rubrics
 from grader.record.store import replace_file
 from grader.results import GRADED, CellResult, SubmissionResult
 
 SUMMARY_CELL_ID = "grader-summary"
+RUBRIC_CELL_PREFIX = "grader-rubric-"             # + the answer's grade id
+INSTRUCTOR_ONLY = "Instructor only \u2014 rubric and model answer (students never see this)"
 WIDTH = 110                                        # columns of a test's report
 LESS_THAN = "&lt;"                                 # shows as "<", opens no tag
 ZERO_WIDTH = "\u200b"                              # ZERO WIDTH SPACE: "](" forms no link
@@ -139,10 +146,33 @@ def _summary(result: SubmissionResult) -> str:
     return inert_markdown(readable("\n".join(lines)))
 
 
-def autograded_notebook(result: SubmissionResult, release: nbformat.NotebookNode
-                        ) -> nbformat.NotebookNode:
-    """The release notebook with the student's answers and each test's result (see the module
-    docstring)."""
+def rubric_cell(gid: str, answer: dict) -> nbformat.NotebookNode:
+    """The marker's cell under a hand-graded answer: its model answer and rubric, read-only and
+    marked as the instructor's (``metadata.grader.instructor_only``)."""
+    points = float(answer.get("points") or 0)
+    text = (f"**{INSTRUCTOR_ONLY}**: `{gid}`, {points:g} point{'' if points == 1 else 's'}\n\n"
+            f"---\n\n**Model answer**\n\n{answer.get('model_answer') or '(none)'}\n\n---\n\n"
+            f"**Rubric**\n\n{answer.get('rubric') or '(none)'}")
+    import nbformat
+
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.id = (RUBRIC_CELL_PREFIX + gid)[:64]
+    cell.metadata = {"editable": False, "deletable": False,
+                     "grader": {"instructor_only": True, "rubric_for": gid}}
+    return cell
+
+
+def is_instructor_only(cell) -> bool:
+    """A cell the grader added for the marker (never for a student's eyes)."""
+    meta = cell.get("metadata", {}).get("grader", {}) if isinstance(cell, dict) else {}
+    return isinstance(meta, dict) and bool(meta.get("instructor_only"))
+
+
+def autograded_notebook(result: SubmissionResult, release: nbformat.NotebookNode,
+                        rubrics: dict | None = None) -> nbformat.NotebookNode:
+    """The release notebook with the student's answers, each test's result and, under each
+    hand-graded answer, its rubric from ``rubrics`` (grade id -> model answer, rubric; see the
+    module docstring)."""
     import nbformat
 
     nb = copy.deepcopy(release)
@@ -161,6 +191,11 @@ def autograded_notebook(result: SubmissionResult, release: nbformat.NotebookNode
                                            "in this submission (see the notes at the top)")
         elif gid in tests:
             cell.outputs = [result_output(tests[gid])]
+    for gid, answer in (rubrics or {}).items():
+        where = next((i for i, cell in enumerate(nb.cells) if nbgrader_meta(cell).get("grade_id")
+                      == gid and nbgrader_meta(cell).get("solution")), None)
+        if where is not None:
+            nb.cells.insert(where + 1, rubric_cell(gid, answer))
     summary = nbformat.v4.new_markdown_cell(_summary(result))
     summary.id = SUMMARY_CELL_ID
     nb.cells.insert(0, summary)
@@ -195,6 +230,7 @@ def write_autograded(tree: OutputTree, result: SubmissionResult, sub: Submission
     if result.status == GRADED and result.answers is not None:
         import nbformat
 
-        nb = autograded_notebook(result, _release(result.assignment))
+        nb = autograded_notebook(result, _release(result.assignment),
+                                 stored_rubrics(result.assignment))
         _update(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
     return folder
