@@ -173,9 +173,8 @@ class Exercise:
                 outcome = redact(outcome, i, len(cases))
             elif not outcome.passed and args:
                 number = f", {i}" if i > 1 else ""
-                outcome.retry = (f"to try it yourself: `args = inputs({name!r}{number})` gives "
-                                 "this case's inputs" + ("" if check.call else
-                                                         f", then run `{name}(*args)`"))
+                outcome.retry = (f"to try it yourself: `args = inputs({name!r}{number})`" + (
+                    " gives this case's inputs" if check.call else f", then `{name}(*args)`"))
             outcomes.append(outcome)
         return outcomes
 
