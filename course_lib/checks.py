@@ -30,6 +30,8 @@ import contextlib
 import copy
 import hashlib
 import json
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,14 +48,16 @@ VISIBLE, HIDDEN = "visible", "hidden"
 # 3e-7 of the largest expected value and 1e-4 relative on entries that are not tiny
 SINGLE_RTOL, SINGLE_ATOL = 1e-4, 1e-5          # atol is relative to the largest expected value
 _MISSING = object()
+WIDTH = 90          # characters of a message line: the Validate dialog cuts longer lines off
 
 
 class CheckFailed(AssertionError):
     """A graded check did not pass; the message says what was tested, expected, got and a hint.
 
-    In a notebook it shows as that message alone, once: IPython asks an exception for
-    ``_render_traceback_`` and prints what it returns instead of a traceback through
-    course_lib. The cell still fails, so Validate and nbgrader count it."""
+    Raised only outside a notebook (a script, a test): in a notebook a failed check prints its
+    message on stderr instead (see ``report``). Should it be raised in IPython, it shows as that
+    message alone, once: IPython asks an exception for ``_render_traceback_`` and prints what
+    it returns instead of a traceback through course_lib."""
 
     def _render_traceback_(self) -> list[str]:
         return str(self).splitlines()
@@ -238,23 +242,45 @@ class Outcome:
     got: str = ""
     hint: str = ""
     detail: str = ""
+    retry: str = ""         # how to get this case's inputs (visible cases, in the notebook)
 
     def __str__(self) -> str:
         if self.passed:
-            return f"PASSED {self.check}: {self.tested}" + (f" ({self.detail})" if self.detail else "")
-        lines = [f"FAILED {self.check}: {self.tested}"]
+            return fold(f"PASSED {self.check}: {self.tested}"
+                        + (f" ({self.detail})" if self.detail else ""), "  ")
+        lines = [fold(f"FAILED {self.check}: {self.tested}", "    ")]
         if self.expected:
-            lines.append(f"  expected: {self.expected}")
+            lines.append(_value_lines("  expected: ", self.expected))
         if self.got:
-            lines.append(f"  got:      {self.got}")
+            lines.append(_value_lines("  got:      ", self.got))
         if self.detail:
-            lines.append(f"  {self.detail}")
+            lines.append(fold(f"  {self.detail}", "    "))
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(fold(f"  hint: {self.hint}", "        "))
+        if self.retry:
+            lines.append(fold(f"  {self.retry}", "    "))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "retry" or v}
+
+
+def fold(line: str, indent: str, width: int = WIDTH) -> str:
+    """A line folded at spaces into lines of at most ``width`` characters (a single word longer
+    than that stays whole), the later ones indented: numbers such as ``1.0e-05`` or ``-0.25``
+    are never broken."""
+    if len(line) <= width:
+        return line
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent,
+                                   break_long_words=False, break_on_hyphens=False)) or line
+
+
+def _value_lines(label: str, value: str) -> str:
+    """``label`` and a value: a one-line value folded under it, a matrix (several lines) on the
+    lines after its first, indented."""
+    first, *rest = value.split("\n")
+    return "\n".join([fold(label + first, " " * len(label))] +
+                     [fold("    " + line, "     ") for line in rest])
 
 
 class _Args:
@@ -357,14 +383,27 @@ def _as_array(got: dict):
 
 def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *,
                    rtol: float = 1e-7, atol: float = 1e-10, hints: Sequence[Hint] = (),
-                   hidden: bool = False, shape_note: str = "") -> Outcome:
+                   hidden: bool = False, shape_note: str = "", answer_kind: str = "",
+                   variable: bool = False) -> Outcome:
     """Compare an expected and a student result, both encoded, and explain any difference.
 
     The order follows what a student should fix first: errors and missing return values, then
     the type and shape, then non-finite numbers, then the values themselves. ``args`` are the
     case's inputs, or a function that builds them (only called if a hint needs them).
-    ``shape_note`` explains why the exact shape matters, for the feedback.
+    ``shape_note`` explains why the exact shape matters, for the feedback. ``answer_kind``
+    (for a fixed question, whose expected value is the answer) is shown in place of the
+    expected value; ``variable`` says the answer is a variable named ``name``, not a function.
     """
+    outcome = _compare(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints,
+                       hidden=hidden, shape_note=shape_note, variable=variable)
+    if answer_kind and not outcome.passed:
+        outcome.expected = answer_kind
+    return outcome
+
+
+def _compare(name: str, tested: str, expected: dict, got: dict, args=(), *, rtol: float,
+             atol: float, hints: Sequence[Hint], hidden: bool, shape_note: str,
+             variable: bool = False) -> Outcome:
     args = args if isinstance(args, _Args) else _Args(args)
     outcome = Outcome(name, False, tested, expected=summarize(expected), got=summarize(got))
     kind = got.get("kind")
@@ -373,7 +412,11 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
             _error_hint(got)
         return outcome
     if kind == "none":
-        outcome.hint = "did you forget the `return` statement?"
+        if variable:
+            outcome.got = "None"
+            outcome.hint = f"{name} is still None: assign your answer to it"
+        else:
+            outcome.hint = "did you forget the `return` statement?"
         return outcome
     options = dict(rtol=rtol, atol=atol, hints=hints, hidden=hidden, shape_note=shape_note)
     if expected["kind"] == "dict":
@@ -425,7 +468,9 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
         close = np.allclose(val, exp, rtol=rtol, atol=atol)
     if close:
         outcome.passed = True
-        outcome.detail = f"largest difference {float(np.max(np.abs(val - exp), initial=0)):.1e}"
+        largest = float(np.max(np.abs(val - exp), initial=0))
+        outcome.detail = f"largest difference {largest:.1e}" if largest else \
+            "largest difference 0"
         return outcome
     outcome.detail = _first_mismatch(exp, val, rtol, atol)
     outcome.hint = _custom_hint(hints, exp, val, args) or _generic_value_hint(exp, val, hidden)
@@ -512,6 +557,13 @@ class Check:
         answer is judged on that second run, so that the mistake is not counted twice.
     shape_note : str
         Why the exact shape matters, shown when the shape is wrong (rows against columns).
+    answer_kind : str
+        For a fixed question (the same answer for every case, such as a shape): what kind of
+        value is expected, e.g. "a tuple of two ints (rows, columns)". A failure shows this in
+        place of the expected value, which would be the answer itself.
+    variable : bool
+        The answer is a variable of the notebook named like the check, not a function (so a
+        ``None`` means it was not assigned, not a missing ``return``).
     """
     name: str
     tested: str
@@ -528,6 +580,8 @@ class Check:
     tolerated: tuple = ()
     fallbacks: tuple = ()
     shape_note: str = ""
+    answer_kind: str = ""
+    variable: bool = False
 
     def count(self, variant: str) -> int:
         return self.cases.get(variant, 0) + (1 if variant == HIDDEN and self.extreme else 0)
@@ -624,18 +678,35 @@ def course_functions(sources: dict) -> dict:
 
 
 def report(outcomes: Sequence[Outcome]) -> None:
-    """Print the success line, or raise ``CheckFailed`` with the first failure's explanation
-    (which the notebook shows once, without a traceback)."""
-    if not outcomes:
-        raise CheckFailed("no case was run: the check has no inputs for this variant")
+    """Print the success line, or the first failure's explanation.
+
+    In a notebook (an IPython kernel) the failure is printed on stderr, once and without a
+    traceback, and nothing is raised: Run All goes on to the next checks, while nbgrader's
+    Validate and autograde still count the cell as failed (for them a cell that wrote to
+    stderr failed, just like one that raised). Anywhere else (a script, a test) it raises
+    ``CheckFailed``."""
     failed = [o for o in outcomes if not o.passed]
-    if not failed:
+    if not outcomes:
+        message = "no case was run: the check has no inputs for this variant"
+    elif failed:
+        message = str(failed[0])
+    else:
         first = outcomes[0]
         count = f"{len(outcomes)} case{'s' if len(outcomes) != 1 else ''}"
-        print(f"PASSED {first.check}: {first.tested} ({count}"
-              + (f", {first.detail})" if first.detail else ")"))
+        print(str(Outcome(first.check, True, first.tested,
+                          detail=count + (f", {first.detail}" if first.detail else ""))))
         return
-    raise CheckFailed(str(failed[0]))
+    if not _in_notebook():
+        raise CheckFailed(message)
+    sys.stdout.flush()                  # what the cell printed before comes first
+    print(message, file=sys.stderr, flush=True)
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in an IPython kernel (a notebook, or nbgrader executing one)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def as_json(data) -> str:

@@ -136,8 +136,37 @@ def decode(data: dict):
     return data
 
 
-def summarize(data: dict) -> str:
-    """A short human description of an encoded result: its kind and shape, then a few values."""
+MATRIX_ROWS = MATRIX_COLUMNS = 10    # arrays up to this size print in full, as matrices
+MATRIX_VALUES = 64
+MATRIX_WIDTH = 84                  # characters of a matrix row, so messages stay under 90
+
+
+def _matrix(array: np.ndarray) -> str | None:
+    """A small array (a vector, or a matrix of at most ``MATRIX_ROWS`` x ``MATRIX_COLUMNS`` and
+    ``MATRIX_VALUES`` values) in full, one row a line, at the highest precision (4 to 2 digits)
+    whose rows fit in ``MATRIX_WIDTH`` characters; None for a bigger array. Where the largest
+    value is not tiny, values far below it print as 0 (as probabilities next to 1 do)."""
+    if array.ndim not in (1, 2) or array.size == 0 or array.size > MATRIX_VALUES or \
+            array.shape[0] > (MATRIX_COLUMNS if array.ndim == 1 else MATRIX_ROWS) or \
+            array.shape[-1] > MATRIX_COLUMNS:
+        return None
+    with np.errstate(all="ignore"):
+        finite = np.abs(array[np.isfinite(array)]) if array.dtype.kind == "f" else np.abs(array)
+        suppress = finite.size > 0 and float(np.max(finite)) >= 1e-2
+    text = ""
+    for precision in (4, 3, 2):
+        text = np.array2string(array, precision=precision, suppress_small=suppress,
+                               max_line_width=MATRIX_WIDTH, threshold=MATRIX_VALUES + 1)
+        if all(len(line) <= MATRIX_WIDTH for line in text.splitlines()) and \
+                len(text.splitlines()) <= (1 if array.ndim == 1 else array.shape[0]):
+            break
+    return text
+
+
+def summarize(data: dict, multiline: bool = True) -> str:
+    """A short human description of an encoded result: its kind and shape, then its values: a
+    small array in full (a matrix one row a line, when ``multiline``), a bigger one with only
+    its first and last rows and columns."""
     kind = data.get("kind")
     if kind == "none":
         return "None (the function returned nothing)"
@@ -148,14 +177,19 @@ def summarize(data: dict) -> str:
     if kind in ("ints", "bool"):
         return repr(decode(data))
     if kind == "dict":
-        return "{" + ", ".join(f"{k!r}: {summarize(v)}" for k, v in data["items"].items()) + "}"
+        return "{" + ", ".join(f"{k!r}: {summarize(v, False)}"
+                               for k, v in data["items"].items()) + "}"
     if kind == "list":
         items = data["items"]
-        shown = ", ".join(summarize(v) for v in items[:2])
+        shown = ", ".join(summarize(v, False) for v in items[:2])
         return f"a sequence of {len(items)} items: [{shown}{', ...' if len(items) > 2 else ''}]"
     array = decode(data)
     if array.ndim == 0:
         return f"{float(array):.6g}"
+    matrix = _matrix(array) if multiline or array.ndim == 1 else None
+    if matrix is not None:
+        return f"array of shape {array.shape}:" + ("\n" if array.ndim == 2 else " ") + (
+            matrix if array.ndim == 2 else " ".join(matrix.split()))
     shown = np.array2string(np.asarray(array, dtype=float), precision=4, threshold=12,
                             edgeitems=2, suppress_small=True)
     return f"array of shape {array.shape}: {' '.join(shown.split())}"

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from course_lib import activations, losses, net710
-from course_lib.checks import Check, CheckFailed, Hint, compare_values, decode, encode
+from course_lib.checks import (Check, CheckFailed, Hint, Outcome, compare_values, decode,
+                               encode)
 from course_lib.wire import EncodingError, fingerprint, summarize, validate
 from course_lib.exercises import HIDDEN, VISIBLE, VISIBLE_SEED, load, redact
 from grader import course
@@ -314,25 +315,139 @@ def test_every_stored_case_matches_the_references():
     assert losses.cross_entropy is load("ex1_softmax").answers.REFERENCES["cross_entropy"]
 
 
-def test_a_failed_check_shows_its_message_once_without_a_traceback(tmp_path):
-    """In a real kernel: the cell fails (so Validate and nbgrader count it), and what the
-    student reads is the check's message, once, with no frames of course_lib."""
+def _kernel_env(monkeypatch):
+    """Kernels started by a test import this checkout's course_lib (not another installed one)."""
+    import os
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [root, os.environ.get("PYTHONPATH", "")])))
+
+
+def test_a_failed_check_shows_its_message_once_and_run_all_goes_on(tmp_path, monkeypatch):
+    """In a real kernel: the failed check prints its message once, on stderr (which nbgrader
+    counts as a failed cell), with no traceback through course_lib, and raises nothing, so
+    that Run All (which stops at the first error) goes on to the next check."""
     import nbformat
     from nbclient import NotebookClient
 
+    _kernel_env(monkeypatch)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
         "from course_lib.exercises.ex1_softmax import check\n"
-        "check('softmax', lambda Z: Z)")]
-    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3",
+        "check('softmax', lambda Z: Z)"),
+        nbformat.v4.new_code_cell("from course_lib import activations\n"
+                                  "check('softmax', activations.softmax)")]
+    NotebookClient(nb, timeout=120, allow_errors=False, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = nb.cells[0].outputs
-    errors = [o for o in outputs if o.output_type == "error"]
-    assert len(errors) == 1 and errors[0].ename == "CheckFailed"
-    shown = "\n".join(errors[0].traceback) + "".join(
-        o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert shown.count("FAILED softmax") == 1
+    assert [o.output_type for o in outputs] == ["stream"] and outputs[0].name == "stderr"
+    shown = outputs[0].text
+    assert shown.count("FAILED softmax") == 1 and "inputs('softmax')" in shown
     assert "checks.py" not in shown and "Traceback" not in shown
+    assert "PASSED softmax" in "".join(o.text for o in nb.cells[1].outputs)
+
+
+def test_validate_counts_a_failed_check_that_raised_nothing(tmp_path, monkeypatch):
+    """nbgrader's Validator (the Validate button) sees the failed check, with its message, and
+    passes the cell whose check passed."""
+    import nbformat
+    from nbgrader.validator import Validator
+
+    _kernel_env(monkeypatch)
+
+    def graded(gid, source):
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": gid, "locked": True,
+                                     "points": 1, "schema_version": 3, "solution": False}
+        return cell
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from course_lib.exercises.ex1_softmax import check\n"
+                                          "from course_lib import activations"),
+                graded("test_wrong", "check('softmax', lambda Z: Z)"),
+                graded("test_right", "check('softmax', activations.softmax)")]
+    path = tmp_path / "one_wrong.ipynb"
+    nbformat.write(nb, path)
+    result = Validator().validate(str(path))
+    [failed] = result["failed"]
+    assert "check('softmax', lambda Z: Z)" in failed["source"]
+    assert failed["raw_error"].count("FAILED softmax") == 1
+
+
+def test_a_variable_left_none_gets_no_expected_value_and_the_right_hint():
+    outcome = run_case("ex2_backprop", "W1_shape", None)
+    text = str(outcome)
+    assert "784" not in text and "expected: a tuple of two ints (rows, columns)" in text
+    assert outcome.hint == "W1_shape is still None: assign your answer to it"
+    assert "return" not in text
+    swapped = str(run_case("ex2_backprop", "W1_shape", (784, 7)))
+    assert "expected: a tuple of two ints" in swapped and "(7, 784)" not in swapped
+    hidden = str(run_case("ex2_backprop", "W2_shape", None, HIDDEN))
+    assert "(10, 7)" not in hidden and "still None" in hidden
+    function = run_case("ex1_softmax", "softmax", lambda Z: None)
+    assert "return" in function.hint
+
+
+def test_small_arrays_print_as_matrices_and_big_ones_summarized():
+    shown = summarize(encode(np.arange(20.0).reshape(5, 4) / 7))
+    rows = shown.split("\n")
+    assert rows[0] == "array of shape (5, 4):" and len(rows) == 6 and "..." not in shown
+    assert rows[1].startswith("[[0. ") and rows[-1].endswith("]]")
+    assert "0.1429" in shown                    # 4 digits
+    eight = summarize(encode(np.random.default_rng(0).normal(0, 100, (8, 8))))
+    assert len(eight.split("\n")) == 9 and max(map(len, eight.split("\n"))) <= 90
+    big = summarize(encode(np.zeros((7, 784))))
+    assert "\n" not in big and "..." in big
+    nested = summarize(encode({"b": np.ones((3, 2))}))
+    assert "\n" not in nested
+
+
+def test_messages_fit_in_90_characters_and_do_not_break_numbers():
+    failures = [run_case("ex1_softmax", "softmax", lambda Z: Z),
+                run_case("ex1_softmax", "sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+                run_case("ex2_backprop", "dE_dz2", lambda y, t: y - t),
+                run_case("ex2_backprop", "forward", lambda p, X: None)]
+    passed = run_case("ex1_softmax", "softmax", activations.softmax)
+    for outcome in [*failures, passed]:
+        lines = str(outcome).split("\n")
+        assert max(map(len, lines)) <= 90, str(outcome)
+    long_pass = str(Outcome("softmax", True, "x" * 70, detail="1 case, largest difference "
+                            "1.0e-05"))
+    assert "1.0e-05" in long_pass.split("\n")[-1]
+
+
+def test_the_log_of_the_softmax_gets_the_log_sum_exp_hint():
+    def naive(Z):
+        return np.log(activations.softmax(Z))
+
+    outcome = run_case("ex1_softmax", "log_softmax", naive)
+    assert "log-sum-exp" in outcome.hint and "np.where" not in outcome.hint
+    with np.errstate(all="ignore"):             # -inf without an error: the same hint
+        hint = load("ex1_softmax").compare("log_softmax", encode(np.zeros((2, 2))),
+                                           encode(np.array([[0.0, -np.inf], [0.0, 0.0]])), ())
+    assert "log-sum-exp" in hint.hint
+
+
+def test_inputs_gives_copies_of_the_visible_case_and_the_message_says_how():
+    exercise = load("ex1_softmax")
+    check = exercise["softmax"]
+    [Z] = exercise.inputs("softmax")
+    [expected] = check.args_of(VISIBLE, 0, check.seeds(VISIBLE, VISIBLE_SEED)[0])
+    assert np.array_equal(Z, expected)
+    Z[0, 0] = 123.0                              # a copy: the next call gives the case again
+    assert np.array_equal(exercise.inputs("softmax")[0], expected)
+    with pytest.raises(IndexError):
+        exercise.inputs("softmax", 2)
+    with pytest.raises(CheckFailed) as info:
+        exercise.check("softmax", lambda Z: Z)
+    assert "`args = inputs('softmax')`" in str(info.value) and "softmax(*args)" in str(info.value)
+    with pytest.raises(CheckFailed) as hidden:
+        exercise.check_hidden("softmax", lambda Z: Z)
+    assert "inputs(" not in str(hidden.value)
+    with pytest.raises(CheckFailed) as variable:
+        load("ex2_backprop").check("W1_shape", None)
+    assert "inputs(" not in str(variable.value)
 
 
 def test_stand_ins_recognise_computed_inputs_by_value_and_nothing_else():

@@ -28,6 +28,13 @@ def _column(z):
     return np.asarray(z, dtype=float).reshape(-1, 1)
 
 
+# np.log(softmax(Z)): a probability that underflows to 0 has log -inf (an error while checked)
+LOG_SUM_EXP = Hint(
+    "a probability that underflows to 0 (exp(-1000)) has log -inf, so np.log(softmax(Z)) "
+    "fails: compute the log directly with the log-sum-exp trick, "
+    "log_softmax(Z) = Z - m - log(sum(exp(Z - m))) with m the column maximum",
+    lambda exp, got, args: not np.all(np.isfinite(got)), errors=("FloatingPointError",))
+
 HINTS = {
     "sigmoid_grad": [
         Hint("you applied the sigmoid again: the argument is already y = sigma(z), so the "
@@ -42,6 +49,7 @@ HINTS = {
              np.allclose(np.sum(got, axis=0), 1.0)),
     ],
     "log_softmax": [
+        LOG_SUM_EXP,
         Hint("the log-probabilities of each COLUMN must satisfy logsumexp = 0: work over axis 0",
              lambda exp, got, args: np.allclose(np.log(np.sum(np.exp(got), axis=1)), 0.0)),
     ],

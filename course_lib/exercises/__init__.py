@@ -2,7 +2,9 @@
 
 A notebook's test cell calls ``check("name", answer)``: it runs the visible cases, computes the
 expected results with the reference answers (``course_lib.answers``), prints what was tested and
-either a success line or expected-against-got with a hint, and raises ``CheckFailed`` on failure.
+either a success line or expected-against-got with a hint. A failure is printed on stderr in a
+notebook, so that Run All goes on while nbgrader still counts the cell as failed, and raised as
+``CheckFailed`` elsewhere. ``inputs("name")`` gives copies of a visible case's inputs.
 Hidden tests call ``check_hidden("name", answer)``: other inputs, expected results read from the
 grader's build output (``grader/expected/<assignment>.json``), and feedback that never shows
 those values.

@@ -68,3 +68,4 @@ EXERCISE = Exercise("ex1_softmax", [
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden
+inputs = EXERCISE.inputs

@@ -16,6 +16,7 @@ from .model import Exercise
 N0, N1, N2 = 784, 7, 10
 # the one-sample stage functions, which a batch gradient may call sample by sample
 STAGES = ("dE_dz2", "dE_dy1", "dE_dW2", "dy1_dz1", "dE_dz1", "dE_dW1")
+SHAPE_KIND = "a tuple of two ints (rows, columns)"
 ROW_NOTE = ("in this exercise the derivative of the loss with respect to a column vector is a "
             "ROW vector (1, n): that is what makes every stage an ordinary matrix product")
 
@@ -98,9 +99,9 @@ def _gradients_args(rng):
 
 EXERCISE = Exercise("ex2_backprop", [
     Check("W1_shape", "the shape of W1 as a tuple", lambda rng: (), call=_value,
-          cases={"visible": 1, "hidden": 1}),
+          cases={"visible": 1, "hidden": 1}, answer_kind=SHAPE_KIND, variable=True),
     Check("W2_shape", "the shape of W2 as a tuple", lambda rng: (), call=_value,
-          cases={"visible": 1, "hidden": 1}),
+          cases={"visible": 1, "hidden": 1}, answer_kind=SHAPE_KIND, variable=True),
     Check("forward", "forward(params, X) -> (Y1, Y2) for a batch of 5 random inputs",
           lambda rng: (_params(rng), _batch(rng, 5)[0]), call=_call_forward),
     Check("loss", "loss(params, X, T, wd): mean cross-entropy of 6 samples plus weight decay",
@@ -132,3 +133,4 @@ EXERCISE = Exercise("ex2_backprop", [
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden
+inputs = EXERCISE.inputs

@@ -192,3 +192,4 @@ EXERCISE = Exercise("ex3_mnist", [
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden
+inputs = EXERCISE.inputs

@@ -229,3 +229,4 @@ EXERCISE = Exercise("ex4_deep", [
 
 check = EXERCISE.check
 check_hidden = EXERCISE.check_hidden
+inputs = EXERCISE.inputs

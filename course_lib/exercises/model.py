@@ -9,6 +9,7 @@ answer computes those itself (see ``Check.stand_ins`` and ``checks.ByValue``).
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
 import json
@@ -157,7 +158,8 @@ class Exercise:
         check = self[name]
         return compare_values(name, check.tested, expected, got, args, rtol=check.rtol,
                               atol=check.atol, hints=self.answers.HINTS.get(name, ()),
-                              hidden=hidden, shape_note=check.shape_note)
+                              hidden=hidden, shape_note=check.shape_note,
+                              answer_kind=check.answer_kind, variable=check.variable)
 
     # --- in a notebook ---------------------------------------------------------------------------
 
@@ -167,7 +169,13 @@ class Exercise:
             args = check.args_of(variant, i - 1, case["seed"])
             record = check.run(obj, args, case.get("stand_ins"))
             outcome = self.judge(name, case, record, args, hidden=variant == HIDDEN)
-            outcomes.append(redact(outcome, i, len(cases)) if variant == HIDDEN else outcome)
+            if variant == HIDDEN:
+                outcome = redact(outcome, i, len(cases))
+            elif not outcome.passed and args:
+                number = f", {i}" if i > 1 else ""
+                outcome.retry = (f"to try it yourself: `args = inputs({name!r}{number})`" + (
+                    " gives this case's inputs" if check.call else f", then `{name}(*args)`"))
+            outcomes.append(outcome)
         return outcomes
 
     def visible_outcomes(self, name: str, obj) -> list[Outcome]:
@@ -180,8 +188,20 @@ class Exercise:
         stored = json.loads(path.read_text())
         return self._outcomes(name, obj, HIDDEN, stored["checks"][name][HIDDEN])
 
+    def inputs(self, name: str, case: int = 1) -> tuple:
+        """Copies of the inputs of a visible case of a check (the first by default), as the
+        check passes them to the answer, to try it on them in a scratch cell:
+        ``args = inputs("softmax")``, then ``softmax(*args)``. Hidden cases have no such door."""
+        check = self[name]
+        seeds = check.seeds(VISIBLE, VISIBLE_SEED)
+        if not 1 <= case <= len(seeds):
+            raise IndexError(f"{name} has {len(seeds)} visible case{'s' * (len(seeds) != 1)}; "
+                             f"case {case} does not exist")
+        return copy.deepcopy(check.args_of(VISIBLE, case - 1, seeds[case - 1]))
+
     def check(self, name: str, obj) -> None:
-        """Run the visible cases of a check in the student's kernel and report."""
+        """Run the visible cases of a check in the student's kernel and report (see
+        ``checks.report``: in a notebook a failure is printed, elsewhere raised)."""
         report(self.visible_outcomes(name, obj))
 
     def check_hidden(self, name: str, obj) -> None:
