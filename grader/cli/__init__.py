@@ -101,6 +101,22 @@ def _feedback(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from grader.report.class_report import write_class_report
+
+    output = Path(args.output or course.WORK_DIR)
+    results = output / "results"
+    if not results.is_dir():
+        print(f"error: no results in {results}: run `{args.prog} autograde` first",
+              file=sys.stderr)
+        return 1
+    written = write_class_report(output, db_url=args.db_url or "")
+    for path in written:
+        print(path)
+    print(f"\nclass report (instructors only): {written[0]}")
+    return 0
+
+
 def _export(args) -> int:
     from grader.record.lms import CANVAS, RosterError, export
 
@@ -252,6 +268,24 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)
+
+    report = add_command(
+        "report", help="write the instructor's class report (HTML and CSV per assignment)",
+        description="Write <output>/report/index.html, a page per assignment (<assignment>.html) "
+                    "and a CSV per assignment (<assignment>.csv, one row per test) from the saved "
+                    "results: per test how many attempted and passed, mean points, a "
+                    "discrimination index, the common failures by hint with the students "
+                    "concerned, failures on hidden cases after the visible example passed; "
+                    "the score histogram, hand-grading progress, grading times, and pairs of "
+                    "similar submissions (copydetect). For the instructor only: it names "
+                    "students and is never written into feedback/. Self-contained: no network.")
+    report.add_argument("--output", default=None,
+                        help="the folder autograde wrote to (default: course/ in the course "
+                             "folder)")
+    report.add_argument("--db-url", default=None,
+                        help="SQLAlchemy URL of the gradebook with the hand-graded points "
+                             "(default: SQLite in --output)")
+    report.set_defaults(run=_report)
 
     lms = add_command(
         "export", help="write the grades for Canvas's or Moodle's grade import",
