@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
-# Tuned on tests/test_class_report.py's class (see docs/instructors.md): planted copies, one of
-# them with renamed variables and reordered helpers, share >= 0.9 of their own code; independent
-# correct solutions written differently, and students who made the same small mistake, stay
-# below 0.5 or have too little own code to judge.
+# Tuned on tests/test_class_report.py's class and the fairness corpus (docs/instructors.md): a
+# verbatim copy scores 1.00, one with renamed variables and reordered helpers 0.73; independent
+# correct answers written differently 0.00-0.19 (0.33 for two float32 variants by one author);
+# the same small mistake made twice up to 0.60, but with under 45 tokens of own code.
 THRESHOLD = 0.6
 MIN_TOKENS = 60
 NOISE = 25                    # copydetect's k: matching filtered characters below this are noise
