@@ -19,7 +19,6 @@ from grader.autograde import Options, autograde
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.cli import main
-from grader.record.store import load_results
 from grader.report import class_report, similarity
 from grader.run.execute import Limits
 

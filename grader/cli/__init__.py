@@ -80,15 +80,23 @@ def _autograde(args) -> int:
     return 0
 
 
+def _graded_output(args) -> Path | None:
+    """The folder autograde wrote to (``--output``), or None, said on stderr, without results."""
+    output = Path(args.output or course.WORK_DIR)
+    if not (output / "results").is_dir():
+        print(f"error: no results in {output / 'results'}: run `{args.prog} autograde` first",
+              file=sys.stderr)
+        return None
+    return output
+
+
 def _feedback(args) -> int:
     from grader.report.feedback import write_feedback
 
-    output = Path(args.output or course.WORK_DIR)
-    results = output / "results"
-    if not results.is_dir():
-        print(f"error: no results in {results}: run `{args.prog} autograde` first",
-              file=sys.stderr)
+    output = _graded_output(args)
+    if output is None:
         return 1
+    results = output / "results"
     pages = write_feedback(output, student=args.student, assignment=args.assignment,
                            db_url=args.db_url or "")
     for page in pages:
@@ -104,11 +112,8 @@ def _feedback(args) -> int:
 def _report(args) -> int:
     from grader.report.class_report import write_class_report
 
-    output = Path(args.output or course.WORK_DIR)
-    results = output / "results"
-    if not results.is_dir():
-        print(f"error: no results in {results}: run `{args.prog} autograde` first",
-              file=sys.stderr)
+    output = _graded_output(args)
+    if output is None:
         return 1
     written = write_class_report(output, db_url=args.db_url or "")
     for path in written:
