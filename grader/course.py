@@ -45,6 +45,7 @@ class OutputTree:
         <root>/release/                                      nbgrader's generate_assignment output
         <root>/autograded/<student>/<assignment>/            what the Formgrader reads
         <root>/feedback/<student>/<assignment>/<assignment>.html
+        <root>/report/                                       the class report (instructors)
     """
     root: Path
 
@@ -89,6 +90,10 @@ class OutputTree:
     @property
     def feedback_root(self) -> Path:
         return self.root / "feedback"
+
+    @property
+    def report_root(self) -> Path:
+        return self.root / "report"
 
     def feedback(self, student: str, assignment: str) -> Path:
         """nbgrader's layout: the page is named after the notebook, named after the assignment."""

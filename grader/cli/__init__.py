@@ -81,15 +81,23 @@ def _autograde(args) -> int:
     return 0
 
 
+def _graded_output(args) -> course.OutputTree | None:
+    """The tree autograde wrote (``--output``), or None, said on stderr, without results."""
+    tree = course.OutputTree.of(args.output)
+    if not tree.results.is_dir():
+        print(f"error: no results in {tree.results}: run `{args.prog} autograde` first",
+              file=sys.stderr)
+        return None
+    return tree
+
+
 def _feedback(args) -> int:
     from grader.report.feedback import write_feedback
 
-    tree = course.OutputTree.of(args.output)
-    results = tree.results
-    if not results.is_dir():
-        print(f"error: no results in {results}: run `{args.prog} autograde` first",
-              file=sys.stderr)
+    tree = _graded_output(args)
+    if tree is None:
         return 1
+    results = tree.results
     pages = write_feedback(tree.root, student=args.student, assignment=args.assignment,
                            db_url=args.db_url or "")
     for page in pages:
@@ -102,11 +110,24 @@ def _feedback(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from grader.report.class_report import write_class_report
+
+    tree = _graded_output(args)
+    if tree is None:
+        return 1
+    written = write_class_report(tree.root, db_url=args.db_url or "")
+    for path in written:
+        print(path)
+    print(f"\nclass report (instructors only): {written[0]}")
+    return 0
+
+
 def _export(args) -> int:
     from grader.record.lms import CANVAS, RosterError, export
 
-    output = Path(args.output_dir or course.WORK_DIR)
-    results = output / "results"
+    output = course.OutputTree.of(args.output_dir).root
+    results = course.OutputTree(output).results
     if not results.is_dir():
         print(f"error: no results in {results}: run `{args.prog} autograde` first, or pass "
               "--output-dir, the folder autograde wrote to", file=sys.stderr)
@@ -253,6 +274,24 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)
+
+    report = add_command(
+        "report", help="write the instructor's class report (HTML and CSV per assignment)",
+        description="Write <output>/report/index.html, a page per assignment (<assignment>.html) "
+                    "and a CSV per assignment (<assignment>.csv, one row per test) from the saved "
+                    "results: per test how many attempted and passed, mean points, a "
+                    "discrimination index, the common failures by hint with the students "
+                    "concerned, failures on hidden cases after the visible example passed; "
+                    "the score histogram, hand-grading progress, grading times, and pairs of "
+                    "similar submissions (copydetect). For the instructor only: it names "
+                    "students and is never written into feedback/. Self-contained: no network.")
+    report.add_argument("--output", default=None,
+                        help="the folder autograde wrote to (default: course/ in the course "
+                             "folder)")
+    report.add_argument("--db-url", default=None,
+                        help="SQLAlchemy URL of the gradebook with the hand-graded points "
+                             "(default: SQLite in --output)")
+    report.set_defaults(run=_report)
 
     lms = add_command(
         "export", help="write the grades for Canvas's or Moodle's grade import",

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.course import OutputTree
 from grader.record.store import Gradebook, Marks, load_results, replace_file
 from grader.results import GRADED
 from grader.text import readable
@@ -115,7 +116,7 @@ class Exported:
 def read_grades(output: Path, db_url: str = "", warn: Callable[[str], None] = print) -> Grades:
     """The grades as grades.csv has them, from ``output/results`` and the gradebook (``db_url``,
     default ``output/gradebook.db``). Unreadable results are reported through ``warn``."""
-    results, unreadable = load_results(Path(output) / "results")
+    results, unreadable = load_results(OutputTree(output).results)
     for path in unreadable:
         warn(f"skipped {path}: not a readable result")
     nameless = [r for r in results if not r.assignment]
@@ -123,7 +124,7 @@ def read_grades(output: Path, db_url: str = "", warn: Callable[[str], None] = pr
         warn(f"left out {len(nameless)} result{'s' if len(nameless) != 1 else ''} with no "
              "assignment (their file names did not say which; see grades.csv)")
     results = [r for r in results if r.assignment]
-    gradebook = Gradebook(db_url or f"sqlite:///{Path(output) / 'gradebook.db'}")
+    gradebook = Gradebook(db_url or OutputTree(output).gradebook_url)
     try:
         marks = gradebook.marks(results)
     except Exception as error:  # noqa: BLE001 - the tests' points beat no export at all

@@ -56,7 +56,7 @@ def _selected(paths, student: str | None, assignment: str | None, warn) -> list:
     return chosen
 
 
-def _gradebook_marks(db_url: str, results: list, warn) -> dict:
+def gradebook_marks(db_url: str, results: list, warn) -> dict:
     """The instructor's points and comments from the gradebook; {} when there is none yet."""
     gradebook = Gradebook(db_url)
     try:
@@ -93,7 +93,7 @@ def write_feedback(output: Path, student: str | None = None, assignment: str | N
     warn = warn or (lambda text: print(text, file=sys.stderr))
     output = Path(output)
     chosen = _selected(OutputTree(output).result_files(), student, assignment, warn)
-    marks = _gradebook_marks(db_url or OutputTree(output).gradebook_url,
+    marks = gradebook_marks(db_url or OutputTree(output).gradebook_url,
                              [result for _, _, result in chosen], warn)
     written = []
     for page_student, page_assignment, result in chosen:

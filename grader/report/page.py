@@ -207,7 +207,9 @@ def plural(value, word: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The report's Jinja2 environment (the templates in ``templates/``, autoescaped), shared by
+    the feedback pages and the class report."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                               keep_trailing_newline=True)
@@ -215,14 +217,15 @@ def _environment() -> Environment:
     return environment
 
 
-@functools.lru_cache(maxsize=1)
-def _stylesheet() -> Markup:
-    """The stylesheet, to go inline (the package's own file: not a template, not escaped)."""
-    return Markup((TEMPLATES / STYLESHEET).read_text(encoding="utf-8"))
+@functools.lru_cache(maxsize=None)
+def stylesheet(name: str = STYLESHEET) -> Markup:
+    """A stylesheet of ``templates/``, to go inline (the package's own file: not a template, not
+    escaped)."""
+    return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def render_page(result: SubmissionResult, marks: Marks | None = None) -> str:
     """The whole feedback page of one result, as a string of HTML; ``marks`` (from the
     gradebook) add the written answers' points and the instructor's comments."""
-    template = _environment().get_template(PAGE_TEMPLATE)
-    return template.render(page=page_data(result, marks), stylesheet=_stylesheet())
+    template = environment().get_template(PAGE_TEMPLATE)
+    return template.render(page=page_data(result, marks), stylesheet=stylesheet())
