@@ -13,6 +13,7 @@ from nbgrader.api import Gradebook as NbGradebook
 
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 from grader.record import lms
+from grader.course import OutputTree
 from grader.record.store import Gradebook, load_results, save_result, write_csv
 from grader.results import FAILED, GRADED, CellResult, SubmissionResult
 
@@ -50,7 +51,7 @@ def _ex1(student, lost=()):
 def _course(tmp_path, results):
     output = tmp_path / "course"
     for result in results:
-        save_result(output / "results", result)
+        save_result(OutputTree(output), result)
     return output
 
 

@@ -136,7 +136,8 @@ def graded(tmp_path_factory):
     feedback page written as autograde and feedback write them."""
     from grader.grade import grade_submission
     from grader.intake.discover import Submission
-    from grader.record.autograded import submission_timestamp
+    from grader.course import OutputTree
+    from grader.intake.discover import submission_time
     from grader.record.store import save_result
     from grader.report.feedback import write_feedback
 
@@ -147,8 +148,9 @@ def graded(tmp_path_factory):
     result = grade_submission(ASSIGNMENT, "ann", path, work)
     assert result.status == GRADED and result.score == result.max_score
     sub = Submission("ann", ASSIGNMENT, path)
-    folder = write_autograded(output, result, sub, submission_timestamp(sub))
-    save_result(output / "results", result)
+    sub.timestamp = submission_time(sub)
+    folder = write_autograded(OutputTree(output), result, sub)
+    save_result(OutputTree(output), result)
     [page] = write_feedback(output, warn=lambda _: None)
     return nbformat.read(folder / f"{ASSIGNMENT}.ipynb", as_version=4), page.read_text()
 
