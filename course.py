@@ -128,8 +128,31 @@ def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
         if target.exists():
             continue
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for notebook in sorted(target.rglob("*.ipynb")):
+            _kernel_python_version(notebook)
         copied.append(target)
     return copied
+
+
+def _kernel_python_version(notebook: Path, version: str | None = None) -> None:
+    """Put the version of the Python that runs the kernel (the venv's, made from this one) into
+    a copied notebook's ``language_info``, which the build wrote as the kernel reports it: then
+    JupyterLab, which copies the kernel's ``language_info`` into a notebook when it opens it,
+    finds nothing to change, and the notebook does not show as modified on opening."""
+    import json
+
+    version = version or sys.version.split()[0]
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        info = nb["metadata"]["language_info"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not isinstance(info, dict) or "version" not in info or info["version"] == version:
+        return
+    info["version"] = version
+    # as nbformat (and so Jupyter's contents manager) writes a notebook
+    notebook.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
 
 
 def lab_options(role: str, work: Path = WORK, env: dict | None = None
