@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.record import database
+from grader.text import exception_text
 from grader.text import readable as safe_text
 from grader.results import GRADED, SKIPPED, SubmissionResult
 from grader.nbgrader.api import nbgrader_api
@@ -114,7 +115,7 @@ class Gradebook:
     def describe(self, error: BaseException) -> str:
         """One line about a database error, with any password in it masked."""
         text = database.mask(" ".join(str(error).split()), self.db_url)
-        return f"{type(error).__name__}: {text}"[:300]
+        return exception_text(type(error).__name__, text)[:300]
 
     @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
     def register(self, assignment: str, release_dir: Path) -> None:
