@@ -12,8 +12,9 @@
 
 Students work in `work/`: `lab` copies each exercise there the first time and never again, so
 nothing (a rebuild, the demo, an update of the course) overwrites their answers. Their JupyterLab
-has none of nbgrader's instructor tools (no Formgrader, no Create Assignment; see
-jupyter-config/README.md); `instructor` has them all.
+has none of nbgrader's instructor tools (no Formgrader, no Create Assignment) and, as there is
+no exchange, no Assignment List either, only Validate (see jupyter-config/README.md);
+`instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
 (with its test, cluster and postgres extras), at the versions pinned in `requirements.lock`; later calls reuse it and
@@ -44,6 +45,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 WORK = ROOT / "work"
 RELEASES = ROOT / "notebooks"
 STUDENT_CONFIG = ROOT / "jupyter-config" / "student"
+INSTRUCTOR_CONFIG = ROOT / "jupyter-config" / "instructor"
 JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
@@ -128,8 +130,31 @@ def working_copy(releases: Path = RELEASES, work: Path = WORK) -> list[Path]:
         if target.exists():
             continue
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for notebook in sorted(target.rglob("*.ipynb")):
+            _kernel_python_version(notebook)
         copied.append(target)
     return copied
+
+
+def _kernel_python_version(notebook: Path, version: str | None = None) -> None:
+    """Put the version of the Python that runs the kernel (the venv's, made from this one) into
+    a copied notebook's ``language_info``, which the build wrote as the kernel reports it: then
+    JupyterLab, which copies the kernel's ``language_info`` into a notebook when it opens it,
+    finds nothing to change, and the notebook does not show as modified on opening."""
+    import json
+
+    version = version or sys.version.split()[0]
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        info = nb["metadata"]["language_info"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not isinstance(info, dict) or "version" not in info or info["version"] == version:
+        return
+    info["version"] = version
+    # as nbformat (and so Jupyter's contents manager) writes a notebook
+    notebook.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
 
 
 def lab_options(role: str, work: Path = WORK, env: dict | None = None
@@ -138,15 +163,18 @@ def lab_options(role: str, work: Path = WORK, env: dict | None = None
     it sets in the environment ``env`` (default: this process's).
 
     The student's JupyterLab opens ``work`` and reads ``jupyter-config/student`` first, which
-    disables nbgrader's Formgrader and Create Assignment; the instructor's opens the directory it
-    starts in (the project root, where nbgrader_config.py is) with every extension."""
-    if role == "instructor":
-        return [], {}
-    if role != "student":
+    disables nbgrader's Formgrader and Create Assignment, and the Assignment List, Course List
+    and Nbgrader menu (a self-learner has no exchange: they only said "No courses found"); the
+    instructor's opens the directory it starts in (the project root, where nbgrader_config.py
+    is) with every nbgrader extension and reads ``jupyter-config/instructor`` first. Neither
+    asks about Jupyter's news (see jupyter-config/README.md)."""
+    if role not in ("student", "instructor"):
         raise ValueError(f"role must be 'student' or 'instructor', got {role!r}")
     env = os.environ if env is None else env
-    path = os.pathsep.join(p for p in (str(STUDENT_CONFIG), env.get("JUPYTER_CONFIG_PATH")) if p)
-    return [f"--ServerApp.root_dir={work}"], {"JUPYTER_CONFIG_PATH": path}
+    config = STUDENT_CONFIG if role == "student" else INSTRUCTOR_CONFIG
+    path = os.pathsep.join(p for p in (str(config), env.get("JUPYTER_CONFIG_PATH")) if p)
+    options = [f"--ServerApp.root_dir={work}"] if role == "student" else []
+    return options, {"JUPYTER_CONFIG_PATH": path}
 
 
 def environment(interactive: bool = False) -> dict[str, str]:

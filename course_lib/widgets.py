@@ -35,6 +35,7 @@ from ._validate import ShapeError, as_float_array, check_columns, check_same_col
 __all__ = ["softmax_explorer", "training_panel", "SoftmaxExplorer", "TrainingPanel"]
 
 _DPI = 100
+_PROB_TOP = 1.15    # the probability axis's top: room above a bar of 1 for its label
 _POSITIVE, _NEGATIVE = "#d6604d", "#4393c3"  # red: y > t (push z down), blue: y < t (push up)
 _PROB_COLOUR, _TARGET_COLOUR = "#9ecae1", "#fdae6b"
 
@@ -75,6 +76,18 @@ def _text_output(text: str, kind: str = "info") -> dict:
             "metadata": {}}
 
 
+def _exception_text(exc: BaseException) -> str:
+    """"Name: message", never ending in an empty message: a bare ``NotImplementedError`` (an
+    answer's stub) says what to do, another exception without a message is its name alone."""
+    message, name = str(exc).strip(), type(exc).__name__
+    if message:
+        return f"{name}: {message}"
+    if isinstance(exc, NotImplementedError):
+        return (f"{name} (the stub is still there: replace `raise NotImplementedError()` with "
+                "your code)")
+    return name
+
+
 def _new_figure(figsize) -> Figure:
     """A figure unknown to pyplot: it never shows up by itself and needs no ``plt.close``."""
     return Figure(figsize=figsize, layout="constrained")
@@ -92,7 +105,7 @@ def _check_student_softmax(softmax, u):
     try:
         result = softmax(u.copy())
     except Exception as exc:  # any mistake in the student's code
-        return None, f"your softmax raised {type(exc).__name__}: {exc}"
+        return None, f"your softmax raised {_exception_text(exc)}"
     if result is None:
         return None, "your softmax returned None (is a `return` statement missing?)"
     try:
@@ -116,6 +129,13 @@ def _check_student_softmax(softmax, u):
         return None, (f"your softmax's output column sums to {total:.6g} instead of 1"
                       f"{' and has negative entries' if np.any(probs < 0) else ''}{hint}")
     return probs[:, 0], None
+
+
+def _fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, without the minus sign of a value that rounds to zero
+    (-0.0, or -1e-12 from rounding): "0.0000", never "-0.0000"."""
+    shown = f"{float(value):.{digits}f}"
+    return shown[1:] if shown.startswith("-") and float(shown) == 0 else shown
 
 
 def _label_bar(text, x, height, label, inside_above, gap, inside_colour):
@@ -254,7 +274,8 @@ class SoftmaxExplorer(widgets.VBox):
                         for i in range(n)]
         self._text_g = [ax_g.text(i, 0.0, "", ha="center", va="bottom", fontsize=size)
                         for i in range(n)]
-        ax_p.set_ylim(0.0, 1.0)
+        ax_p.set_ylim(0.0, _PROB_TOP)           # headroom above 1 for the label of a bar of 1
+        ax_p.set_yticks(np.linspace(0.0, 1.0, 6))
         ax_p.set_ylabel("probability")
         ax_g.set_ylim(-1.0, 1.0)
         ax_g.axhline(0.0, color="0.3", linewidth=0.8)
@@ -278,7 +299,9 @@ class SoftmaxExplorer(widgets.VBox):
             bar.set_height(p)
             bar.set_facecolor(_TARGET_COLOUR if i == k else _PROB_COLOUR)
             bar.set_linewidth(1.8 if i == k else 0.8)
-            _label_bar(text, i, p, f"{p:.3f}", inside_above=0.85, gap=0.02, inside_colour="black")
+            # always above the bar: the axes leave room for it up to p = 1 (PROB_TOP)
+            _label_bar(text, i, p, f"{p:.3f}", inside_above=_PROB_TOP, gap=0.02,
+                       inside_colour="black")
         for bar, text, g in zip(self._bars_g, self._text_g, s["grad"]):
             bar.set_height(g)
             bar.set_facecolor(_POSITIVE if g >= 0 else _NEGATIVE)
@@ -328,9 +351,10 @@ class SoftmaxExplorer(widgets.VBox):
             outputs.append(_png_output(self._render_png(s["target"]), self._fig))
             k = s["target"]
             outputs.append(_text_output(
-                f"cross-entropy  E = -log y{k + 1} = -log {s['probs'][k]:.4g} = {s['loss']:.4f}"))
+                f"cross-entropy  E = -log y{k + 1} = -log {s['probs'][k]:.4g} = "
+                f"{_fixed(s['loss'], 4)}"))
         except Exception as exc:  # never let a callback die silently in the browser
-            outputs = [_text_output(f"the explorer failed: {type(exc).__name__}: {exc}",
+            outputs = [_text_output(f"the explorer failed: {_exception_text(exc)}",
                                     "error")]
         self.output.outputs = tuple(outputs)
 
@@ -566,7 +590,7 @@ class TrainingPanel(widgets.VBox):
         except Exception as exc:  # show it: an exception in a callback is hidden in JupyterLab
             self.status.value = ""
             self.output.outputs = (_text_output(
-                f"training failed: {type(exc).__name__}: {exc}", "error"),)
+                f"training failed: {_exception_text(exc)}", "error"),)
         finally:
             self.train_button.disabled = False
             self.train_button.description = "Train"

@@ -171,7 +171,8 @@ def summarize(data: dict, multiline: bool = True) -> str:
     if kind == "none":
         return "None (the function returned nothing)"
     if kind == "error":
-        return f"an error: {data['type']}: {data['message']}"
+        message = str(data.get("message") or "").strip()      # none: no dangling colon
+        return f"an error: {data['type']}" + (f": {message}" if message else "")
     if kind == "other":
         return f"a {data['type']}: {data['repr']}"
     if kind in ("ints", "bool"):

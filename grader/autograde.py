@@ -28,7 +28,7 @@ from grader.intake.discover import Submission, discover
 from grader.run.execute import Limits, cgroup_host
 from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
 from grader.run.launch import BATCH_VARIABLE
-from grader.text import readable
+from grader.text import error_text, readable
 from grader.nbgrader.api import prepare_environment
 from grader.plan.material import Material, Submitted, file_sha256
 from grader.record.store import Gradebook, load_result, save_result, write_csv
@@ -131,7 +131,7 @@ def _log_workers(executor: Executor, log) -> None:
         return
     for where, info in sorted(executor.everywhere(report).items()):
         if isinstance(info, BaseException):
-            log(f"  worker {where}: cannot run the grader ({type(info).__name__}: {info}); it "
+            log(f"  worker {where}: cannot run the grader ({error_text(info)}); it "
                 "will refuse to grade")
             continue
         refusal = ("" if info["version"] == code_version() else

@@ -19,3 +19,21 @@ def readable(name: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
+
+
+STUB_NOTE = "the stub is still there: replace `raise NotImplementedError()` with your code"
+
+
+def exception_text(name: str, message: str = "") -> str:
+    """An exception for a reason or note: "Name: message", never ending in an empty message. An
+    exception without one is its name alone, and a bare ``NotImplementedError`` (the stub of an
+    answer) says what to do: "NotImplementedError (the stub is still there: ...)"."""
+    message = str(message).strip()
+    if message:
+        return f"{name}: {message}"
+    return f"{name} ({STUB_NOTE})" if name == "NotImplementedError" else name
+
+
+def error_text(error: BaseException) -> str:
+    """``exception_text`` of a raised exception."""
+    return exception_text(type(error).__name__, str(error))

@@ -7,8 +7,9 @@ The student's side, a JupyterLab started as ``python3 course.py lab`` starts it
 notebook filled with the solutions (``grader.build.submissions.filled_release``; nothing is written
 into ``notebooks/``) and one copy of ex1 with a typical mistake:
 
-* nbgrader's Formgrader and Create Assignment do not show (the Nbgrader menu has only the
-  Assignment List and the Course List; ``/formgrader`` does not exist);
+* nbgrader's Formgrader and Create Assignment do not show, nor do the Assignment List, the
+  Course List and the Nbgrader menu (a self-learner has no exchange), nor Jupyter's news prompt;
+  Validate does; ``/formgrader`` does not exist;
 * ex1 to ex4 each run whole (*Run > Run All Cells*) without an error output; ex3 and ex4 train
   on MNIST in full, with a generous timeout (it took under two minutes on a loaded 2-core machine);
 * moving the sliders of ex1's softmax explorer redraws its plot, and the probability of the
@@ -157,10 +158,10 @@ def browser(tmp_path_factory):
 
 def _quiet_lab(tmp: Path) -> None:
     """JupyterLab user settings of a test server (its own JUPYTER_CONFIG_DIR, see jupyter_env):
-    every cell rendered (no windowing, so the test sees them all) and no news prompt."""
+    every cell rendered (no windowing, so the test sees them all). (No news prompt: that is
+    jupyter-config/'s work, which the tests check.)"""
     settings = tmp / "jupyter-config" / "lab" / "user-settings" / "@jupyterlab"
-    for plugin, text in (("notebook-extension/tracker", '{"windowingMode": "none"}'),
-                         ("apputils-extension/notification", '{"fetchNews": "false"}')):
+    for plugin, text in (("notebook-extension/tracker", '{"windowingMode": "none"}'),):
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -328,11 +329,21 @@ def _code_cell(page, text: str):
 def test_students_lab_has_no_instructor_tools(browser, student, shots):
     with _page(browser, shots, 'student-lab', student) as page:
         _open(page, student, "ex1_softmax/ex1_softmax.ipynb")
-        items = _menu(page, "Nbgrader")
-        shots.take(page, "student-nbgrader-menu")
-        assert items == ["Assignment List", "Course List"], items
+        shots.take(page, "student-lab")
+        menus = [label.strip() for label in
+                 page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
+        assert "File" in menus and "Nbgrader" not in menus, menus
+        # no Assignment List (it said "No courses found": there is no exchange)
+        page.keyboard.press("Control+Shift+C")
+        page.locator(".lm-CommandPalette-input").fill("Assignment List")
+        assert page.locator(".lm-CommandPalette-item:visible",
+                            has_text="Assignment List").count() == 0
         page.keyboard.press("Escape")
         assert _validate_button(page).count() == 1
+        # the notebook opened as it is saved: not modified
+        assert page.locator(".lm-TabBar-tab.lm-mod-current.jp-mod-dirty").count() == 0
+        # and Jupyter's news prompt never came (jupyter-config/ disables the announcements)
+        assert page.get_by_text("official Jupyter news").count() == 0
         assert page.locator(".lm-TabBar-tab", has_text="Create Assignment").count() == 0
         assert page.locator("#formgrader").count() == 0
     assert student.get("/formgrader")[0] == 404
@@ -449,6 +460,7 @@ def test_instructors_lab_has_the_formgrader(browser, instructor, shots):
         items = _menu(page, "Nbgrader")
         shots.take(page, "instructor-nbgrader-menu")
         assert "Formgrader" in items and "Create assignment" in items, items
+        assert "Assignment List" in items, items
         page.locator(".lm-Menu:visible .lm-Menu-itemLabel", has_text=re.compile("^Formgrader$")
                      ).click()
         frame = page.frame_locator("#formgrader iframe")
@@ -458,6 +470,8 @@ def test_instructors_lab_has_the_formgrader(browser, instructor, shots):
         shots.take(page, "formgrader-assignments")
         names = [n.strip() for n in table.locator("tbody tr td:first-child").all_inner_texts()]
         assert sorted(names) == ASSIGNMENTS, names
+        # no news prompt (jupyter-config/instructor disables the announcements)
+        assert page.get_by_text("official Jupyter news").count() == 0
 
         instructor.course.autograde()
         frame = page.locator("#formgrader iframe").element_handle().content_frame()
@@ -580,3 +594,30 @@ def test_feedback_page_renders_its_mathml(browser, instructor, shots):
         fraction.scroll_into_view_if_needed()
         top, bottom = (fraction.locator(":scope > *").nth(i).bounding_box() for i in (0, 1))
         assert top["y"] + top["height"] <= bottom["y"] + 1, (top, bottom)
+
+
+def test_feedback_equations_scroll_sideways_only(browser, shots, tmp_path):
+    """A displayed equation of a feedback page has no vertical scrollbar: its MathML is as tall
+    as its box (Chromium gave overflow-x: auto an overflow-y: auto too, and fractions overflowed
+    by a few pixels), and a wide one still scrolls sideways."""
+    from grader.report.page import render_page
+    from grader.report.task_text import _release_cells
+    from grader.results import GRADED, CellResult, SubmissionResult
+
+    tests = [meta["grade_id"] for _, _, meta in _release_cells("ex2_backprop")
+             if str(meta.get("grade_id", "")).startswith("test_")]
+    result = SubmissionResult("alice", "ex2_backprop", "/x/alice.ipynb", "", GRADED, score=0,
+                              max_score=2 * len(tests),
+                              cells=[CellResult(gid, 2, 0, False, "failed") for gid in tests])
+    path = tmp_path / "feedback.html"
+    path.write_text(render_page(result), encoding="utf-8")
+    with _page(browser, shots, "feedback-equations") as page:
+        page.goto(path.as_uri())
+        boxes = page.evaluate("""() => [...document.querySelectorAll('math[display=block]')]
+            .map(m => [m.scrollHeight, m.clientHeight, getComputedStyle(m).overflowY,
+                       getComputedStyle(m).overflowX])""")
+        shots.take(page, "feedback-equations", full_page=True)
+    assert len(boxes) >= 5, boxes
+    for scroll_height, height, overflow_y, overflow_x in boxes:
+        assert overflow_y in ("hidden", "visible", "clip") and overflow_x == "auto", boxes
+        assert scroll_height <= height, boxes

@@ -10,7 +10,7 @@ import pytest
 
 from grader import course
 from grader.build import submissions
-from grader.build.generate import build, compute_expected, source_problems
+from grader.build.generate import build, compute_expected, kernel_language_info, source_problems
 
 
 def test_build_check_reports_nothing_out_of_date():
@@ -101,16 +101,62 @@ def test_build_never_replaces_a_students_edit(tmp_path, monkeypatch):
 
 
 def test_student_working_copy_is_made_once_and_never_overwritten(tmp_path):
-    import importlib.util
-
-    # the project's course.py, not grader.course (the name `course` in this module)
-    spec = importlib.util.spec_from_file_location("course_script", course.ROOT / "course.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    sys.path.insert(0, str(course.ROOT))
+    try:
+        import course as course_py          # course.py, beside grader.course (a local `course`
+    finally:                                # would shadow that in the whole function)
+        sys.path.pop(0)
     work = tmp_path / "work"
-    copied = script.working_copy(course.RELEASE_DIR, work)
+    copied = course_py.working_copy(course.RELEASE_DIR, work)
     assert sorted(p.name for p in copied) == sorted(course.ASSIGNMENTS)
     mine = work / "ex1_softmax" / "ex1_softmax.ipynb"
     mine.write_text("my answers")
-    assert script.working_copy(course.RELEASE_DIR, work) == []
+    assert course_py.working_copy(course.RELEASE_DIR, work) == []
     assert mine.read_text() == "my answers"
+
+
+# --- the release as JupyterLab saves it ----------------------------------------------------------
+
+@pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
+def test_release_is_already_in_the_form_jupyterlab_saves(assignment):
+    """Opening a release notebook in JupyterLab changes nothing, so it does not show as modified
+    the moment it opens (it did: JupyterLab put the kernel's full ``language_info`` into the
+    ``{"name": "python"}`` that the release had). nbformat 4.5 with a valid, unique id on every
+    cell; the kernelspec and ``language_info`` the kernel reports (the Python version aside:
+    ``course.py lab`` puts the local one into the working copy); bytes as nbformat writes them."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    path = course.RELEASE_DIR / assignment / f"{assignment}.ipynb"
+    text = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    assert (nb.nbformat, nb.nbformat_minor) == (4, 5)
+    ids = [cell.get("id") for cell in nb.cells]
+    assert all(ids) and len(set(ids)) == len(ids), ids
+    nbformat.validate(nb)
+    info = dict(nb.metadata.language_info)
+    assert info == kernel_language_info(info.get("version")), info
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert dict(nb.metadata.kernelspec) == {"name": "python3", "display_name": spec.display_name,
+                                            "language": spec.language}
+    # what Jupyter's contents manager would write back (nbformat.write, no conversion)
+    assert nbformat.writes(nb, version=nbformat.NO_CONVERT) + "\n" == text
+
+
+def test_working_copy_takes_the_kernels_python_version(tmp_path):
+    sys.path.insert(0, str(course.ROOT))
+    try:
+        import course as course_py
+    finally:
+        sys.path.pop(0)
+    release = tmp_path / "release" / "ex1_softmax"
+    release.mkdir(parents=True)
+    notebook = nbformat.read(course.RELEASE_DIR / "ex1_softmax" / "ex1_softmax.ipynb",
+                             as_version=nbformat.NO_CONVERT)
+    notebook.metadata.language_info["version"] = "3.0.0"
+    nbformat.write(notebook, release / "ex1_softmax.ipynb", version=nbformat.NO_CONVERT)
+    course_py.working_copy(tmp_path / "release", tmp_path / "work")
+    copy = tmp_path / "work" / "ex1_softmax" / "ex1_softmax.ipynb"
+    text = copy.read_text(encoding="utf-8")
+    nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+    assert nb.metadata.language_info == kernel_language_info()      # this Python's version
+    assert nbformat.writes(nb, version=nbformat.NO_CONVERT) + "\n" == text

@@ -18,7 +18,12 @@ from grader.course import OutputTree
 from grader.record.store import Gradebook, Marks, save_result
 from grader.report.feedback import feedback_path, write_feedback
 from grader.report.mathml import markdown_to_html
-from grader.report.page import TEMPLATES, render_page, text as as_html
+from grader.report.page import ANSWER_CHARS, TEMPLATES, render_page, text as as_html
+from grader.report.task_text import answer_title
+from grader.run.traffic import Traffic
+from grader.text import STUB_NOTE, error_text
+from course_lib.wire import summarize
+from markupsafe import escape
 from grader.results import CellResult
 from leak_checks import leaks
 
@@ -111,6 +116,13 @@ def test_points_and_comments_given_by_hand(course, tmp_path):
     assert f"Total: <strong>{alice.score + 3:g} / {alice.max_score + 4:g} points</strong>" in text
     assert "Nice &lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script" not in text
     assert "waiting for your instructor" not in text
+    # the answer is named by its title in the release, not by its grade id, and quoted (escaped)
+    # beside the comment
+    assert "Your derivation (pen and paper)" in text and f"<code>{WRITTEN}</code>" not in text
+    answer = alice.manual[WRITTEN]["text"].strip("\n")
+    assert answer and str(escape(answer)) in text
+    section = text.split("Your written answers", 1)[1]
+    assert section.index("Your answer") < section.index("Nice &lt;script")
 
 
 def test_a_failed_check_is_explained(course):
@@ -205,9 +217,56 @@ def test_template_syntax_from_a_submission_is_shown_as_text():
     assert "<script" not in page and "49" not in page and "{{" in page
     shown = visible_text(page)
     # the student's name (title and page), the reason, the note, the outcome (tested, got,
-    # detail, hint) and both comments
-    assert shown.count(hostile) == 10, shown
+    # detail, hint), the written answer and both comments
+    assert shown.count(hostile) == 11, shown
     assert "</script> {{ 7*7 }}" in shown and "{% if true %}x{% endif %} {# c #} &amp;" in shown
+
+
+def test_written_answers_are_titled_quoted_escaped_and_bounded():
+    """A written answer is shown under its title from the release (not its grade id), with the
+    student's text escaped and cut to ANSWER_CHARS; an unanswered one says so."""
+    long = XSS + "x" * (2 * ANSWER_CHARS)
+    result = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED, score=0,
+                              max_score=2, manual={
+                                  WRITTEN: {"points": 4, "answered": True, "text": long}})
+    page = render_page(result)
+    assert "Your derivation (pen and paper)" in page and "<script" not in page
+    assert "&lt;script&gt;" in page and "x" * ANSWER_CHARS not in page
+    assert "Only the beginning of your answer is shown" in page
+    assert "x" * (ANSWER_CHARS - len(XSS) - 10) in page
+    blank = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED, score=0,
+                             max_score=2, manual={WRITTEN: {"points": 4, "answered": False,
+                                                            "text": "YOUR ANSWER HERE"}})
+    page = render_page(blank)
+    assert "You did not answer this question" in page and "YOUR ANSWER HERE" not in page
+
+
+@pytest.mark.parametrize("assignment, grade_id, title", [
+    ("ex1_softmax", "derivation_softmax_ce", "Your derivation (pen and paper)"),
+    ("ex2_backprop", "derivation_stage2", "Derivation of stage 2"),
+    ("ex3_mnist", "learning_rate_study", "Question: Which learning rate?"),
+    ("ex4_deep", "derivation_reduction", "From four rules back to nine stages"),
+    ("ex1_softmax", "no_such_answer", ""),
+])
+def test_written_answer_titles_come_from_the_release(assignment, grade_id, title):
+    assert answer_title(assignment, grade_id) == title
+
+
+def test_no_reason_ends_in_an_empty_message():
+    """An exception without a message (`raise NotImplementedError()`, the stub) makes no reason
+    that ends in "NotImplementedError:"; the stub's says what to do."""
+    traffic = Traffic()
+    traffic.error(3, {"ename": "NotImplementedError", "evalue": ""})
+    traffic.error(4, {"ename": "KeyError", "evalue": " "})
+    traffic.error(5, {"ename": "ValueError", "evalue": "bad shape"})
+    assert traffic.errors[3] == f"NotImplementedError ({STUB_NOTE})"
+    assert "replace `raise NotImplementedError()` with your code" in traffic.errors[3]
+    assert traffic.errors[4] == "KeyError" and traffic.errors[5] == "ValueError: bad shape"
+    assert error_text(RuntimeError()) == "RuntimeError"
+    assert summarize({"kind": "error", "type": "NotImplementedError", "message": ""}) == \
+        "an error: NotImplementedError"
+    assert summarize({"kind": "error", "type": "ValueError", "message": "no"}) == \
+        "an error: ValueError: no"
 
 
 def test_templates_are_next_to_the_module():

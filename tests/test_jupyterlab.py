@@ -61,3 +61,57 @@ def test_formgrader_lists_the_course_assignments(server):
     # The formgrader writes its gradebook under course/ (not committed), never into the
     # committed student or instructor folders.
     assert _git_status("notebooks", "solutions") == server.git_before
+
+
+# --- each role's JupyterLab configuration (jupyter-config/) ----------------------------------------
+
+def _page_config(body: str) -> dict:
+    """The page configuration a JupyterLab page is given (its jupyter-config-data script)."""
+    import json
+    import re
+
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>',
+                      body, re.S)
+    assert match, body[:500]
+    return json.loads(match.group(1))
+
+
+def _disabled(config: dict) -> set:
+    disabled = config.get("disabledExtensions", [])
+    return set(disabled if isinstance(disabled, list) else
+               [name for name, off in disabled.items() if off])
+
+
+NEWS = "@jupyterlab/apputils-extension:announcements"
+STUDENT_HIDDEN = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                  "@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list",
+                  "@jupyter/nbgrader:menu"}
+
+
+@pytest.mark.parametrize("role", ["student", "instructor"])
+def test_each_roles_lab_configuration(role, tmp_path):
+    """Started as course.py starts it, neither role's JupyterLab asks about Jupyter's news (the
+    announcements plugin is disabled); the self-learner's has no Assignment List, Course List or
+    Nbgrader menu (no exchange: they only said "No courses found"), but Validate; the
+    instructor's keeps every nbgrader plugin."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    try:
+        import course as course_py
+    finally:
+        sys.path.pop(0)
+    work = tmp_path / "work"
+    work.mkdir()
+    options, variables = course_py.lab_options(role, work, env={})
+    with jupyter_server(ROOT, tmp_path, args=options, env=variables, name=role) as running:
+        status, body = running.get("/lab")
+        assert status == 200, body[:300]
+        disabled = _disabled(_page_config(body))
+    assert NEWS in disabled
+    nbgrader = {name for name in disabled if name.startswith("@jupyter/nbgrader:")}
+    if role == "student":
+        assert nbgrader == STUDENT_HIDDEN
+    else:
+        assert nbgrader == set()
+    assert "@jupyter/nbgrader:validate-assignment" not in disabled

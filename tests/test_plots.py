@@ -372,3 +372,41 @@ def test_write_previews(figures):
         figures.append(fig)
         fig.savefig(PREVIEW_DIR / name, dpi=80)
         assert (PREVIEW_DIR / name).stat().st_size > 1000
+
+
+# --- ex3's chart of the regularisers ---------------------------------------------------------------
+
+def _regularisation_chart_code(notebook) -> str:
+    """The plotting part of ex3's "Regularisation compared" cell (after its training loop)."""
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    [source] = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"
+                and "the gap regularisation changes" in "".join(c["source"])]
+    return source[source.index("fig, ax = plt.subplots"):]
+
+
+@pytest.mark.parametrize("folder", ["solutions", "notebooks"])
+def test_ex3_regularisation_legend_covers_no_bar(folder):
+    """The legend of ex3's bar chart of training and validation cross-entropy sits beside the
+    bars: it covered the dropout run's bars, whatever their heights."""
+    notebook = Path(__file__).resolve().parents[1] / folder / "ex3_mnist" / "ex3_mnist.ipynb"
+    code = _regularisation_chart_code(notebook)
+    # cross-entropies like the cell's (training near 0, validation near 0.5), and tall ones
+    for heights in ([(0.002, 0.52), (0.06, 0.41), (0.05, 0.43), (0.07, 0.39), (0.01, 0.50)],
+                    [(0.5, 0.5)] * 5):
+        names = ["none", "L2 wd=1e-2", "L1 l1=3e-4", "max-norm 1", "dropout 0.5"]
+        scope = {"np": np, "plt": plt, "gaps": dict(zip(names, heights))}
+        exec(code, scope)                                        # noqa: S102 - the course's own
+        fig, ax = scope["fig"], scope["ax"]
+        try:
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            legend = ax.get_legend().get_window_extent(renderer)
+            bars = [patch.get_window_extent(renderer) for patch in ax.patches]
+            assert len(bars) == 10
+            assert not any(legend.overlaps(bar) for bar in bars), folder
+            # and the legend is on the figure, not cut off
+            assert fig.bbox.contains(legend.x1 - 1, legend.y0 + 1)
+        finally:
+            plt.close(fig)

@@ -109,6 +109,34 @@ def test_explorer_loss_stays_finite_when_the_target_is_hopeless():
     assert np.isfinite(s["loss"]) and s["loss"] == pytest.approx(200.0, rel=1e-6)
 
 
+def test_explorer_a_certain_target_costs_zero_not_minus_zero():
+    """-log 1 is 0: the line under the charts says "= 0.0000", never "-0.0000"."""
+    box = softmax_explorer(logits=[10.0, -10.0, -10.0, -10.0], target=0)
+    box.temperature.value = 0.1
+    assert box.state()["probs"][0] == 1.0
+    line = texts(box.output).splitlines()[-1]
+    assert line.endswith("= 0.0000") and "-0.0000" not in line, line
+    # so is a student's softmax that rounds to a probability a hair above 1
+    box = softmax_explorer(lambda Z: reference_softmax(Z) * (1 + 1e-12),
+                           logits=[10.0, -10.0, -10.0, -10.0])
+    box.temperature.value = 0.1
+    assert box.state()["loss"] <= 0 and "-0.0000" not in texts(box.output)
+
+
+def test_explorer_label_of_a_bar_of_one_stays_clear_of_the_top():
+    """A probability of 1.000 is labelled above its bar, inside the axes, with room to spare."""
+    box = softmax_explorer(logits=[10.0, -10.0, -10.0, -10.0], target=0)
+    box.temperature.value = 0.1
+    assert box._ax_p.get_ylim()[1] >= 1.1
+    label = box._text_p[0]
+    assert label.get_text() == "1.000" and label.get_va() == "bottom"
+    renderer = box._canvas.get_renderer()
+    box._fig.draw_without_rendering()
+    top = box._ax_p.get_window_extent(renderer).y1
+    assert label.get_window_extent(renderer).y1 < top - 2          # pixels to the frame
+    assert max(box._ax_p.get_yticks()) <= 1.0
+
+
 def test_explorer_uses_a_correct_student_softmax():
     calls = []
 
@@ -129,6 +157,10 @@ def raises(Z):
     raise ValueError("not implemented yet")
 
 
+def stub(Z):
+    raise NotImplementedError()
+
+
 def flat_result(Z):
     return reference_softmax(Z).ravel()
 
@@ -144,6 +176,8 @@ def forgot_return(Z):
 
 @pytest.mark.parametrize("student, expected", [
     (raises, "your softmax raised ValueError: not implemented yet"),
+    (stub, "your softmax raised NotImplementedError (the stub is still there: replace "
+           "`raise NotImplementedError()` with your code)"),
     (flat_result, "returned shape (4,)"),
     (rows_normalised, "axis=1"),
     (forgot_return, "returned None"),

@@ -31,7 +31,7 @@ from grader.nbgrader.api import nbgrader_api
 from grader.nbgrader.notebooks import (RUBRICS_FILE, hand_graded_answers, is_hand_graded,
                                        rubric_problems)
 
-__all__ = ["build", "compute_expected", "source_problems"]
+__all__ = ["build", "compute_expected", "kernel_language_info", "saved_form", "source_problems"]
 
 
 def compute_expected(assignment: str, hidden_seed: int = course.HIDDEN_SEED) -> dict:
@@ -91,6 +91,48 @@ def _write_expected(assignment: str, folder: Path) -> Path:
     return path
 
 
+def kernel_language_info(version: str | None = None) -> dict:
+    """``metadata.language_info`` as the course's kernel (ipykernel) reports it, which JupyterLab
+    writes into a notebook as soon as its kernel starts; with ``version`` for Python's version
+    (default: this Python's)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    info = json.loads(json.dumps(IPythonKernel.language_info))
+    if version:
+        info["version"] = version
+    return info
+
+
+def saved_form(path: Path, version: str | None = None) -> None:
+    """Write the notebook ``path`` as JupyterLab would save it right after opening it, so that
+    opening it changes nothing and it does not show as modified: nbformat 4.5 with cell ids,
+    written by nbformat as Jupyter's contents manager writes it, with the ``language_info`` that
+    JupyterLab takes from the kernel (a release whose ``language_info`` was only ``{"name":
+    "python"}`` was modified the moment its kernel started). ``version``: Python's version in
+    that ``language_info`` (see ``_language_version``)."""
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    if (nb.nbformat, nb.nbformat_minor) < (4, 5):
+        nb = nbformat.v4.upgrade(nb, from_version=nb.nbformat, from_minor=nb.nbformat_minor)
+    for cell in nb.cells:
+        if not cell.get("id"):
+            raise ValueError(f"{shown(path)}: a cell without an id")
+    nb.metadata["language_info"] = kernel_language_info(version)
+    nbformat.validate(nb)
+    nbformat.write(nb, path, version=nbformat.NO_CONVERT)
+
+
+def _language_version(notebook: Path) -> str | None:
+    """Python's version in the committed release's ``language_info``, kept so that a build on
+    another Python does not rewrite every release (a student's JupyterLab on another Python
+    puts its own there anyway, and ``course.py lab`` puts the kernel's into the working copy);
+    None, for this Python's, when there is none yet."""
+    try:
+        info = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["language_info"]
+        return info.get("version") if info.get("codemirror_mode") else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _generate_release(assignment: str, release_dir: Path, db_url: str) -> None:
     api = nbgrader_api(release_directory=str(release_dir), db_url=db_url)
     result = api.generate_assignment(assignment, force=True, create=True)
@@ -99,6 +141,9 @@ def _generate_release(assignment: str, release_dir: Path, db_url: str) -> None:
                            f"{result.get('error') or result.get('log')}")
     for checkpoint in (release_dir / assignment).rglob(".ipynb_checkpoints"):
         shutil.rmtree(checkpoint)
+    for notebook in sorted((release_dir / assignment).rglob("*.ipynb")):
+        committed = course.RELEASE_DIR / notebook.relative_to(release_dir)
+        saved_form(notebook, _language_version(committed))
 
 
 def _differences(built: Path, committed: Path) -> list[str]:

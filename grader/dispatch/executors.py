@@ -34,6 +34,7 @@ from typing import Iterator
 
 from grader.run.execute import kill_tagged
 from grader.run.launch import BATCH_VARIABLE
+from grader.text import error_text
 
 LOCAL_PREFIX = "local:"
 CONNECT_SECONDS = 20
@@ -82,7 +83,7 @@ def _portable():
                 where = get_worker().address
             except (ImportError, ValueError):
                 where = "?"
-            return (CANNOT_RUN, where, f"{type(error).__name__}: {error}")
+            return (CANNOT_RUN, where, error_text(error))
         return function(*arguments)
 
     def keep(pickled):
@@ -138,7 +139,7 @@ class Executor:
 
     def failure(self, error: BaseException) -> str:
         """The row's reason when a task raised ``error`` instead of returning a result."""
-        return f"the grader failed on this submission: {type(error).__name__}: {error}"
+        return f"the grader failed on this submission: {error_text(error)}"
 
     def everywhere(self, function, *args) -> dict:
         """Run ``function(*args)`` once on every machine that grades; {where: what it returned}."""

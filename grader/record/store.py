@@ -17,6 +17,7 @@ from pathlib import Path
 from grader.course import OutputTree
 from grader.nbgrader.notebooks import nbgrader_meta, source_cells
 from grader.record import database
+from grader.text import exception_text
 from grader.text import readable as safe_text
 from grader.results import GRADED, SKIPPED, SubmissionResult
 from grader.nbgrader.api import nbgrader_api
@@ -147,7 +148,7 @@ class Gradebook:
     def describe(self, error: BaseException) -> str:
         """One line about a database error, with any password in it masked."""
         text = database.mask(" ".join(str(error).split()), self.db_url)
-        return f"{type(error).__name__}: {text}"[:300]
+        return exception_text(type(error).__name__, text)[:300]
 
     @database.serialised          # graders sharing a PostgreSQL gradebook write in turns
     def register(self, assignment: str, release_dir: Path) -> None:

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from grader.record.store import Marks
 from grader.report.mathml import markdown_to_html
-from grader.report.task_text import assignment_title, task_markdown
+from grader.report.task_text import answer_title, assignment_title, task_markdown
 from grader.results import FAILED, CellResult, SubmissionResult
 
 # next to this module, wherever it is installed or moved to (the package data ship it)
@@ -27,6 +27,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_TEMPLATE = "feedback.html.j2"
 STYLESHEET = "feedback.css"
 HIDDEN_CASE = re.compile(r"\s*\(hidden case (\d+) of (\d+)\)$")
+ANSWER_CHARS = 4000                     # a written answer is quoted up to this many characters
 
 
 # --- what a page shows ---------------------------------------------------------------------------
@@ -71,12 +72,15 @@ class PassedTest:
 
 @dataclass(frozen=True)
 class WrittenAnswer:
-    """A hand-graded answer's line in the score box."""
+    """A hand-graded answer: its line in the score box, and its text with the comment."""
     grade_id: str
+    title: str                          # from the release's task text; the grade id if none
     points: float                       # what it is worth
     given: float | None                 # the points the instructor gave; None: not yet
     answered: bool
     comment: str                        # the instructor's, "" when none
+    text: str                           # the student's answer as submitted (bounded), or ""
+    shortened: bool                     # the text is only the first ANSWER_CHARS characters
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,7 @@ def page_data(result: SubmissionResult, marks: Marks | None = None) -> Page:
     assignment = result.assignment or ""
     marks = marks or Marks.of_result(result)
     graded = result.status != FAILED
-    written = [WrittenAnswer(gid, float(info.get("points", 0) or 0), marks.manual_scores.get(gid),
-                             bool(info.get("answered")), marks.comments.get(gid) or "")
+    written = [_written(assignment, gid, info, marks)
                for gid, info in result.manual.items()] if graded else []
     return Page(
         assignment=assignment, title=assignment_title(assignment), student=str(result.student),
@@ -124,6 +127,19 @@ def page_data(result: SubmissionResult, marks: Marks | None = None) -> Page:
         failed=[_failed(assignment, c) for c in result.cells if not c.passed] if graded else [],
         passed=[_passed(c) for c in result.cells if c.passed] if graded else [],
         sha256=result.sha256 or "", seconds=result.seconds or 0.0)
+
+
+def _written(assignment: str, grade_id: str, info: dict, marks: Marks) -> WrittenAnswer:
+    """A written answer, titled as in the release, with the text the student submitted (from the
+    saved result: what the instructor graded) when it was answered."""
+    answered = bool(info.get("answered"))
+    text = str(info.get("text") or "").strip("\n") if answered else ""
+    shortened = len(text) > ANSWER_CHARS
+    return WrittenAnswer(
+        grade_id, answer_title(assignment, grade_id) or grade_id,
+        float(info.get("points", 0) or 0), marks.manual_scores.get(grade_id), answered,
+        marks.comments.get(grade_id) or "",
+        text[:ANSWER_CHARS].rstrip() + " \u2026" if shortened else text, shortened)
 
 
 def _test(cell: CellResult) -> Test:

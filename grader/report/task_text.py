@@ -1,5 +1,5 @@
 """What a feedback page quotes from the release notebook (the student version): the assignment's
-title and the markdown that describes what a test checks. Only markdown is quoted: test-cell
+title, the markdown that describes what a test checks and the titles of the written answers. Only markdown is quoted: test-cell
 sources and answer cells are never included, and neither the expected results nor the
 solutions are read.
 """
@@ -80,3 +80,69 @@ def assignment_title(assignment: str) -> str:
             heading = re.match(r"\s*#+\s+(.+)", source)
             return heading.group(1).strip() if heading else ""
     return ""
+
+
+# a bold lead-in "**Derivation of stage 2 (graded by hand).**", or a heading's text
+_BOLD_LEAD = re.compile(r"\s*\*\*(.+?)\*\*", re.S)
+_HEADING = re.compile(r"^\s{0,3}#+\s+(.+?)\s*#*\s*$", re.M)
+_GRADING_NOTE = re.compile(r"\s*\((?:graded by hand|not graded)\)|"
+                           r",\s*(?:graded by hand|not graded)(?=\))", re.I)
+_GENERIC = {"question", "answer", "your answer", "task", "exercise"}
+TITLE_CHARS = 120
+
+
+def _clean_title(text: str) -> str:
+    """A lead-in or heading as a title: without its grading note ("(graded by hand)"), its
+    section number ("7. ") and closing full stop, on one line, bounded."""
+    text = " ".join(text.split())
+    text = _GRADING_NOTE.sub("", text)
+    text = re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", text)
+    text = re.sub(r"\s*\([^()]*\)\s*$", "", text) if text.endswith(")") and \
+        re.search(r"\((?:seed )?exercise [^()]*\)$", text) else text
+    text = text.strip().rstrip(".:").strip()
+    return text if len(text) <= TITLE_CHARS else text[:TITLE_CHARS - 1].rstrip() + "\u2026"
+
+
+def answer_title(assignment: str, grade_id: str) -> str:
+    """The title of a written (hand-graded) answer, for people: a name in the answer cell's
+    metadata (``metadata.nbgrader.name`` or ``metadata.title``) if the release gives one; else the
+    bold lead-in or heading of its task text (``task_markdown``), e.g. "Derivation of stage 2"
+    for "**Derivation of stage 2 (graded by hand).** Show that ..."; else, when that lead-in
+    is generic ("Question"), the heading of the section the answer is in. "" when there is none
+    (the page shows the grade id then)."""
+    if not assignment:
+        return ""
+    cells = _release_cells(assignment)
+    at = next((i for i, (_, _, meta) in enumerate(cells) if meta.get("grade_id") == grade_id),
+              None)
+    if at is None:
+        return ""
+    named = cells[at][2].get("name") or _cell_titles(assignment).get(grade_id)
+    if isinstance(named, str) and named.strip():
+        return _clean_title(named)
+    task = task_markdown(assignment, grade_id)
+    lead = _BOLD_LEAD.match(task) or _HEADING.match(task.lstrip())
+    title = _clean_title(lead.group(1)) if lead else ""
+    if title and title.lower() not in _GENERIC:
+        return title
+    for kind, source, _ in reversed(cells[:at]):   # the section's heading
+        headings = _HEADING.findall(source) if kind == "markdown" else []
+        if headings:
+            section = _clean_title(headings[-1])
+            return f"{title}: {section}" if title else section
+    return title
+
+
+@functools.lru_cache(maxsize=None)
+def _cell_titles(assignment: str) -> dict:
+    """grade id -> ``metadata.title`` of the release's cells that have one."""
+    try:
+        nb = release_notebook(assignment)
+    except Exception:  # noqa: BLE001 - no title is better than no page
+        return {}
+    titles = {}
+    for cell in nb.cells:
+        gid, title = nbgrader_meta(cell).get("grade_id"), cell.get("metadata", {}).get("title")
+        if gid and isinstance(title, str):
+            titles[gid] = title
+    return titles

@@ -29,7 +29,7 @@ from grader.run import sandbox
 from grader.run.cputime import CpuMeter, kernel_pid
 from grader.run.idle import IdleWatch, tree_is_active
 from grader.run.launch import BATCH_VARIABLE, TAG_VARIABLE
-from grader.text import readable
+from grader.text import error_text, readable
 from grader.run.scratch import SCRATCH_BYTES, SCRATCH_FILES
 from grader.run.scratch import exceeded as exceeded_quota
 from grader.run.traffic import BoundedClient, BoundedKernelClient, Budget, Traffic
@@ -342,7 +342,7 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
         result.stopped_at = current["index"] or 0
         log_tail = _log_tail(kernel_log)
         result.stop_reason, result.stop_detail = keeper.stopped or (
-            readable(f"the kernel failed: {type(error).__name__}: {error}"[:300])
+            readable(f"the kernel failed: {error_text(error)}"[:300])
             + (f" (kernel log: {log_tail})" if log_tail else ""), "")
     finally:
         kernel_log.close()

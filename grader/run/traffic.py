@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 
 from course_lib.exercises import HARVEST_MIME
 
-from grader.text import readable
+from grader.text import exception_text, readable
 
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PAYLOADS_PER_CELL = 3
@@ -90,7 +90,7 @@ class Traffic:
         name, value = content.get("ename"), content.get("evalue")
         name = name if isinstance(name, str) and name else "Error"
         value = value if isinstance(value, str) else ""
-        self.errors[index] = readable(f"{name[:80]}: {value}"[:MAX_ERROR_TEXT])
+        self.errors[index] = readable(exception_text(name[:80], value)[:MAX_ERROR_TEXT])
 
     def display(self, index: int, content) -> None:
         data = content.get("data") if isinstance(content, dict) else None
