@@ -175,6 +175,16 @@ def _check(args) -> int:
     return 0 if all(row.ok for row in rows) else 1
 
 
+def _add_graded_output(command) -> None:
+    """--output and --db-url of a command that reads what autograde wrote."""
+    command.add_argument("--output", default=None,
+                         help="the folder autograde wrote to (default: course/ in the course "
+                              "folder)")
+    command.add_argument("--db-url", default=None,
+                         help="SQLAlchemy URL of the gradebook with the hand-graded points "
+                              "(default: SQLite in --output)")
+
+
 def _add_jobs(command) -> None:
     command.add_argument("--jobs", "-j", type=_positive(int), default=os.cpu_count() or 1,
                          help="notebooks graded at once (default: the number of cores)")
@@ -265,12 +275,7 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                     "and comments given in the Formgrader. Self-contained: no network. "
                     "nbgrader's layout: `nbgrader release_feedback ASSIGNMENT` releases the "
                     "pages and students get them with Fetch Feedback.")
-    feedback.add_argument("--output", default=None,
-                          help="the folder autograde wrote to (default: course/ in the course "
-                               "folder)")
-    feedback.add_argument("--db-url", default=None,
-                          help="SQLAlchemy URL of the gradebook with the hand-graded points "
-                               "(default: SQLite in --output)")
+    _add_graded_output(feedback)
     feedback.add_argument("--student", default=None, help="only this student")
     feedback.add_argument("--assignment", default=None, help="only this assignment")
     feedback.set_defaults(run=_feedback)
@@ -285,12 +290,7 @@ def parser(prog: str = PROG) -> argparse.ArgumentParser:
                     "the score histogram, hand-grading progress, grading times, and pairs of "
                     "similar submissions (copydetect). For the instructor only: it names "
                     "students and is never written into feedback/. Self-contained: no network.")
-    report.add_argument("--output", default=None,
-                        help="the folder autograde wrote to (default: course/ in the course "
-                             "folder)")
-    report.add_argument("--db-url", default=None,
-                        help="SQLAlchemy URL of the gradebook with the hand-graded points "
-                             "(default: SQLite in --output)")
+    _add_graded_output(report)
     report.set_defaults(run=_report)
 
     lms = add_command(
