@@ -118,7 +118,7 @@ def test_points_and_comments_given_by_hand(course, tmp_path):
     assert "waiting for your instructor" not in text
     # the answer is named by its title in the release, not by its grade id, and quoted (escaped)
     # beside the comment
-    assert "Your derivation (pen and paper)" in text and f"<code>{WRITTEN}</code>" not in text
+    assert "Your derivation (typed)" in text and f"<code>{WRITTEN}</code>" not in text
     answer = alice.manual[WRITTEN]["text"].strip("\n")
     assert answer and str(escape(answer)) in text
     section = text.split("Your written answers", 1)[1]
@@ -230,7 +230,7 @@ def test_written_answers_are_titled_quoted_escaped_and_bounded():
                               max_score=2, manual={
                                   WRITTEN: {"points": 4, "answered": True, "text": long}})
     page = render_page(result)
-    assert "Your derivation (pen and paper)" in page and "<script" not in page
+    assert "Your derivation (typed)" in page and "<script" not in page
     assert "&lt;script&gt;" in page and "x" * ANSWER_CHARS not in page
     assert "Only the beginning of your answer is shown" in page
     assert "x" * (ANSWER_CHARS - len(XSS) - 10) in page
@@ -242,7 +242,7 @@ def test_written_answers_are_titled_quoted_escaped_and_bounded():
 
 
 @pytest.mark.parametrize("assignment, grade_id, title", [
-    ("ex1_softmax", "derivation_softmax_ce", "Your derivation (pen and paper)"),
+    ("ex1_softmax", "derivation_softmax_ce", "Your derivation (typed)"),
     ("ex2_backprop", "derivation_stage2", "Derivation of stage 2"),
     ("ex3_mnist", "learning_rate_study", "Question: Which learning rate?"),
     ("ex4_deep", "derivation_reduction", "From four rules back to nine stages"),
