@@ -116,4 +116,5 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
     result.score = sum(c.score for c in result.cells)
     result.reason = stop
     result.seconds = round(time.monotonic() - start, 2)
+    result.cpu_seconds = round(run.cpu_seconds, 2)
     return result

@@ -34,7 +34,8 @@ class SubmissionResult:
     manual: dict = field(default_factory=dict)
     cells: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0                               # wall clock, kernel start included
+    cpu_seconds: float = 0.0                           # CPU time of the kernel's process tree
     sandbox: str = ""
     fingerprint: str = ""                              # what the grade depends on, for resuming
     # grade id -> the student's code for that answer as it ran (copies joined), for the

@@ -65,7 +65,10 @@ class AssignmentStats:
     scores: tuple[float, ...]          # the tests' points of each graded submission
     tests: tuple[TestStats, ...]
     hand_grading: HandGrading
-    seconds: tuple[tuple[str, float], ...] = field(default=())   # (student, grading time), slowest first
+    # (student, seconds), slowest first: the CPU time of each notebook's kernel, or its wall-clock
+    # grading time when a result does not record CPU time (results saved by older versions)
+    seconds: tuple[tuple[str, float], ...] = field(default=())
+    cpu_time: bool = True              # whether ``seconds`` are CPU seconds (else wall clock)
 
     @property
     def mean_score(self) -> float | None:
@@ -183,6 +186,7 @@ def assignment_stats(assignment: str, results: list[SubmissionResult],
         for cell in result.cells:
             if cell.grade_id not in order:
                 order.append(cell.grade_id)
+    cpu_time = all(r.cpu_seconds for r in graded)
     return AssignmentStats(
         assignment=assignment, submissions=len(results), graded=len(graded),
         failed=tuple(r.student for r in results if r.status != GRADED),
@@ -190,8 +194,9 @@ def assignment_stats(assignment: str, results: list[SubmissionResult],
         scores=tuple(float(r.score or 0.0) for r in graded),
         tests=tuple(test_stats(gid, graded) for gid in order),
         hand_grading=hand_grading(results, marks or {}),
-        seconds=tuple(sorted(((r.student, float(r.seconds or 0.0)) for r in graded),
-                             key=lambda pair: (-pair[1], pair[0]))))
+        seconds=tuple(sorted(((r.student, float((r.cpu_seconds if cpu_time else r.seconds) or 0.0))
+                              for r in graded), key=lambda pair: (-pair[1], pair[0]))),
+        cpu_time=cpu_time)
 
 
 def class_stats(results: list[SubmissionResult], marks: dict | None = None
