@@ -83,7 +83,10 @@ def _portable():
                 where = get_worker().address
             except (ImportError, ValueError):
                 where = "?"
-            return (CANNOT_RUN, where, error_text(error))
+            # written out here, not grader.text.error_text: this function travels by value, and
+            # a reference to the grader would make a worker without it fail to read the task
+            return (CANNOT_RUN, where,
+                    f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
         return function(*arguments)
 
     def keep(pickled):
