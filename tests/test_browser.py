@@ -564,7 +564,15 @@ def test_manual_grading_renders_latex_without_internet(browser, instructor, shot
         for tex in ("$", "\\partial", "\\frac", "\\sum"):
             assert tex not in text, f"{tex!r} is shown as text: {text[:500]}"
         # the whole page: every formula typeset, none failed
-        shown = page.locator("#notebook-container").first.inner_text()
+        # (code spans are text on purpose, e.g. ex1's "type maths as `$$...$$`")
+        shown = page.evaluate("""() => {
+            const code = [...document.querySelectorAll('#notebook-container code, '
+                                                       + '#notebook-container pre')];
+            code.forEach(element => { element.dataset.display = element.style.display;
+                                      element.style.display = 'none'; });
+            const text = document.querySelector('#notebook-container').innerText;
+            code.forEach(element => { element.style.display = element.dataset.display; });
+            return text; }""")
         assert "\\partial" not in shown and "$$" not in shown, shown[:500]
         assert page.locator(".MathJax_Error, .merror").count() == 0
         formulas = page.locator("#notebook-container script[type^='math/tex']").count()

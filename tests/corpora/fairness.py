@@ -569,7 +569,7 @@ EX1_MISTAKES = [
             "you applied the sigmoid again"),
     mistake(EX1, "ex1_log_of_softmax", "log_softmax as np.log(softmax(Z)) (log 0 at +-1000); "
             "the loss that calls it is right", answers(EX1, log_softmax=LOG_OF_SOFTMAX),
-            ["test_log_softmax"], "log(0)"),
+            ["test_log_softmax"], "log-sum-exp"),
     mistake(EX1, "ex1_log_softmax_wrong_axis", "log_softmax over the rows",
             answers(EX1, log_softmax=swap(EX1, "log_softmax", ("axis=0", "axis=1"))),
             ["test_log_softmax"], "work over axis 0"),
