@@ -1,5 +1,5 @@
 """Command line of the course grader: ``python -m grader <command> --help``, or ``nn-grader``
-as installed. Every command works on a course (``settings``): ``--course DIR``, else
+as installed. Every command works on a course (``grader.course``): ``--course DIR``, else
 ``$NN_COURSE_DIR``, else the current folder (or one above it), else the checkout the grader runs
 from. Without one, the command stops with a one-line message before doing anything."""
 from __future__ import annotations

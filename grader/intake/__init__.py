@@ -1,0 +1,1 @@
+"""Who handed in what: submissions found in a folder, with the facts read once (student, assignment, time, secret)."""
