@@ -81,11 +81,12 @@ def _autograde(args) -> int:
     return 0
 
 
-def _graded_output(args) -> course.OutputTree | None:
-    """The tree autograde wrote (``--output``), or None, said on stderr, without results."""
-    tree = course.OutputTree.of(args.output)
+def _graded_output(args, output=None, also: str = "") -> course.OutputTree | None:
+    """The tree autograde wrote (``output``, by default ``--output``), or None, said on stderr
+    (with ``also`` appended), without results."""
+    tree = course.OutputTree.of(args.output if output is None else output)
     if not tree.results.is_dir():
-        print(f"error: no results in {tree.results}: run `{args.prog} autograde` first",
+        print(f"error: no results in {tree.results}: run `{args.prog} autograde` first{also}",
               file=sys.stderr)
         return None
     return tree
@@ -126,12 +127,11 @@ def _report(args) -> int:
 def _export(args) -> int:
     from grader.record.lms import CANVAS, RosterError, export
 
-    output = course.OutputTree.of(args.output_dir).root
-    results = course.OutputTree(output).results
-    if not results.is_dir():
-        print(f"error: no results in {results}: run `{args.prog} autograde` first, or pass "
-              "--output-dir, the folder autograde wrote to", file=sys.stderr)
+    tree = _graded_output(args, args.output_dir or "",
+                          also=", or pass --output-dir, the folder autograde wrote to")
+    if tree is None:
         return 1
+    output = tree.root
     if args.moodle_id and (args.format != "moodle" or not args.roster):
         print("error: --moodle-id chooses the roster column Moodle matches on: use it with "
               "--format moodle --roster ROSTER.csv", file=sys.stderr)
