@@ -31,7 +31,9 @@ from grader.run.launch import BATCH_VARIABLE
 from grader.text import error_text, readable
 from grader.nbgrader.api import prepare_environment
 from grader.plan.material import Material, Submitted, file_sha256
-from grader.record.store import Gradebook, load_result, save_result, write_csv
+from grader.record.gradebook import Gradebook
+from grader.record.grades_csv import write_csv
+from grader.record.store import load_result, save_result
 from grader.report.table import Progress
 from grader.results import FAILED, SubmissionResult
 from grader.dispatch.worker import clean_up_batch, code_version, grade_task, report

@@ -15,7 +15,9 @@ from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.grade import FAILED, GRADED, SubmissionResult, grade_submission
 from grader.course import OutputTree
-from grader.record.store import Gradebook, Marks, save_result
+from grader.record.gradebook import Gradebook
+from grader.record.marks import Marks
+from grader.record.store import save_result
 from grader.report.feedback import feedback_path, write_feedback
 from grader.report.mathml import markdown_to_html
 from grader.report.page import ANSWER_CHARS, TEMPLATES, render_page, text as as_html

@@ -228,7 +228,7 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     and comment but flags them for review, as nbgrader's autograde does."""
     from nbgrader.api import Gradebook as NbGradebook
 
-    from grader.record.store import Gradebook
+    from grader.record.gradebook import Gradebook
     from grader.results import GRADED, CellResult, SubmissionResult
 
     gradebook = Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}")

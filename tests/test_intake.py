@@ -8,7 +8,7 @@ import pytest
 
 from grader.intake.discover import discover
 from grader.intake.names import parse_flat, student_id
-from grader.record.store import write_csv
+from grader.record.grades_csv import write_csv
 from grader.results import GRADED, SubmissionResult
 
 ASSIGNMENTS = ("ex1_softmax", "ex2_backprop", "ex3_mnist")

@@ -14,7 +14,9 @@ from nbgrader.api import Gradebook as NbGradebook
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 from grader.record import lms
 from grader.course import OutputTree
-from grader.record.store import Gradebook, load_results, save_result, write_csv
+from grader.record.gradebook import Gradebook
+from grader.record.grades_csv import write_csv
+from grader.record.store import load_results, save_result
 from grader.results import FAILED, GRADED, CellResult, SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[1]

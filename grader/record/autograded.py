@@ -47,7 +47,7 @@ from grader.course import SECRET_FILE, TIMESTAMP_FILE, OutputTree
 from grader.intake.discover import Submission, read_secret
 from grader.text import readable
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook, stored_rubrics
-from grader.record.store import replace_file
+from grader.record.atomic import replace_file
 from grader.results import GRADED, CellResult, SubmissionResult
 
 SUMMARY_CELL_ID = "grader-summary"

@@ -33,7 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.course import OutputTree
-from grader.record.store import Gradebook, Marks, load_results, replace_file
+from grader.record.atomic import replace_file
+from grader.record.gradebook import Gradebook
+from grader.record.marks import Marks
+from grader.record.store import load_results
 from grader.results import GRADED
 from grader.text import readable
 

@@ -31,7 +31,8 @@ from markupsafe import Markup
 
 from grader.course import OutputTree
 from grader.nbgrader.notebooks import nbgrader_meta, release_notebook, source_notebook
-from grader.record.store import load_results, replace_file
+from grader.record.atomic import replace_file
+from grader.record.store import load_results
 from grader.report import similarity
 from grader.report.class_stats import AssignmentStats, class_stats
 from grader.report.feedback import gradebook_marks

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from grader.record.store import Marks
+from grader.record.marks import Marks
 from grader.results import GRADED, CellResult, SubmissionResult
 
 HIDDEN_CASE = re.compile(r"\(hidden case \d+ of \d+\)$")

@@ -25,7 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.course import SECRET_FILE, TIMESTAMP_FILE, UNKNOWN_ASSIGNMENT, OutputTree
-from grader.record.store import Gradebook, load_result, replace_file
+from grader.record.atomic import replace_file
+from grader.record.gradebook import Gradebook
+from grader.record.store import load_result
 from grader.report.page import render_page
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from grader.record.store import Marks
+from grader.record.marks import Marks
 from grader.report.mathml import markdown_to_html
 from grader.report.task_text import answer_title, assignment_title, task_markdown
 from grader.results import FAILED, CellResult, SubmissionResult
