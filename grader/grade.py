@@ -11,7 +11,10 @@ from pathlib import Path
 
 from course_lib.exercises import load
 
-from grader.plan import planner as planning
+from grader.intake.reading import Rejected, parse_submission
+from grader.plan.blueprint import Blueprint
+from grader.plan.grading_notebook import grading_notebook
+from grader.plan.matching import match
 from grader.run.execute import Limits, execute
 from grader.judge.score import judge_test
 from grader.text import readable
@@ -20,7 +23,7 @@ from grader.results import FAILED, GRADED, CellResult, SubmissionResult
 from grader.run.scratch import remove_tree
 
 
-def blueprint(assignment: str) -> planning.Blueprint:
+def blueprint(assignment: str) -> Blueprint:
     """The blueprint of one of the course's assignments."""
     return blueprint_of(Material.from_course(assignment))
 
@@ -64,11 +67,11 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
         result.reason = submitted.problem
         return result
     try:
-        cells, notes = planning.parse_submission(submitted.data)
-    except planning.Rejected as rejected:
+        cells, notes = parse_submission(submitted.data)
+    except Rejected as rejected:
         result.reason = str(rejected)
         return result
-    matched = planning.match(plan, cells)
+    matched = match(plan, cells)
     result.notes = notes + matched.notes
     result.manual = {gid: {"points": points, "answered": matched.manual_answered.get(gid, False),
                            "text": readable(matched.manual_text.get(gid, ""))}
@@ -77,7 +80,7 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
                       for gid, copies in matched.answers.items() if copies}
     nonce = uuid.uuid4().hex
     stored = expected_of(material)
-    nb, roles = planning.grading_notebook(plan, matched, nonce, stored)
+    nb, roles = grading_notebook(plan, matched, nonce, stored)
     scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
     try:
         run = execute(nb, scratch, limits, assignment, batch=batch)

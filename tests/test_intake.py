@@ -100,7 +100,7 @@ def test_csv_survives_any_text(tmp_path):
 def test_notebooks_in_any_json_encoding_are_read(tmp_path, encoding):
     """JSON may be UTF-8 (with or without a byte-order mark), UTF-16 or UTF-32; some Windows
     editors save that way, and the cells must come out the same."""
-    from grader.plan.planner import parse_submission
+    from grader.intake.reading import parse_submission
     text = ('{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": '
             '"code", "id": "a1", "metadata": {}, "source": ["x = \\"\u00e9t\u00e9\\"\\n"], '
             '"outputs": [], "execution_count": null}]}')
@@ -112,7 +112,7 @@ def test_notebooks_in_any_json_encoding_are_read(tmp_path, encoding):
 
 
 def test_binary_files_are_refused_with_a_reason(tmp_path):
-    from grader.plan.planner import Rejected, parse_submission
+    from grader.intake.reading import Rejected, parse_submission
     path = tmp_path / "n.ipynb"
     path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
     with pytest.raises(Rejected, match="binary, not text"):

@@ -11,7 +11,7 @@ from course_lib.checks import Outcome
 from course_lib.wire import EncodingError, MAX_FLOATS, validate
 from course_lib.exercises import HIDDEN, Exercise, redact
 
-from grader.plan.planner import TestCell
+from grader.plan.blueprint import TestCell
 from grader.results import CellResult
 
 MAX_NOTES = 20

@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.plan import planner as planning
+from grader.intake.reading import MAX_BYTES, Rejected, check_size
+from grader.plan.blueprint import Blueprint, blueprint
 from grader import course
 from grader.text import readable
 
@@ -55,10 +56,10 @@ class Material:
 
 
 @functools.lru_cache(maxsize=16)
-def _blueprint(digest: str, material: Material) -> planning.Blueprint:
+def _blueprint(digest: str, material: Material) -> Blueprint:
     text = io.StringIO
-    return planning.blueprint(material.assignment, text(material.source.decode("utf-8")),
-                              text(material.release.decode("utf-8")))
+    return blueprint(material.assignment, text(material.source.decode("utf-8")),
+                     text(material.release.decode("utf-8")))
 
 
 @functools.lru_cache(maxsize=16)
@@ -66,7 +67,7 @@ def _expected(digest: str, material: Material) -> dict:
     return json.loads(material.expected)
 
 
-def blueprint_of(material: Material) -> planning.Blueprint:
+def blueprint_of(material: Material) -> Blueprint:
     """The assignment's blueprint (parsed once per process and material)."""
     return _blueprint(material.digest, material)
 
@@ -94,7 +95,7 @@ class Submitted:
     problem: str = ""
 
     @classmethod
-    def read(cls, path: Path, max_bytes: int = planning.MAX_BYTES) -> "Submitted":
+    def read(cls, path: Path, max_bytes: int = MAX_BYTES) -> "Submitted":
         """Read ``path`` once; a file over ``max_bytes`` is hashed but never held in memory."""
         name = readable(str(path))
         try:
@@ -102,10 +103,10 @@ class Submitted:
                 size = handle.seek(0, 2)
                 handle.seek(0)
                 try:
-                    planning.check_size(size, max_bytes)
+                    check_size(size, max_bytes)
                     data = handle.read(max_bytes + 1)
-                    planning.check_size(len(data), max_bytes)      # it may have grown since
-                except planning.Rejected as rejected:
+                    check_size(len(data), max_bytes)      # it may have grown since
+                except Rejected as rejected:
                     return cls(name, file_sha256(path), problem=str(rejected))
         except OSError as error:
             return cls(name, "", problem=f"the file cannot be read: {error.strerror or error}")
