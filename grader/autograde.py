@@ -25,7 +25,8 @@ from grader import course
 from grader.course import OutputTree
 from grader.record.autograded import write_autograded
 from grader.intake.discover import Submission, discover
-from grader.run.execute import Limits, cgroup_host
+from grader.run.cgroups import cgroup_host
+from grader.run.limits import Limits
 from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
 from grader.run.launch import BATCH_VARIABLE
 from grader.text import error_text, readable

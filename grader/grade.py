@@ -15,7 +15,8 @@ from grader.intake.reading import Rejected, parse_submission
 from grader.plan.blueprint import Blueprint
 from grader.plan.grading_notebook import grading_notebook
 from grader.plan.matching import match
-from grader.run.execute import Limits, execute
+from grader.run.execute import execute
+from grader.run.limits import Limits
 from grader.judge.score import judge_test
 from grader.text import readable
 from grader.plan.material import Material, Submitted, blueprint_of, expected_of

@@ -19,7 +19,8 @@ from corpora import adversarial as corpus
 from grader.run import sandbox
 from grader import course
 from grader.autograde import Options, autograde
-from grader.run.execute import Limits, cgroup_host
+from grader.run.cgroups import cgroup_host
+from grader.run.limits import Limits
 from grader.grade import FAILED
 from grader.run.launch import BATCH_VARIABLE, TAG_VARIABLE
 

@@ -19,7 +19,7 @@ from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
 from grader.cli.demo import run_demo
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 from grader.build.mutants import mutants_of
 from grader.record.store import load_result
 

@@ -20,7 +20,7 @@ from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.cli import main
 from grader.report import class_report, similarity
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 from corpora import fairness  # noqa: E402

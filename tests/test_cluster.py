@@ -23,7 +23,7 @@ from grader import course
 from grader.build import submissions
 from grader.dispatch import worker
 from grader.autograde import Options, autograde
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 from grader.run.launch import BATCH_VARIABLE
 from grader.build.mutants import mutants_of
 from grader.plan.material import Material, Submitted

@@ -12,7 +12,7 @@ from course_lib.wire import decode
 from corpora import fairness
 from grader import course
 from grader.autograde import Options, autograde
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 from grader.grade import blueprint
 
 VARIANTS = fairness.VARIANTS

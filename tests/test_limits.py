@@ -14,7 +14,8 @@ from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
 from grader.cli.demo import DEMO_LIMITS
-from grader.run.execute import Limits, execute
+from grader.run.execute import execute
+from grader.run.limits import Limits
 from grader.grade import blueprint, grade_submission
 from grader.run.idle import IdleWatch
 

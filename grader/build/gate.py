@@ -20,7 +20,7 @@ from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
 from grader.run.cputime import CpuMeter, kernel_pid
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 from grader.build.mutants import mutants_of
 from grader.nbgrader.notebooks import source_notebook
 

@@ -47,7 +47,7 @@ def _positive(kind):
 def _autograde(args) -> int:
     from grader.autograde import Options, autograde
     from grader.record.database import GradebookUnavailable
-    from grader.run.execute import Limits
+    from grader.run.limits import Limits
     from grader.dispatch.executors import ClusterError
     from grader.report.table import print_table
     from grader.results import FAILED

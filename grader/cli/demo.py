@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from grader.build import submissions
-from grader.run.execute import Limits
+from grader.run.limits import Limits
 from grader.build.mutants import mutants_of
 
 # CPU seconds, so the same on an idle and a busy machine. The instructor's heaviest cell (ex3's

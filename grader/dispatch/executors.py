@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait as connection_wait
 from typing import Iterator
 
-from grader.run.execute import kill_tagged
+from grader.run.processes import kill_tagged
 from grader.run.launch import BATCH_VARIABLE
 from grader.text import error_text
 

@@ -22,7 +22,9 @@ import course_lib
 
 from grader.run import cgroups
 from grader.run import sandbox
-from grader.run.execute import Limits, cgroup_host, kill_tagged
+from grader.run.cgroups import cgroup_host
+from grader.run.limits import Limits
+from grader.run.processes import kill_tagged
 from grader.grade import grade
 from grader.run.launch import BATCH_VARIABLE
 from grader.plan.material import Material, Submitted, blueprint_of

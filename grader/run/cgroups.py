@@ -11,14 +11,15 @@ Three kinds of host are handled:
   grader's own cgroup when that was delegated to it (systemd ``Delegate=yes``, as in a user
   session's ``systemd-run --user --scope -p Delegate=yes``): there the grader first moves
   itself into a leaf ``grader`` group, because v2 lets only leaves hold processes;
-* **neither**: no group; ``grader.run.execute`` then counts the run's processes itself and stops a
-  run that exceeds the cap (see ``Limits.processes``).
+* **neither**: no group; ``grader.run.timekeeper`` then counts the run's processes itself and
+  stops a run that exceeds the cap (see ``Limits.processes``).
 
 Groups are named ``nn-grader-<batch>-<run>`` so that the coordinating process can remove every
 group of its batch at the end, including those of a worker that was killed.
 """
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -187,3 +188,9 @@ def describe(host: Host) -> str:
     if host.kind == "v2":
         return f"cgroup v2 (under {host.parent}): processes, memory and one CPU core per run"
     return f"no cgroups ({host.reason}): the grader counts each run's processes itself"
+
+
+@functools.lru_cache(maxsize=1)
+def cgroup_host() -> Host:
+    """This machine's control groups (looked at once per process)."""
+    return detect()
