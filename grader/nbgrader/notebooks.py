@@ -43,7 +43,12 @@ def release_notebook(assignment: str):
 def notebook_cells(path) -> list[dict]:
     """A notebook's cells as plain dicts (format 4, sources joined), read without nbformat."""
     with open(path, encoding="utf-8") as handle:
-        cells = json.load(handle)["cells"]
+        return cells_of(handle.read())
+
+
+def cells_of(text: str) -> list[dict]:
+    """The cells of a notebook given as its JSON text, as ``notebook_cells`` reads them."""
+    cells = json.loads(text)["cells"]
     for cell in cells:
         if isinstance(cell.get("source"), list):
             cell["source"] = "".join(cell["source"])

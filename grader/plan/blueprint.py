@@ -3,11 +3,10 @@ answer cells, hand-graded answers, test cells with their check calls, and the re
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass, field
 
-from grader.nbgrader.notebooks import nbgrader_meta
+from grader.nbgrader.notebooks import cells_of, nbgrader_meta
 
 SKIP_TAG = "skip-grading"
 MAX_PARSED_CELL = 100_000         # characters of one cell that are parsed to find its names
@@ -70,17 +69,9 @@ class Blueprint:
         return sum(t.points for t in self.tests.values())
 
 
-def blueprint(assignment: str, source_notebook, release_notebook) -> Blueprint:
-    """The blueprint of ``assignment`` from its source and release notebooks (each a path or an
-    open text file)."""
-    import nbformat
-
-    source = json.loads(nbformat.writes(nbformat.read(source_notebook, as_version=4)))["cells"]
-    release = json.loads(nbformat.writes(nbformat.read(release_notebook, as_version=4)))["cells"]
-    for cells in (source, release):
-        for cell in cells:
-            if isinstance(cell["source"], list):
-                cell["source"] = "".join(cell["source"])
+def blueprint(assignment: str, source_notebook: str, release_notebook: str) -> Blueprint:
+    """The blueprint of ``assignment`` from its source and release notebooks (their JSON text)."""
+    source, release = cells_of(source_notebook), cells_of(release_notebook)
     released = {nbgrader_meta(c).get("grade_id"): c["source"] for c in release
                 if nbgrader_meta(c).get("grade_id")}
     stubs = {gid: text for gid, text in released.items()

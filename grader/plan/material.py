@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +56,8 @@ class Material:
 
 @functools.lru_cache(maxsize=16)
 def _blueprint(digest: str, material: Material) -> Blueprint:
-    text = io.StringIO
-    return blueprint(material.assignment, text(material.source.decode("utf-8")),
-                     text(material.release.decode("utf-8")))
+    return blueprint(material.assignment, material.source.decode("utf-8"),
+                     material.release.decode("utf-8"))
 
 
 @functools.lru_cache(maxsize=16)
