@@ -18,7 +18,7 @@ import plain_nbgrader as nbgrader_autograde
 from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
-from grader.cli.demo import run_demo
+from grader.build.demo_class import run_demo
 from grader.run.limits import Limits
 from grader.build.mutants import mutants_of
 from grader.record.store import load_result

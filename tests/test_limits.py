@@ -13,7 +13,7 @@ from busy import spinning
 from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
-from grader.cli.demo import DEMO_LIMITS
+from grader.build.demo_class import DEMO_LIMITS
 from grader.run.execute import execute
 from grader.run.limits import Limits
 from grader.grade import blueprint, grade_submission

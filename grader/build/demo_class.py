@@ -1,4 +1,4 @@
-"""``python -m grader demo``: the whole grading workflow on a small made-up class.
+"""The demo class: the whole grading workflow on a small made-up class (``python -m grader demo``).
 
 It checks that the course is built (without touching notebooks/, where students may work), writes
 sample submissions (one correct student, one with typical

@@ -1,0 +1,25 @@
+"""``demo``: build, grade the demo class (``grader.build.demo_class``) in parallel, show the
+results."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader import course
+from grader.cli.common import add_jobs
+
+HELP = "build, grade a small sample class in parallel, show the results"
+DESCRIPTION = ("The whole workflow on made-up submissions (correct, partly correct, blank, "
+               "raising, looping forever, a faked test cell, a malformed file).")
+
+
+def add_arguments(command) -> None:
+    add_jobs(command)
+    command.add_argument("--output", default=None,
+                         help="folder for the class, gradebook, CSV and feedback (default: "
+                              "course/demo in the course folder)")
+
+
+def run(args) -> int:
+    from grader.build.demo_class import run_demo
+
+    return run_demo(Path(args.output or course.WORK_DIR / "demo"), args.jobs)
