@@ -142,11 +142,11 @@ def _log_workers(executor: Executor, log) -> None:
         log(f"  worker {where}: isolation {info['isolation']}; {info['cgroups']}{refusal}")
 
 
-def _outcome(executor: Executor, future, sub: Submission, options: Options,
-             log) -> SubmissionResult:
+def _result_of_task(executor: Executor, future, sub: Submission, options: Options,
+                    log) -> SubmissionResult:
     """The result a finished task brought back, or a failed row that says why it brought none."""
     try:
-        outcome = executor.result(future)
+        reply = executor.result(future)
     except WorkerCannotRun as error:
         result = _failed(sub)
         result.reason = str(error)
@@ -156,16 +156,16 @@ def _outcome(executor: Executor, future, sub: Submission, options: Options,
         result = _failed(sub)
         result.reason = executor.failure(error)
         return result
-    result = SubmissionResult.from_json(outcome.result)
+    result = SubmissionResult.from_json(reply.result)
     options.stats["worker_peak_bytes"] = max(options.stats.get("worker_peak_bytes", 0),
-                                             outcome.peak_bytes)
-    if outcome.refused:
-        message = executor.exclude(outcome.worker)
+                                             reply.peak_bytes)
+    if reply.refused:
+        message = executor.exclude(reply.worker)
         if message:
             log(message)
     elif executor.retried(future):
         result.notes.insert(0, f"its worker died while grading it, so it was graded again on "
-                               f"another ({outcome.worker})")
+                               f"another ({reply.worker})")
     return result
 
 
@@ -259,7 +259,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
         top_up()
         for done, future in enumerate(executor.completed(), start=1):
             sub = running.pop(future)
-            result = _outcome(executor, future, sub, options, log)
+            result = _result_of_task(executor, future, sub, options, log)
             top_up()                # the worker that finished gets more while this is saved
             _record(result, sub, options, gradebook)
             results.append(result)

@@ -80,7 +80,7 @@ def peak_memory() -> int:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TaskReply:
     """What a task brings back: the result as JSON, the worker's peak memory (bytes), the
     worker's name, and whether the worker refused to grade (it must get no more work)."""
     result: str
@@ -91,7 +91,7 @@ class Outcome:
 
 def grade_task(material: Material, student: str, submitted: Submitted, limits: Limits,
                batch: str, version: str, isolated: bool = False,
-               workdir: str | None = None) -> Outcome:
+               workdir: str | None = None) -> TaskReply:
     """Grade one submission here. ``workdir`` is the coordinator's scratch folder where the
     worker shares its files, else the worker makes its own. Nothing of one submission stays in
     memory for the next (cycles are collected at once)."""
@@ -105,7 +105,7 @@ def grade_task(material: Material, student: str, submitted: Submitted, limits: L
             folder = Path(workdir) if workdir else batch_scratch(batch)
             folder.mkdir(parents=True, exist_ok=True)
             result = grade(material, student, submitted, folder, limits, batch)
-        return Outcome(result.to_json(), peak_memory(), worker_name(), bool(reason))
+        return TaskReply(result.to_json(), peak_memory(), worker_name(), bool(reason))
     finally:
         gc.collect()
 

@@ -83,7 +83,7 @@ def inert_markdown(text: str) -> str:
     return "".join(parts)
 
 
-def _outcome(data: dict) -> str:
+def _printed_outcome(data: dict) -> str:
     """One case's outcome as the student's notebook prints it (PASSED/FAILED, expected, got)."""
     known = {k: data[k] for k in ("check", "passed", "tested", "expected", "got", "hint", "detail")
              if k in data}
@@ -103,7 +103,7 @@ def report_lines(cell: CellResult) -> list[str]:
     counts: dict[str, int] = {}                    # the same outcome in several cases: once
     for outcome in cell.outcomes:
         if isinstance(outcome, dict):
-            text = _outcome(outcome)
+            text = _printed_outcome(outcome)
             counts[text] = counts.get(text, 0) + 1
     lines += [text if n == 1 else f"{text}\n  (the same in {n} cases)"
               for text, n in counts.items()]

@@ -42,7 +42,7 @@ class Test:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class MergedFailure:
     """Failed cases of a test that say the same thing, merged into one."""
     tested: str
     check: str
@@ -58,7 +58,7 @@ class FailedTest:
     test: Test
     task: Markup                        # what the test checks, from the release notebook
     reason: str                         # shown when no case failed (the test did not run)
-    outcomes: list[Outcome]
+    outcomes: list[MergedFailure]
     shared_hint: str                    # the hint of all its outcomes, shown once
     cases_passed: int
     cases: int
@@ -160,7 +160,7 @@ def _failed(assignment: str, cell: CellResult) -> FailedTest:
         # trusted: the instructor's markdown, rendered and its maths converted here
         task=Markup(markdown_to_html(task)) if task else Markup(""),
         reason=cell.reason or "this test did not pass",
-        outcomes=[_outcome(outcome, cases, with_hint=not shared) for outcome, cases in groups],
+        outcomes=[_merged_failure(outcome, cases, with_hint=not shared) for outcome, cases in groups],
         shared_hint=shared, cases_passed=len(outcomes) - len(failed), cases=len(outcomes))
 
 
@@ -197,13 +197,14 @@ def _cases_label(cases: list) -> str:
     return " and ".join(parts)
 
 
-def _outcome(outcome: dict, cases: list, with_hint: bool) -> Outcome:
+def _merged_failure(outcome: dict, cases: list, with_hint: bool) -> MergedFailure:
     def shown(key: str) -> str:
         return str(outcome[key]) if outcome.get(key) else ""
 
-    return Outcome(tested=str(outcome.get("tested", "")), check=str(outcome.get("check", "")),
-                   cases=_cases_label(cases), expected=shown("expected"), got=shown("got"),
-                   detail=shown("detail"), hint=shown("hint") if with_hint else "")
+    return MergedFailure(tested=str(outcome.get("tested", "")),
+                         check=str(outcome.get("check", "")), cases=_cases_label(cases),
+                         expected=shown("expected"), got=shown("got"), detail=shown("detail"),
+                         hint=shown("hint") if with_hint else "")
 
 
 # --- the page ------------------------------------------------------------------------------------
