@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
+from grader.record.atomic import replace_file
 from grader.record.marks import Marks
 from grader.results import SKIPPED, SubmissionResult
 from grader.text import readable as safe_text
@@ -20,18 +22,15 @@ def write_csv(path: Path, results: list[SubmissionResult], skipped=(), marks=Non
     instructor, empty when the assignment has none). ``marks`` comes from ``Gradebook.marks``
     (without it, from the results alone). Every text is written safely, whatever it holds."""
     marks = marks or {}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    with open(temporary, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-            mark = marks.get((r.student, r.assignment)) or Marks.of_result(r)
-            writer.writerow({"student": r.student, "assignment": r.assignment,
-                             **mark.csv_fields(bool(r.manual)), "status": r.status,
-                             "reason": safe_text(r.summary()), "file": safe_text(r.file)})
-        for entry in skipped:
-            writer.writerow({"student": "", "assignment": "", "status": SKIPPED,
-                             "reason": safe_text(entry.reason),
-                             "file": safe_text(str(entry.path))})
-    temporary.replace(path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        mark = marks.get((r.student, r.assignment)) or Marks.of_result(r)
+        writer.writerow({"student": r.student, "assignment": r.assignment,
+                         **mark.csv_fields(bool(r.manual)), "status": r.status,
+                         "reason": safe_text(r.summary()), "file": safe_text(r.file)})
+    for entry in skipped:
+        writer.writerow({"student": "", "assignment": "", "status": SKIPPED,
+                         "reason": safe_text(entry.reason), "file": safe_text(str(entry.path))})
+    replace_file(path, text.getvalue().encode("utf-8", errors="backslashreplace"))
