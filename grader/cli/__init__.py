@@ -1,7 +1,10 @@
 """Command line of the course grader: ``python -m grader <command> --help``, or ``nn-grader``
 as installed. Every command works on a course (``grader.course``): ``--course DIR``, else
 ``$NN_COURSE_DIR``, else the current folder (or one above it), else the checkout the grader runs
-from. Without one, the command stops with a one-line message before doing anything."""
+from. Without one, the command stops with a one-line message before doing anything.
+
+Each command is a module of its own (``<command>_command.py``: its help, its arguments and a
+``run()``); this module only parses the command line and dispatches."""
 from __future__ import annotations
 
 import argparse
