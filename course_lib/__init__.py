@@ -16,7 +16,7 @@ Conventions (stated once, used everywhere)
 Modules
 -------
 activations  sigmoid, softmax, log_softmax, their derivatives, relu, tanh
-losses       cross_entropy and weight decay
+losses       cross_entropy, weight decay, and the squared error of a sigmoid output
 net710       the 7-10 network of the exercise, stage by stage (no biases)
 mlp          a general multilayer perceptron (any depth, biases optional, regularisers)
 training     minibatch SGD with momentum, schedules, early stopping, history
@@ -35,7 +35,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "activations": ["sigmoid", "sigmoid_grad", "softmax", "log_softmax", "softmax_jacobian",
                     "relu", "relu_grad", "leaky_relu", "leaky_relu_grad", "tanh", "tanh_grad"],
-    "losses": ["cross_entropy", "cross_entropy_grad", "weight_decay_penalty", "weight_decay_grad"],
+    "losses": ["cross_entropy", "cross_entropy_grad", "squared_error", "squared_error_grad",
+               "weight_decay_penalty", "weight_decay_grad"],
     "gradcheck": ["numerical_gradient", "check_gradients", "check_jacobian", "rel_error",
                   "GradientCheckError"],
     "mnist": ["load_mnist", "load_idx", "one_hot", "train_val_split"],

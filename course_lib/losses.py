@@ -1,6 +1,8 @@
-"""The loss of the course: mean cross-entropy plus one weight-decay convention.
+"""The losses of the course: mean cross-entropy plus one weight-decay convention, and the squared
+error of a sigmoid output layer that exercise 1 sets beside it.
 
     E = (1/m) sum_j -t_j . log(y_j)  +  wd/2 * (sum of squared weights)
+    E = (1/m) sum_j 1/2 ||sigmoid(z_j) - t_j||^2            (squared error, no weight decay)
 
 Cross-entropy is computed from the logits through ``log_softmax``; the logarithm of a softmax
 output is never taken, so a confident wrong prediction gives a large finite loss, not ``inf``.
@@ -12,10 +14,11 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .activations import CLASS_AXIS, log_softmax, softmax
+from .activations import CLASS_AXIS, log_softmax, sigmoid, sigmoid_grad, softmax
 
 __all__ = ["cross_entropy", "cross_entropy_from_log_probs", "cross_entropy_grad",
-           "weight_decay_penalty", "weight_decay_grad", "is_weight"]
+           "squared_error", "squared_error_grad", "weight_decay_penalty", "weight_decay_grad",
+           "is_weight"]
 
 
 def cross_entropy_from_log_probs(log_y, T):
@@ -68,6 +71,42 @@ def cross_entropy_grad(Z, T):
     """
     Z = np.asarray(Z)
     return (softmax(Z) - np.asarray(T)) / Z.shape[-1]
+
+
+def squared_error(Z, T):
+    """Mean squared error of a sigmoid output layer: ``E = (1/m) sum_j 1/2 ||sigmoid(z_j) - t_j||^2``.
+
+    The 1/2 of Bai's notes and the IISER lecture (it cancels the 2 of the derivative) and the
+    mean over the m columns, as for ``cross_entropy``.
+
+    Parameters
+    ----------
+    Z : array of shape (n, m)
+        Scores of the output layer, one column per sample; its outputs are ``Y = sigmoid(Z)``.
+    T : array of shape (n, m)
+        Targets, usually one-hot columns.
+
+    Returns
+    -------
+    float
+    """
+    Z, T = np.asarray(Z), np.asarray(T)
+    if Z.shape != T.shape:
+        raise ValueError(f"scores Z {Z.shape} and targets T {T.shape} must have the same shape "
+                         "(n, m), one column per sample")
+    return 0.5 * np.sum((sigmoid(Z) - T) ** 2) / Z.shape[-1]
+
+
+def squared_error_grad(Z, T):
+    """The output delta of ``squared_error``: ``dE/dZ = (1/m) (Y - T) * sigma'(Z)`` with
+    ``Y = sigmoid(Z)`` and ``sigma'(Z) = Y * (1 - Y)``, element-wise; shape (n, m) like Z.
+
+    Unlike ``cross_entropy_grad`` the derivative of the output activation stays in it, so the
+    delta vanishes where the sigmoid saturates (Y near 0 or 1), however wrong the output is.
+    """
+    Z = np.asarray(Z)
+    Y = sigmoid(Z)
+    return (Y - np.asarray(T)) * sigmoid_grad(Y) / Z.shape[-1]
 
 
 def is_weight(name: str) -> bool:

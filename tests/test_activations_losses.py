@@ -114,6 +114,36 @@ def test_cross_entropy_rejects_mismatched_shapes():
         losses.cross_entropy(np.zeros((10, 4)), np.zeros((4, 10)))
 
 
+def test_squared_error_has_the_half_and_the_mean():
+    Z = np.array([[0.0, 2.0], [-1.0, 0.0]])
+    T = np.array([[1.0, 0.0], [0.0, 1.0]])
+    Y = 1 / (1 + np.exp(-Z))
+    expected = (0.5 * np.sum((Y[:, 0] - T[:, 0]) ** 2) + 0.5 * np.sum((Y[:, 1] - T[:, 1]) ** 2)) / 2
+    assert losses.squared_error(Z, T) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError, match="same shape"):
+        losses.squared_error(np.zeros((10, 4)), np.zeros((4, 10)))
+
+
+def test_squared_error_delta_keeps_sigma_prime():
+    rng = np.random.default_rng(2)
+    Z = rng.normal(0.0, 2.0, size=(4, 3))
+    T = np.eye(4)[:, [1, 0, 3]]
+    numeric = numerical_gradient(lambda z: losses.squared_error(z, T), Z)
+    np.testing.assert_allclose(losses.squared_error_grad(Z, T), numeric, rtol=1e-6, atol=1e-9)
+    Y = A.sigmoid(Z)
+    np.testing.assert_allclose(losses.squared_error_grad(Z, T), (Y - T) * Y * (1 - Y) / 3)
+
+
+def test_a_saturated_wrong_sigmoid_output_gets_no_squared_error_delta():
+    """Target 1, score -1000: the squared error's delta is 0 (sigma' = 0), while softmax with
+    cross-entropy (two classes, scores (z, 0)) pushes with its full y - t = -1."""
+    z = np.array([[-1000.0]])
+    assert losses.squared_error_grad(z, np.ones((1, 1)))[0, 0] == 0.0
+    assert losses.squared_error(z, np.ones((1, 1))) == pytest.approx(0.5)
+    two_classes = np.vstack([z, np.zeros((1, 1))])
+    assert losses.cross_entropy_grad(two_classes, np.array([[1.0], [0.0]]))[0, 0] == -1.0
+
+
 def test_weight_decay_convention():
     params = {"W1": np.array([[1.0, 2.0]]), "b1": np.array([[5.0]]), "W2": np.array([[3.0]])}
     assert losses.weight_decay_penalty(params, 0.1) == pytest.approx(0.05 * (1 + 4 + 9))

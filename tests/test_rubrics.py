@@ -17,7 +17,7 @@ from grader.record.autograded import (INSTRUCTOR_ONLY, autograded_notebook, is_i
                                       write_autograded)
 from grader.results import GRADED, SubmissionResult
 
-HAND_GRADED_POINTS = {"ex1_softmax": 4, "ex2_backprop": 8, "ex3_mnist": 3, "ex4_deep": 8}
+HAND_GRADED_POINTS = {"ex1_softmax": 7, "ex2_backprop": 8, "ex3_mnist": 3, "ex4_deep": 8}
 ASSIGNMENT = "ex1_softmax"                        # the one graded with a kernel here
 WRITTEN = "derivation_softmax_ce"
 
@@ -162,7 +162,9 @@ def test_the_graded_notebook_shows_the_rubric_below_the_answer(graded):
     below = nb.cells[where + 1]
     assert is_instructor_only(below) and INSTRUCTOR_ONLY in below.source
     assert stored_rubrics(ASSIGNMENT)[WRITTEN]["rubric"] in below.source
-    assert [c for c in nb.cells if is_instructor_only(c)] == [below]
+    shown = [i for i, c in enumerate(nb.cells) if is_instructor_only(c)]    # one per answer
+    assert where + 1 in shown and len(shown) == len(stored_rubrics(ASSIGNMENT)) == 2
+    assert all(is_hand_graded(nb.cells[i - 1]) for i in shown)
 
 
 def test_the_feedback_page_shows_no_rubric(graded):

@@ -1,9 +1,11 @@
-"""Checks of notebook 1: the sigmoid, the softmax, cross-entropy and their derivatives.
+"""Checks of notebook 1: the sigmoid, the softmax, cross-entropy, the squared error of a sigmoid
+output, and their derivatives.
 
 Inputs are built with plain NumPy and always include extreme logits such as +-1000 that break
 naive formulas. The softmax Jacobian and the gradient are checked with the course's softmax
-standing in for the student's on their inputs, and cross-entropy with the course's log_softmax,
-so that a mistake in the softmax costs only the softmax's points.
+standing in for the student's on their inputs, cross-entropy with the course's log_softmax, and
+the squared error and its delta with the course's sigmoid and sigmoid_grad, so that a mistake in
+the softmax (or the sigmoid) costs only its own points.
 """
 from __future__ import annotations
 
@@ -64,6 +66,11 @@ EXERCISE = Exercise("ex1_softmax", [
           _jacobian_args, stand_ins=("softmax",)),
     Check("cross_entropy_grad", "dE/dZ of the mean cross-entropy for a (5, 6) batch",
           _cross_entropy_args, stand_ins=("softmax", "log_softmax")),
+    Check("squared_error", "mean squared error 1/(2m) sum ||sigmoid(z_j) - t_j||^2 of a (5, 6) "
+          "batch of scores against one-hot targets, some scores +-1000", _cross_entropy_args,
+          stand_ins=("sigmoid",)),
+    Check("squared_error_grad", "the output delta dE/dZ of the squared error with a sigmoid "
+          "output for a (5, 6) batch", _cross_entropy_args, stand_ins=("sigmoid", "sigmoid_grad")),
 ], sealed=("activations", "losses", "net710", "mlp", "training", "demo", "widgets"))
 
 check = EXERCISE.check

@@ -61,6 +61,19 @@ def cross_entropy_grad(Z, T):
 def cross_entropy_grad(Z, T):
     return (T - softmax(Z)) / Z.shape[1]
 '''}, ("test_cross_entropy_grad",)),
+    Mutant("ex1_softmax", "squared error without the 1/2", {"squared_error": '''
+def squared_error(Z, T):
+    return np.sum((sigmoid(Z) - T) ** 2) / Z.shape[1]
+'''}, ("test_squared_error",)),
+    Mutant("ex1_softmax", "squared-error delta without sigma' (as if it cancelled as for "
+           "cross-entropy)", {"squared_error_grad": '''
+def squared_error_grad(Z, T):
+    return (sigmoid(Z) - T) / Z.shape[1]
+'''}, ("test_squared_error_grad",)),
+    Mutant("ex1_softmax", "squared-error delta with sigma' of Z instead of Y", {
+        "squared_error_grad": edited_solution(
+            "ex1_softmax", "squared_error_grad", ("sigmoid_grad(Y)", "sigmoid_grad(Z)"))},
+        ("test_squared_error_grad",)),
     # --- exercise 2 --------------------------------------------------------------------------
     Mutant("ex2_backprop", "softmax over the wrong axis in the forward pass", {"forward": '''
 def forward(params, X):

@@ -476,6 +476,59 @@ def cross_entropy_grad(Z, T):
     return softmax(Z.astype(np.float32)) - T.astype(np.float32)
 '''
 
+
+# the squared error of a sigmoid output (section 6)
+SQUARED_ERROR_NORM = '''
+def squared_error(Z, T):
+    return 0.5 * np.linalg.norm(sigmoid(Z) - T) ** 2 / Z.shape[1]      # Frobenius norm
+'''
+SQUARED_ERROR_GRAD_EINSUM = '''
+def squared_error_grad(Z, T):
+    Y = sigmoid(Z)
+    return np.einsum("ij,ij,ij->ij", Y - T, Y, 1.0 - Y) / Z.shape[1]
+'''
+SQUARED_ERROR_F32 = '''
+def squared_error(Z, T):
+    Y = sigmoid(Z.astype(np.float32))
+    return np.float32(0.5) * np.sum((Y - T.astype(np.float32)) ** 2) / np.float32(Z.shape[1])
+'''
+SQUARED_ERROR_GRAD_F32 = '''
+def squared_error_grad(Z, T):
+    Y = sigmoid(Z).astype(np.float32)
+    return ((Y - T.astype(np.float32)) * sigmoid_grad(Y) / np.float32(Z.shape[1])).astype(np.float32)
+'''
+SQUARED_ERROR_LOOP = '''
+def squared_error(Z, T):
+    per_sample = [0.5 * float(np.sum((sigmoid(Z[:, [j]]) - T[:, [j]]) ** 2)) for j in range(Z.shape[1])]
+    return np.array([np.mean(per_sample)])                               # a (1,) array
+'''
+SQUARED_ERROR_GRAD_SIGMA_MINUS = '''
+def squared_error_grad(Z, T):
+    # sigma'(z) = sigma(z) sigma(-z), since sigma(-z) = 1 - sigma(z)
+    return (sigmoid(Z) - T) * sigmoid(Z) * sigmoid(-Z) / Z.shape[1]
+'''
+SQUARED_ERROR_GRAD_JACOBIAN = '''
+def squared_error_grad(Z, T):
+    # sample by sample: the row (y - t)^T times the diagonal Jacobian diag(sigma'(z)), transposed
+    D = np.zeros(Z.shape)
+    for j in range(Z.shape[1]):
+        y = sigmoid(Z[:, [j]])
+        D[:, [j]] = ((y - T[:, [j]]).T @ np.diagflat(sigmoid_grad(y))).T
+    return D / Z.shape[1]
+'''
+SQUARED_ERROR_OF_SCORES = '''
+def squared_error(Z, T):
+    return 0.5 * np.sum((Z - T) ** 2) / Z.shape[1]
+'''
+SQUARED_ERROR_GRAD_NO_FPRIME = '''
+def squared_error_grad(Z, T):
+    return (sigmoid(Z) - T) / Z.shape[1]
+'''
+SIGMOID_NAIVE = '''
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+'''
+
 EX1_CORRECT = [
     correct(EX1, "ex1_loops", "loops instead of vectorised code: the sigmoid element by element "
             "(math.exp), the softmax column by column, the loss sample by sample, the Jacobian "
@@ -539,6 +592,19 @@ EX1_CORRECT = [
     correct(EX1, "ex1_inline", "the gradient with the softmax written inline, sigmoid_grad as "
             "y - y**2", answers(EX1, cross_entropy_grad=GRAD_INLINE,
                                 sigmoid_grad=SIGMOID_GRAD_SQUARE)),
+    correct(EX1, "ex1_squared_error_norm_einsum", "the squared error with np.linalg.norm, its "
+            "delta with np.einsum", answers(EX1, squared_error=SQUARED_ERROR_NORM,
+                                           squared_error_grad=SQUARED_ERROR_GRAD_EINSUM)),
+    correct(EX1, "ex1_squared_error_float32", "the squared error and its delta in float32",
+            answers(EX1, squared_error=SQUARED_ERROR_F32,
+                    squared_error_grad=SQUARED_ERROR_GRAD_F32)),
+    correct(EX1, "ex1_squared_error_loops", "the squared error sample by sample as a (1,) "
+            "array, the delta with sigma'(z) = sigma(z) sigma(-z)",
+            answers(EX1, squared_error=SQUARED_ERROR_LOOP,
+                    squared_error_grad=SQUARED_ERROR_GRAD_SIGMA_MINUS)),
+    correct(EX1, "ex1_squared_error_grad_jacobian", "the delta sample by sample as a row times "
+            "the diagonal Jacobian diag(sigma'(z)), transposed",
+            answers(EX1, squared_error_grad=SQUARED_ERROR_GRAD_JACOBIAN)),
 ]
 
 EX1_MISTAKES = [
@@ -629,6 +695,37 @@ EX1_MISTAKES = [
             answers(EX1, log_softmax=swap(EX1, "log_softmax", ("axis=0", "axis=1")),
                     cross_entropy=CROSS_ENTROPY_CAST_CALL),
             ["test_log_softmax", "test_cross_entropy"], "work over axis 0"),
+    mistake(EX1, "ex1_squared_error_no_half", "the squared error without its 1/2",
+            answers(EX1, squared_error=swap(EX1, "squared_error", ("0.5 * np.sum", "np.sum"))),
+            ["test_squared_error"], "the 1/2 is missing"),
+    mistake(EX1, "ex1_squared_error_sum", "the squared error summed over the batch",
+            answers(EX1, squared_error=swap(EX1, "squared_error", (" / Z.shape[1]", ""))),
+            ["test_squared_error"], "divide the sum by m"),
+    mistake(EX1, "ex1_squared_error_of_scores", "the squared error of the scores Z, no sigmoid",
+            answers(EX1, squared_error=SQUARED_ERROR_OF_SCORES), ["test_squared_error"],
+            "not of the scores Z"),
+    mistake(EX1, "ex1_squared_error_grad_no_fprime", "the squared-error delta without sigma', "
+            "as if it cancelled as for cross-entropy",
+            answers(EX1, squared_error_grad=SQUARED_ERROR_GRAD_NO_FPRIME),
+            ["test_squared_error_grad"], "sigma'(Z) is missing"),
+    mistake(EX1, "ex1_squared_error_grad_of_z", "the delta with sigmoid_grad(Z) instead of "
+            "sigmoid_grad(Y)", answers(EX1, squared_error_grad=swap(
+                EX1, "squared_error_grad", ("sigmoid_grad(Y)", "sigmoid_grad(Z)"))),
+            ["test_squared_error_grad"], "sigmoid_grad takes the OUTPUTS"),
+    mistake(EX1, "ex1_squared_error_grad_twice", "the delta with a factor 2 (the 1/2 not "
+            "cancelled)", answers(EX1, squared_error_grad=swap(
+                EX1, "squared_error_grad", ("(Y - T) * sigmoid_grad", "2 * (Y - T) * sigmoid_grad"))),
+            ["test_squared_error_grad"], "the 1/2 cancels the 2"),
+    mistake(EX1, "ex1_squared_error_grad_sign", "the delta (T - Y) sigma'(Z) / m",
+            answers(EX1, squared_error_grad=swap(EX1, "squared_error_grad", ("(Y - T)", "(T - Y)"))),
+            ["test_squared_error_grad"], "this is (T - Y)"),
+    mistake(EX1, "ex1_sigmoid_grad_wrong_delta_calls_it", "a wrong sigmoid_grad; the "
+            "squared-error delta, right in itself, calls it (the course's answers for it there)",
+            answers(EX1, sigmoid_grad=SIGMOID_GRAD_OF_Z), ["test_sigmoid_grad"],
+            "you applied the sigmoid again"),
+    mistake(EX1, "ex1_naive_sigmoid_squared_error_calls_it", "the naive sigmoid (overflows at "
+            "-1000); the squared error and its delta, right in themselves, call it",
+            answers(EX1, sigmoid=SIGMOID_NAIVE), ["test_sigmoid"], "exp(1000) = inf"),
 ]
 
 # --- exercise 2: answers --------------------------------------------------------------------------
