@@ -351,6 +351,14 @@ def load_train_val(n_val: int = 10000, seed=0, *, dtype=np.float64, path=None,
     return X_tr, y_tr.astype(np.int64), _scaled(X_val, dtype), y_val.astype(np.int64)
 
 
+def load_pixels(split: str = "train", *, path=None, verify: bool = True):
+    """The images of a split as stored, ``uint8`` pixels of shape (n_pixels, m) (read-only and
+    shared between calls, never copied), and the int64 labels (m,): for code that scales a few
+    columns at a time (``X[:, i:j] / 255``) instead of holding a float copy of the whole split."""
+    X_u8, y_u8, _ = _load_uint8(split, path, verify)
+    return X_u8, y_u8.astype(np.int64)
+
+
 def _float_dtype(dtype) -> np.dtype:
     try:
         dtype = np.dtype(dtype)
