@@ -355,6 +355,29 @@ def test_train_val_split_shapes_disjoint_and_deterministic():
         assert parts[1].shape == (10, m - n_val) and parts[3].shape == (10, n_val)
 
 
+def test_load_train_val_is_train_val_split_of_the_training_data():
+    """load_train_val splits before converting, and gives exactly what train_val_split gives
+    on the whole training split, in the dtype asked for."""
+    from course_lib.mnist import load_train_val
+    direct = load_train_val(n_val=5000, seed=3, dtype=np.float32)
+    split = train_val_split(*load_mnist("train", dtype=np.float32), n_val=5000, seed=3)
+    for got, expected in zip(direct, split, strict=True):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    assert direct[0].dtype == np.float32 and direct[1].dtype == np.int64
+    with pytest.raises(ValueError, match="float32 or numpy.float64"):
+        load_train_val(dtype=np.int32)
+
+
+def test_load_pixels_gives_the_stored_bytes_read_only():
+    from course_lib.mnist import load_pixels
+    X_u8, labels = load_pixels("test")
+    X, y = load_mnist("test")
+    assert X_u8.dtype == np.uint8 and not X_u8.flags.writeable
+    np.testing.assert_array_equal(X_u8 / 255, X)
+    np.testing.assert_array_equal(labels, y)
+
+
 def test_train_val_split_real_data_default_n_val():
     X, y = load_mnist("test", subset=2000, seed=0)
     X_tr, y_tr, X_val, y_val = train_val_split(X, y, n_val=500)

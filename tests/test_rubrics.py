@@ -17,7 +17,7 @@ from grader.record.autograded import (INSTRUCTOR_ONLY, autograded_notebook, is_i
                                       write_autograded)
 from grader.results import GRADED, SubmissionResult
 
-HAND_GRADED_POINTS = {"ex1_softmax": 7, "ex2_backprop": 8, "ex3_mnist": 3, "ex4_deep": 8}
+HAND_GRADED_POINTS = {"ex1_softmax": 7, "ex2_backprop": 8, "ex3_mnist": 5, "ex4_deep": 8}
 ASSIGNMENT = "ex1_softmax"                        # the one graded with a kernel here
 WRITTEN = "derivation_softmax_ce"
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import net710
+from ..activations import softmax
 from ..checks import Hint, Outcome, compare_values
 from ..exercises.ex3_mnist import (LRS, MEASURES, MOMENTA, RELIES_ON, THRESHOLD, TRAIN_SAMPLES,
                                  VAL_SAMPLES)
 from ..training import accuracy as reference_accuracy
 from ..training import predict as reference_predict
-from .trained import judge_reached_accuracy, returned_weights, test_set
+from .trained import judge_reached_accuracy, returned_weights
 
 
 def sgd_momentum_step(params, grads, velocity, lr, momentum):
@@ -71,6 +72,28 @@ def read_lr_study(final_losses):
     return (LRS[j], MOMENTA[i]), helps
 
 
+def early_stopping(val_losses, patience):
+    """(best, stop): the epoch (from 1) with the lowest validation loss before the stop, and the
+    epoch after which training stops: the first at which ``patience`` epochs in a row have not
+    gone strictly below the best so far (``len(val_losses)`` when that never happens)."""
+    best, lowest, since = 0, np.inf, 0
+    for epoch, loss in enumerate(val_losses, start=1):
+        if loss < lowest:
+            best, lowest, since = epoch, loss, 0
+        else:
+            since += 1
+            if since == patience:
+                return best, epoch
+    return best, len(val_losses)
+
+
+def softmax_regression_gradients(params, X, T):
+    """Gradients of the mean cross-entropy of softmax regression, Z = W X + b:
+    dE/dW = (Y - T) X^T / m (10, n) and dE/db = the row sums of (Y - T) / m (10, 1)."""
+    D = (softmax(params["W"] @ X + params["b"]) - T) / X.shape[1]
+    return {"W": D @ X.T, "b": np.sum(D, axis=1, keepdims=True)}
+
+
 REFERENCES = {
     "predict": reference_predict,
     "accuracy": reference_accuracy,
@@ -80,6 +103,8 @@ REFERENCES = {
     "train_710_accuracy": train_710,
     "lr_study": lr_study,
     "read_lr_study": read_lr_study,
+    "early_stopping": early_stopping,
+    "softmax_regression_gradients": softmax_regression_gradients,
 }
 FALLBACKS = {"minibatches": minibatches, "sgd_momentum_step": sgd_momentum_step}
 ALTERNATIVES = {
@@ -116,6 +141,38 @@ HINTS = {
                       Hint("momentum_helps lists the learning rates at which row 1 (momentum "
                            "0.9) is below row 0 (no momentum), in the same column",
                            lambda exp, got, args: not _is_best(exp, args))],
+    "early_stopping": [
+        Hint("epochs are counted from 1: the first entry of val_losses is epoch 1",
+             lambda exp, got, args: _epochs(got) is not None and
+             _epochs(got)[0] == _epochs(exp)[0] - 1),
+        Hint("best is the lowest loss up to the stop: the rule cannot see the epochs after the "
+             "stop, so the curve's later minimum does not count",
+             lambda exp, got, args: _epochs(got) is not None and _epochs(got)[0] != _epochs(exp)[0]
+             and _epochs(got)[0] == int(np.argmin(args[0])) + 1),
+        Hint("a tie is no improvement: an epoch improves only with a loss strictly below every "
+             "earlier one", lambda exp, got, args: _epochs(got) == early_stopping(
+                 [loss - 1e-9 * i for i, loss in enumerate(args[0])], args[1])),
+        Hint("stop after exactly `patience` epochs in a row without a new best: count the epochs "
+             "since the best one and stop when the count reaches patience",
+             lambda exp, got, args: _epochs(got) in [early_stopping(args[0], p) for p in
+                                                     (args[1] - 1, args[1] + 1) if p >= 1]),
+    ],
+    "softmax_regression_gradients": [
+        Hint("the gradient is the mean over the m samples: divide (Y - T) by m",
+             lambda exp, got, args: np.shape(got) == np.shape(exp) and
+             np.allclose(got, np.shape(args[1])[1] * np.asarray(exp))),
+        Hint("the gradient points uphill: it is (Y - T) X^T / m, not (T - Y) X^T / m",
+             lambda exp, got, args: np.shape(got) == np.shape(exp) and
+             np.allclose(got, -np.asarray(exp))),
+        Hint("b has one entry per class, shape (10, 1): sum (Y - T) / m over the samples "
+             "(axis 1, keepdims=True)",
+             lambda exp, got, args: np.shape(exp) == (10, 1) and np.shape(got) != (10, 1)),
+        Hint("the softmax turns each column (one sample) into probabilities: take it over "
+             "axis 0, the classes", lambda exp, got, args: _matches_any(
+                 got, _regression_variant(*args, axis=1))),
+        Hint("the scores are Z = W X + b: the bias b (10, 1) is added to every column",
+             lambda exp, got, args: _matches_any(got, _regression_variant(*args, bias=False))),
+    ],
     "sgd_momentum_step": [
         Hint("the step goes uphill: the velocity must move against the gradient "
              "(v <- mu v - lr g, then W <- W + v)", lambda exp, got, args: _any_weight(
@@ -124,6 +181,25 @@ HINTS = {
              lambda exp, got, args: _any_weight(got, args, lambda W, g, v, lr, mu: (W - lr * g,))),
     ],
 }
+
+
+def _regression_variant(params, X, T, axis=0, bias=True):
+    """softmax_regression_gradients with the softmax over ``axis`` and with or without b."""
+    D = (softmax(params["W"] @ X + (params["b"] if bias else 0.0), axis=axis) - T) / X.shape[1]
+    return {"W": D @ X.T, "b": np.sum(D, axis=1, keepdims=True)}
+
+
+def _matches_any(got, grads) -> bool:
+    return any(np.shape(got) == np.shape(g) and np.allclose(got, g) for g in grads.values())
+
+
+def _epochs(pair):
+    """An early_stopping result as a pair of ints, or None if it is not one."""
+    try:
+        values = tuple(int(v) for v in np.atleast_1d(pair))
+    except (TypeError, ValueError):
+        return None
+    return values if len(values) == 2 else None
 
 
 def _is_best(expected, args) -> bool:
@@ -190,19 +266,27 @@ def judge_training(exercise, check, case, record, args, *, hidden, failed) -> Ou
 WEIGHT_SHAPES = {"W1": (7, 784), "W2": (10, 7)}
 
 
-def _test_accuracy(params) -> float:
-    X_test, y_test = test_set()
-    return reference_accuracy(net710.forward(params, X_test)["Y2"], y_test)
+def _test_accuracy(params, chunk: int = 2000) -> float:
+    """Test accuracy of the 7-10 net, ``chunk`` images at a time in float32: this runs in the
+    student's kernel, which already holds its own copy of the test set."""
+    from ..mnist import load_pixels
+    X_u8, labels = load_pixels("test")
+    params = {name: W.astype(np.float32) for name, W in params.items()}
+    hits = sum(int(np.sum(reference_predict(net710.forward(
+        params, X_u8[:, i:i + chunk] / np.float32(255))["Y2"]) == labels[i:i + chunk]))
+        for i in range(0, labels.size, chunk))
+    return hits / labels.size
 
 
 def judge_test_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
     """Pass when the weights the student's training returned classify the MNIST test set with at
     least THRESHOLD accuracy (computed here, from the returned weights)."""
     with np.errstate(all="ignore"):
-        reference = _test_accuracy(returned_weights(case["expected"], WEIGHT_SHAPES))
+        reference = _test_accuracy(returned_weights(case["expected"], WEIGHT_SHAPES, "float32"))
     return judge_reached_accuracy(
         exercise, check, case, record, args, hidden=hidden, trainer="train_710",
         shapes=WEIGHT_SHAPES, accuracy=_test_accuracy, threshold=THRESHOLD, reference=reference,
+        dtype="float32",
         too_low="training does not reach the accuracy it should: check the momentum update and "
                 "that every minibatch uses matching columns of X and T")
 

@@ -167,6 +167,33 @@ def minibatches(X, T, batch_size, rng):
     Mutant("ex3_mnist", "learning-rate study that reads off the highest loss as the best", {
         "read_lr_study": edited_solution("ex3_mnist", "read_lr_study", ("np.argmin", "np.argmax"))},
         ("test_read_lr_study",)),
+    Mutant("ex3_mnist", "early stopping that picks the best epoch of the whole curve", {
+        "early_stopping": '''
+def early_stopping(val_losses, patience):
+    return int(np.argmin(val_losses)) + 1, len(val_losses)
+'''}, ("test_early_stopping",)),
+    Mutant("ex3_mnist", "early stopping that counts a tie as an improvement", {
+        "early_stopping": edited_solution("ex3_mnist", "early_stopping",
+                                          ("if loss < lowest:", "if loss <= lowest:"))},
+        ("test_early_stopping",)),
+    Mutant("ex3_mnist", "early stopping with the patience off by one", {
+        "early_stopping": edited_solution("ex3_mnist", "early_stopping",
+                                          ("if since == patience:", "if since > patience:"))},
+        ("test_early_stopping",)),
+    Mutant("ex3_mnist", "softmax regression gradients without 1/m", {
+        "softmax_regression_gradients": edited_solution(
+            "ex3_mnist", "softmax_regression_gradients", (" / X.shape[1]", ""))},
+        ("test_softmax_regression_gradients",)),
+    Mutant("ex3_mnist", "softmax regression with b's gradient not summed over the samples", {
+        "softmax_regression_gradients": edited_solution(
+            "ex3_mnist", "softmax_regression_gradients",
+            ('"b": np.sum(D, axis=1, keepdims=True)', '"b": D'))},
+        ("test_softmax_regression_gradients",)),
+    Mutant("ex3_mnist", "softmax regression with the softmax over the samples", {
+        "softmax_regression_gradients": edited_solution(
+            "ex3_mnist", "softmax_regression_gradients",
+            ('softmax(params["W"] @ X + params["b"])', 'softmax(params["W"] @ X + params["b"], axis=1)'))},
+        ("test_softmax_regression_gradients",)),
     # --- exercise 4 --------------------------------------------------------------------------
     Mutant("ex4_deep", "ReLU's derivative taken as 1 at a = 0", {"activation_grad": edited_solution(
         "ex4_deep", "activation_grad", ("(A > 0).astype", "(A >= 0).astype"))},

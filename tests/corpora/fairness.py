@@ -1599,3 +1599,116 @@ def write(folder: Path, variants=VARIANTS) -> list[Variant]:
         path = folder / variant.name / variant.assignment / f"{variant.assignment}.ipynb"
         submissions.write(variant.make(), path)
     return list(variants)
+
+
+# --- exercise 3, round 3: early stopping and the softmax-regression baseline -----------------------
+
+EARLY_STOPPING_ARRAYS = '''
+def early_stopping(val_losses, patience):
+    losses = np.asarray(val_losses, dtype=float)
+    lowest_before = np.concatenate([[np.inf], np.minimum.accumulate(losses)[:-1]])
+    improved = losses < lowest_before
+    best = 0
+    for epoch in range(1, len(losses) + 1):
+        if improved[epoch - 1]:
+            best = epoch
+        elif epoch - best >= patience:
+            return [np.int64(best), float(epoch)]
+    return [np.int64(best), float(len(losses))]
+'''
+EARLY_STOPPING_WHILE = '''
+def early_stopping(val_losses, patience):
+    best_index, epoch = 0, 1
+    while epoch < len(val_losses) and epoch - best_index <= patience:
+        if val_losses[epoch] < val_losses[best_index]:
+            best_index = epoch
+        epoch += 1
+    stop = epoch if epoch - best_index > patience else len(val_losses)
+    return best_index + 1, stop
+'''
+EARLY_STOPPING_ZERO_BASED = (("return best, epoch", "return best - 1, epoch - 1"),
+                             ("return best, len(val_losses)", "return best - 1, len(val_losses) - 1"))
+EARLY_STOPPING_WHOLE_CURVE = '''
+def early_stopping(val_losses, patience):
+    best = int(np.argmin(val_losses)) + 1
+    return best, min(best + patience, len(val_losses))
+'''
+EARLY_STOPPING_LAST_EPOCH = '''
+def early_stopping(val_losses, patience):
+    since = 0
+    for epoch in range(2, len(val_losses) + 1):
+        since = since + 1 if val_losses[epoch - 1] >= val_losses[epoch - 2] else 0
+        if since == patience:
+            return int(np.argmin(val_losses[:epoch])) + 1, epoch
+    return int(np.argmin(val_losses)) + 1, len(val_losses)
+'''
+REGRESSION_EINSUM = '''
+def softmax_regression_gradients(params, X, T):
+    Z = np.einsum("kn,nm->km", params["W"], X) + params["b"]
+    Z = Z - Z.max(axis=0)
+    Y = np.exp(Z) / np.exp(Z).sum(axis=0)
+    D = (Y - T) / X.shape[1]
+    return dict(W=np.einsum("km,nm->kn", D, X).astype(np.float32), b=D.sum(axis=1)[:, None])
+'''
+REGRESSION_LOOP = '''
+def softmax_regression_gradients(params, X, T):
+    m = X.shape[1]
+    grads = {"W": np.zeros_like(params["W"]), "b": np.zeros_like(params["b"])}
+    for j in range(m):
+        x, t = X[:, j:j + 1], T[:, j:j + 1]
+        d = (softmax(params["W"] @ x + params["b"]) - t) / m
+        grads["W"] += d @ x.T
+        grads["b"] += d
+    return grads
+'''
+REGRESSION_NO_BIAS = ('softmax(params["W"] @ X + params["b"])', 'softmax(params["W"] @ X)')
+
+EX3_ROUND3_CORRECT = [
+    correct(EX3, "ex3_stop_arrays", "early_stopping with np.minimum.accumulate, returning a "
+            "list of an np.int64 and a float", answers(EX3, early_stopping=EARLY_STOPPING_ARRAYS)),
+    correct(EX3, "ex3_stop_while", "early_stopping with a while loop over 0-based indices",
+            answers(EX3, early_stopping=EARLY_STOPPING_WHILE)),
+    correct(EX3, "ex3_regression_einsum", "softmax regression with np.einsum, its own stable "
+            "softmax and W's gradient in float32", answers(
+                EX3, softmax_regression_gradients=REGRESSION_EINSUM)),
+    correct(EX3, "ex3_regression_loop", "softmax regression gradients summed sample by sample",
+            answers(EX3, softmax_regression_gradients=REGRESSION_LOOP)),
+]
+
+EX3_ROUND3_MISTAKES = [
+    mistake(EX3, "ex3_stop_zero_based", "early_stopping counts epochs from 0", answers(
+        EX3, early_stopping=swap(EX3, "early_stopping", *EARLY_STOPPING_ZERO_BASED)),
+            ["test_early_stopping"], "counted from 1"),
+    mistake(EX3, "ex3_stop_whole_curve", "early_stopping takes the lowest loss of the whole "
+            "curve, epochs after the stop included", answers(
+                EX3, early_stopping=EARLY_STOPPING_WHOLE_CURVE),
+            ["test_early_stopping"], "cannot see the epochs after the stop"),
+    mistake(EX3, "ex3_stop_last_epoch", "early_stopping counts rises against the previous epoch, "
+            "not against the best", answers(EX3, early_stopping=EARLY_STOPPING_LAST_EPOCH),
+            ["test_early_stopping"], "cannot see the epochs after the stop"),
+    mistake(EX3, "ex3_stop_stub", "early_stopping left as the stub", answers(
+        EX3, early_stopping=stub(EX3, "early_stopping")),
+            ["test_early_stopping"], "not implemented yet"),
+    mistake(EX3, "ex3_regression_no_m", "softmax regression gradients without 1/m", answers(
+        EX3, softmax_regression_gradients=swap(EX3, "softmax_regression_gradients",
+                                               (" / X.shape[1]", ""))),
+            ["test_softmax_regression_gradients"], "divide (Y - T) by m"),
+    mistake(EX3, "ex3_regression_uphill", "softmax regression gradients with T - Y", answers(
+        EX3, softmax_regression_gradients=swap(EX3, "softmax_regression_gradients",
+                                               ('softmax(params["W"] @ X + params["b"]) - T',
+                                                'T - softmax(params["W"] @ X + params["b"])'))),
+            ["test_softmax_regression_gradients"], "points uphill"),
+    mistake(EX3, "ex3_regression_b_unsummed", "b's gradient left as (10, m)", answers(
+        EX3, softmax_regression_gradients=swap(EX3, "softmax_regression_gradients",
+                                               ('"b": np.sum(D, axis=1, keepdims=True)',
+                                                '"b": D'))),
+            ["test_softmax_regression_gradients"], "b has one entry per class"),
+    mistake(EX3, "ex3_regression_no_bias", "the bias left out of the scores Z", answers(
+        EX3, softmax_regression_gradients=swap(EX3, "softmax_regression_gradients",
+                                               REGRESSION_NO_BIAS)),
+            ["test_softmax_regression_gradients"], "added to every column"),
+]
+
+CORRECT += EX3_ROUND3_CORRECT
+MISTAKES += EX3_ROUND3_MISTAKES
+VARIANTS += EX3_ROUND3_CORRECT + EX3_ROUND3_MISTAKES
