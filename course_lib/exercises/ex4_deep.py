@@ -10,11 +10,19 @@ notebook (``forward`` calls ``activation``, ``backprop_delta`` calls ``activatio
 the course's results stand in for those calls on the case's inputs, so one mistake costs one
 test.
 
+The regularisers of section 9: ``dropout_forward`` draws a random mask, so no expected array can
+be stored for it; it is called three times (with the generator of the case, with a copy of it in
+the same state, and with another one) and judged by what must hold for every correct draw (see
+``answers.ex4_deep.judge_dropout``). ``dropout_backward`` gets the mask as an input, and
+``max_norm`` is deterministic: both are compared with the reference.
+
 The training test runs the notebook's ``train_deep`` (given code that uses the student's
 ``gradients``) once, on all 60,000 training images, and the grader judges it from the returned
 weights: their accuracy on the MNIST test set, which the grader computes itself.
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -134,6 +142,29 @@ def _gradients_extreme(rng):
     return _gradients_args(rng, layers=1, bias=False)
 
 
+def _dropout_args(rng):
+    """Outputs A of a layer (n, m) with a few thousand entries, so that the fraction of kept
+    units is known to within a few tenths of a percent, and p between 0.6 and 0.9 (never near
+    1/2, so that keeping with probability 1 - p shows)."""
+    n, m = int(rng.integers(30, 50)), int(rng.integers(80, 120))
+    return rng.normal(0.0, 1.0, size=(n, m)), float(rng.uniform(0.6, 0.9)), _generator(rng)
+
+
+def _dropout_backward_args(rng):
+    n, m = (int(k) for k in rng.integers(3, 9, size=2))
+    p = float(rng.uniform(0.5, 0.9))
+    return rng.normal(0.0, 0.1, size=(n, m)), rng.random((n, m)) < p, p
+
+
+def _max_norm_args(rng):
+    """W whose rows have norms on both sides of c (c lies strictly between two of them)."""
+    n, n_prev = int(rng.integers(4, 9)), int(rng.integers(3, 8))
+    W = rng.normal(0.0, 1.0, size=(n, n_prev)) * rng.uniform(0.3, 2.0, size=(n, 1))
+    norms = np.sort(np.linalg.norm(W, axis=1))
+    k = n // 2
+    return W, float((norms[k - 1] + norms[k]) / 2)
+
+
 def _training_args(rng):
     """All 60,000 training images (float32, stored column by column as train_deep wants them)
     and He-initialised float32 weights of the 784-256-128-10 network."""
@@ -190,6 +221,20 @@ def _call_gradients(gradients, args):
     return {h: gradients(params, X, T, h, wd) for h in HIDDEN}
 
 
+def _call_dropout(dropout_forward, args):
+    """The answer three times: on the case's generator, on a copy of it in the same state (the
+    same mask is due) and on another generator (another mask is due)."""
+    A, p, rng = args
+    twin = copy.deepcopy(rng)
+    other = np.random.default_rng(int(copy.deepcopy(rng).integers(1 << 62)) + 1)
+    runs = {}
+    for key, generator, values in (("", rng, A), ("same_generator_", twin, A.copy()),
+                                   ("other_generator_", other, A.copy())):
+        out, mask = _pair(dropout_forward(values, p, generator), "dropout_forward", "out", "mask")
+        runs[key + "out"], runs[key + "mask"] = out, mask
+    return runs
+
+
 def _call_train(train_deep, args):
     params, X, T, generator = args
     result = train_deep(params, X, T, rng=generator, **TRAINING)
@@ -222,6 +267,13 @@ EXERCISE = Exercise("ex4_deep", [
           extreme=_gradients_extreme, rtol=1e-6, atol=1e-12,
           stand_ins=("forward", "output_delta", "layer_gradients", "backprop_delta"),
           shape_note=SHAPE_NOTE),
+    Check("dropout_forward", "dropout_forward(A, p, rng) -> (out, mask) on a few thousand "
+          "outputs: mask and scaling, the kept fraction, and the generator passed in",
+          _dropout_args, call=_call_dropout, keeps_inputs=True, arg_names=("A", "p", "rng")),
+    Check("dropout_backward", "dropout_backward(dout, mask, p) for a given mask",
+          _dropout_backward_args),
+    Check("max_norm", "max_norm(W, c) for rows on both sides of the limit c", _max_norm_args,
+          shape_note="each row of W (n_l, n_(l-1)) holds one unit's incoming weights"),
     Check("train_deep_accuracy", f"train_deep with your gradients: {TRAINING['epochs']} epochs of "
           f"the 784-256-128-10 net on 60,000 digits must reach {THRESHOLD:.1%} test accuracy",
           _training_args, call=_call_train, cases={"visible": 1}, fallbacks=RELIES_ON),
