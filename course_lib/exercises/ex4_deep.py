@@ -17,7 +17,8 @@ the same state, and with another one) and judged by what must hold for every cor
 ``max_norm`` is deterministic: both are compared with the reference.
 
 The training test runs the notebook's ``train_deep`` (given code that uses the student's
-``gradients``) once, on all 60,000 training images, and the grader judges it from the returned
+``gradients``) once, on a network of the notebook's kind made small enough to train in a fraction
+of a second (so that a whole class is graded quickly), and the grader judges it from the returned
 weights: their accuracy on the MNIST test set, which the grader computes itself.
 """
 from __future__ import annotations
@@ -32,21 +33,22 @@ from ..checks import answer_pair as _pair
 from .model import Exercise
 
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
-TRAIN_SIZES = (784, 256, 128, 10)
-TRAINING = dict(hidden="relu", epochs=4, batch_size=128, lr=0.1, momentum=0.9)
+TRAIN_SIZES = (784, 64, 32, 10)
+TRAIN_IMAGES = 12_000            # a random subset of the training images, fixed by the case
+TRAINING = dict(hidden="relu", epochs=3, batch_size=128, lr=0.1, momentum=0.9)
 # The returned weights must reach THRESHOLD on the MNIST test set. Measured for the course's
-# solution (float32, one BLAS thread) over 4 seeds: 98.09% to 98.16%, in 4 to 5 CPU seconds; a
-# float64 solution takes about twice as long. So a correct solution passes with a margin of
-# 0.6 points and of more than five times in CPU time (the grader allows 60 s per cell), while a
-# mistake in the gradients stays far below (or stops with an error).
-THRESHOLD = 0.975
+# solution (float32, one BLAS thread) over 3 seeds: 94.2% to 95.0%, in 0.3 to 0.4 CPU seconds
+# (the notebook's own 784-256-128-10 run on 60,000 images takes 4 to 5 s, which made grading
+# a class slow). So a correct solution passes with a margin of 2 points, while a mistake in the
+# gradients stays far below (stepping uphill: chance, about 10%) or stops with an error.
+THRESHOLD = 0.92
 # What train_deep uses besides gradients, each with its own test: when one of them failed it,
 # the training test is judged on a second run with the course's versions (Check.fallbacks), so
 # that the mistake costs only its own points. The training test is the second test of
 # gradients itself (at full size, in float32, within the time limit).
 RELIES_ON = ("activation", "activation_grad", "forward", "output_delta", "layer_gradients",
              "backprop_delta")
-REFERENCE_ACCURACY = 0.981             # kept true by tests/test_deep.py
+REFERENCE_ACCURACY = 0.947             # kept true by tests/test_deep.py
 
 
 def _sizes(rng, layers: int | None = None) -> list[int]:
@@ -166,10 +168,11 @@ def _max_norm_args(rng):
 
 
 def _training_args(rng):
-    """All 60,000 training images (float32, stored column by column as train_deep wants them)
-    and He-initialised float32 weights of the 784-256-128-10 network."""
+    """TRAIN_IMAGES training images chosen by the case (float32, stored column by column as
+    train_deep wants them) and He-initialised float32 weights of a TRAIN_SIZES network."""
     from ..mnist import load_mnist, one_hot
-    X, y = load_mnist("train", dtype=np.float32)
+    X, y = load_mnist("train", subset=TRAIN_IMAGES, seed=int(rng.integers(1 << 30)),
+                      dtype=np.float32)
     X, T = np.asfortranarray(X), np.asfortranarray(one_hot(y, dtype=np.float32))
     params = {}
     for l, (n_in, n_out) in enumerate(zip(TRAIN_SIZES[:-1], TRAIN_SIZES[1:]), start=1):
@@ -275,7 +278,8 @@ EXERCISE = Exercise("ex4_deep", [
     Check("max_norm", "max_norm(W, c) for rows on both sides of the limit c", _max_norm_args,
           shape_note="each row of W (n_l, n_(l-1)) holds one unit's incoming weights"),
     Check("train_deep_accuracy", f"train_deep with your gradients: {TRAINING['epochs']} epochs of "
-          f"the 784-256-128-10 net on 60,000 digits must reach {THRESHOLD:.1%} test accuracy",
+          f"a {'-'.join(map(str, TRAIN_SIZES))} net on {TRAIN_IMAGES:,} digits must reach "
+          f"{THRESHOLD:.0%} test accuracy",
           _training_args, call=_call_train, cases={"visible": 1}, fallbacks=RELIES_ON),
 ], sealed=("deep", "layers", "net710", "mlp", "training", "demo", "widgets"))
 
