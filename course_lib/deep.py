@@ -15,6 +15,12 @@ j's derivative (ex2's row for that sample, transposed), divided by m because E i
     D_{l-1} = (W_l^T D_l) .* g'(A_{l-1})            backprop_delta (g' from the outputs A)
     dE/dW_l += wd * W_l                             weight decay, weights only
 
+Regularisers of the IISER lecture, as exercise 4 asks for them (section 9):
+
+    dropout_forward:   M = (u < p), u uniform from the rng;  out = A .* M / p   (inverted dropout)
+    dropout_backward:  dE/dA = dE/dout .* M / p
+    max_norm:          each row w of W with ||w|| > c becomes c w / ||w||; the others stay
+
 With sizes ``[784, 7, 10]``, sigmoid hidden units and no biases these are exactly the stages of
 the 7-10 net (``course_lib.net710``): ``output_delta`` is stage 2 for every sample at once with
 stage 8's 1/m, ``layer_gradients`` is stages 4 and 7, ``backprop_delta`` is stages 3, 5 and 6
@@ -33,7 +39,7 @@ from .losses import cross_entropy_from_log_probs
 
 __all__ = ["HIDDEN", "init_params", "n_layers", "activation", "activation_grad", "forward",
            "logits", "loss", "output_delta", "layer_gradients", "backprop_delta", "gradients",
-           "train", "LEAKY_SLOPE"]
+           "dropout_forward", "dropout_backward", "max_norm", "train", "LEAKY_SLOPE"]
 
 HIDDEN = tuple(ACTIVATIONS)       # ("sigmoid", "tanh", "relu", "leaky_relu")
 
@@ -129,6 +135,32 @@ def gradients(params, X, T, hidden: str, wd: float = 0.0) -> dict:
         if l > 1:
             D = backprop_delta(D, params[f"W{l}"], As[l - 1], hidden)
     return grads
+
+
+def dropout_forward(A, p: float, rng):
+    """Inverted dropout on a layer's outputs ``A`` (n, m), keeping each unit of each sample with
+    probability ``p`` (the IISER lecture's p; ``MLP``'s ``dropout`` is ``1 - p``).
+
+    The mask ``M = rng.random(A.shape) < p`` (True: kept) is drawn from the generator passed in,
+    one draw per entry; the output ``A .* M / p`` scales the kept units by ``1/p``, so that its
+    expectation is ``A`` itself and nothing changes at test time. Returns ``(out, M)``; ``A`` is
+    not changed."""
+    mask = rng.random(np.shape(A)) < p
+    return A * mask / p, mask
+
+
+def dropout_backward(dout, mask, p: float):
+    """The gradient through ``dropout_forward``: ``dE/dA = dE/dout .* M / p`` (the same mask and
+    the same scaling), shape of ``dout``."""
+    return dout * mask / p
+
+
+def max_norm(W, c: float):
+    """Max-norm projection: every row of ``W`` (n_l, n_{l-1}), a unit's incoming weights, whose L2
+    norm exceeds ``c`` is scaled back to norm ``c``; rows of norm at most ``c`` stay as they are.
+    Returns a new array."""
+    norms = np.linalg.norm(W, axis=1, keepdims=True)
+    return W * (c / np.maximum(norms, c))      # factor 1 where the norm is at most c
 
 
 def train(params, X, T, *, hidden, epochs, batch_size, lr, momentum, rng, wd=0.0, X_val=None,

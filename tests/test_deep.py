@@ -81,3 +81,100 @@ def test_the_training_tests_fallbacks_compute_what_course_lib_deep_computes(hidd
         np.testing.assert_allclose(got, ref, **tol)
     np.testing.assert_allclose(course["backprop_delta"](D, params["W3"], As[2], hidden),
                                deep.backprop_delta(D, params["W3"], As[2], hidden), **tol)
+
+
+# --- section 9: dropout and max-norm -----------------------------------------------------------
+
+def test_inverted_dropout_keeps_the_expectation_and_its_backward_is_its_jacobian():
+    """About a fraction p is kept, E[out] = A (averaged over many draws), the mask comes from the
+    generator alone, and dropout_backward is the derivative of sum(G * out) for a fixed mask."""
+    A = np.random.default_rng(0).normal(size=(20, 30))
+    p = 0.7
+    draws = [deep.dropout_forward(A, p, np.random.default_rng(seed)) for seed in range(400)]
+    kept = np.mean([mask.mean() for _, mask in draws])
+    assert abs(kept - p) < 0.005
+    np.testing.assert_allclose(np.mean([out for out, _ in draws], axis=0), A, atol=0.35)
+    np.testing.assert_array_equal(deep.dropout_forward(A, p, np.random.default_rng(5))[1],
+                                  draws[5][1])
+    out, mask = draws[0]
+    np.testing.assert_array_equal(out, A * mask / p)
+    G = np.random.default_rng(1).normal(size=A.shape)
+    report = check_gradients(lambda q: float(np.sum(G * q["A"] * mask / p)), {"A": A},
+                             {"A": deep.dropout_backward(G, mask, p)})
+    assert report.tolerance_used <= 1
+
+
+def test_max_norm_projects_long_rows_onto_the_ball_and_leaves_short_ones():
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(6, 4)) * np.array([[0.1], [3.0], [0.2], [5.0], [0.3], [1.0]])
+    W[5] /= np.linalg.norm(W[5])                # exactly on the limit
+    c = 1.0
+    projected = deep.max_norm(W, c)
+    norms, new = np.linalg.norm(W, axis=1), np.linalg.norm(projected, axis=1)
+    short = norms <= c
+    np.testing.assert_array_equal(projected[short], W[short])
+    np.testing.assert_allclose(new[~short], c)
+    np.testing.assert_allclose(projected[~short] / new[~short, None],
+                               W[~short] / norms[~short, None])        # directions kept
+    assert np.all(np.isfinite(deep.max_norm(np.zeros((3, 2)), c)))
+    W_before = W.copy()
+    deep.max_norm(W, c)
+    np.testing.assert_array_equal(W, W_before)
+
+
+def test_mlp_uses_the_same_dropout_and_max_norm():
+    """course_lib's MLP, which the notebook's comparison trains, applies the very projection of
+    max_norm and draws its dropout mask as dropout_forward does (dropout = 1 - p)."""
+    from course_lib.mlp import MLP
+    model = MLP([6, 5, 3], hidden="relu", dtype=np.float64, seed=0, max_norm=0.5)
+    before = {k: v.copy() for k, v in model.params.items()}
+    model.apply_constraints()
+    for name in ("W1", "W2"):
+        np.testing.assert_allclose(model.params[name], deep.max_norm(before[name], 0.5),
+                                   rtol=1e-12)
+    p = 0.6
+    model = MLP([6, 5, 3], hidden="relu", dtype=np.float64, seed=0, dropout=1 - p)
+    X, T = np.random.default_rng(3).random((6, 8)), np.eye(3)[:, [0, 1, 2, 0, 1, 2, 0, 1]]
+    _, grads = model.loss_and_gradients(X, T, rng=np.random.default_rng(9))
+    A1 = np.maximum(model.params["W1"] @ X + model.params["b1"], 0)
+    dropped, mask = deep.dropout_forward(A1, p, np.random.default_rng(9))
+    Y = deep.forward({"W1": model.params["W2"], "b1": model.params["b2"]}, dropped, "relu")[1]
+    np.testing.assert_allclose(grads["W2"], deep.output_delta(Y, T) @ dropped.T, rtol=1e-10)
+
+
+def test_the_dropout_judge_passes_every_correct_draw_and_names_each_mistake():
+    """The check of dropout_forward never compares draws: other correct ways of drawing pass,
+    and each typical mistake fails with its own hint."""
+    from course_lib.checks import CheckFailed
+    from course_lib.exercises.ex4_deep import EXERCISE
+
+    def other_draw(A, p, rng):
+        mask = rng.binomial(1, p, size=A.shape).astype(float)
+        return np.where(mask == 1, A / p, 0.0), mask
+
+    def uniform_draw(A, p, rng):
+        mask = rng.uniform(size=A.shape) >= 1 - p
+        return A * mask / p, mask
+
+    for answer in (deep.dropout_forward, other_draw, uniform_draw):
+        for variant, outcomes in (("visible", EXERCISE.visible_outcomes("dropout_forward", answer)),
+                                  ("hidden", EXERCISE.hidden_outcomes("dropout_forward", answer))):
+            assert outcomes and all(o.passed for o in outcomes), (answer.__name__, variant)
+
+    mistakes = {
+        "probability of KEEPING": lambda A, p, rng: (A * (m := rng.random(A.shape) < 1 - p) / p, m),
+        "scales the kept units by 1/p": lambda A, p, rng: (A * (m := rng.random(A.shape) < p), m),
+        "np.random's global": lambda A, p, rng: (A * (m := np.random.random(A.shape) < p) / p, m),
+        "fixed seed": lambda A, p, rng: (
+            A * (m := np.random.default_rng(0).random(A.shape) < p) / p, m),
+        "the 1/p goes into out": lambda A, p, rng: (A * (m := (rng.random(A.shape) < p) / p), m),
+        "one draw for every unit and every sample": lambda A, p, rng: (
+            A * (m := rng.random((A.shape[0], 1)) < p) / p, m),
+    }
+    for phrase, answer in mistakes.items():
+        outcomes = EXERCISE.hidden_outcomes("dropout_forward", answer)
+        failed = [o for o in outcomes if not o.passed]
+        assert failed, phrase
+        assert phrase in failed[0].hint + failed[0].got, (phrase, failed[0])
+        with pytest.raises(CheckFailed):
+            EXERCISE.check("dropout_forward", answer)

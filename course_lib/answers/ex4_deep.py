@@ -7,9 +7,10 @@ import numpy as np
 
 from .. import deep
 from ..activations import sigmoid
-from ..checks import Hint, Outcome
+from ..checks import SINGLE_ATOL, SINGLE_RTOL, Hint, Outcome
 from ..exercises.ex4_deep import HIDDEN, REFERENCE_ACCURACY, THRESHOLD, TRAIN_SIZES, TRAINING
 from ..layers import affine
+from ..wire import decode
 from .trained import judge_reached_accuracy, test_set
 
 REFERENCES = {
@@ -21,6 +22,9 @@ REFERENCES = {
     "layer_gradients": deep.layer_gradients,
     "backprop_delta": deep.backprop_delta,
     "gradients": deep.gradients,
+    "dropout_forward": None,              # a random mask: judged by what must hold (judge_dropout)
+    "dropout_backward": deep.dropout_backward,
+    "max_norm": deep.max_norm,
     "train_deep_accuracy": None,          # judged from the returned weights (judge_accuracy)
 }
 ALTERNATIVES: dict = {}
@@ -176,7 +180,105 @@ HINTS = {
         Hint("weight decay adds wd * W_l to the weight gradients only; biases are not decayed",
              lambda exp, got, args: np.ndim(exp) == 2 and np.shape(exp)[1] == 1),
     ],
+    "dropout_backward": [
+        Hint("the forward pass multiplied by mask / p, so the gradient is multiplied by the same "
+             "mask / p: the 1/p is missing", lambda exp, got, args: np.allclose(got, args[0] * args[1])),
+        Hint("only the kept units pass a gradient back: multiply by the mask (and by 1/p)",
+             lambda exp, got, args: np.allclose(got, args[0] / args[2])
+             or np.allclose(got, args[0])),
+        Hint("divide by p, as the forward pass did: dout * mask / p",
+             lambda exp, got, args: np.allclose(got, args[0] * args[1] * args[2])),
+    ],
+    "max_norm": [
+        Hint("each row of W is one unit's incoming weights: take the norms along axis 1 (the "
+             "rows), not axis 0", lambda exp, got, args: np.allclose(got, deep.max_norm(
+                 args[0].T, args[1]).T)),
+        Hint("only the rows whose norm exceeds c are scaled down; rows with a smaller norm stay "
+             "as they are", lambda exp, got, args: np.allclose(
+                 np.linalg.norm(got, axis=1), args[1])),
+        Hint("the limit is on the L2 norm of each row, sqrt of the sum of squares, not on "
+             "single entries", lambda exp, got, args: np.allclose(got, np.clip(args[0], -args[1],
+                                                                              args[1]))),
+    ],
 }
+
+
+# --- dropout: a random mask, judged by what every correct draw satisfies ----------------------
+
+KEPT_MARGIN = 0.04      # the kept fraction may differ from p by this much (5 standard deviations
+                        # of the fraction for the few thousand entries of a case)
+
+
+def _dropout_failure(check, hint, detail="") -> Outcome:
+    return Outcome(check.name, False, check.tested, hint=hint, detail=detail)
+
+
+def _as_mask(value):
+    """A mask as booleans when it holds only True/False or 0/1, else None."""
+    mask = np.asarray(value)
+    if mask.dtype == bool:
+        return mask
+    if np.issubdtype(mask.dtype, np.number) and np.all(np.isin(mask, (0, 1))):
+        return mask == 1
+    return None
+
+
+def judge_dropout(exercise, check, case, record, args, *, hidden, failed) -> Outcome:
+    """Pass when, for every correct draw: out and mask have A's shape, the mask holds True/1 for
+    kept and False/0 for dropped units, out = A * mask / p, the kept fraction is within
+    ``KEPT_MARGIN`` of p, and the mask comes from the generator passed in (the same state gives
+    the same mask, another state another one). The exact draws are never compared."""
+    got = record["value"]
+    if got.get("kind") != "dict":
+        return exercise.compare(check.name, case["expected"], got, args, hidden=hidden)
+    A, p, _ = args() if callable(args) else args
+    items = {key: decode(value) if value.get("kind") in ("array", "bool") else None
+             for key, value in got["items"].items()}
+    shapes = {key: np.shape(value) for key, value in items.items() if value is not None}
+    wrong = [key for key in ("out", "mask") if shapes.get(key) != A.shape]
+    if wrong:
+        return Outcome(check.name, False, check.tested, expected=f"shape {A.shape}",
+                       got=f"{wrong[0]} of shape {shapes.get(wrong[0], 'none (not an array)')}",
+                       hint="out and mask both have the shape of A: one draw for every unit "
+                            "and every sample (column)")
+    masks = [_as_mask(items.get(key)) for key in ("mask", "same_generator_mask",
+                                                     "other_generator_mask")]
+    if masks[0] is None:
+        return _dropout_failure(check, "mask holds True (or 1) where a unit is kept and False "
+                                "(or 0) where it is dropped; the 1/p goes into out, not into "
+                                "the mask")
+    mask, out = masks[0], np.asarray(items["out"], dtype=float)
+    rtol, atol = SINGLE_RTOL, SINGLE_ATOL * float(np.max(np.abs(A)))
+    if not np.allclose(out, A * mask / p, rtol=rtol, atol=atol):
+        if np.allclose(out, A * mask, rtol=rtol, atol=atol):
+            hint = ("inverted dropout scales the kept units by 1/p, so that the expected output "
+                    "stays A: out = A * mask / p")
+        elif np.allclose(out, A * mask * p, rtol=rtol, atol=atol):
+            hint = "divide the kept units by p (out = A * mask / p), do not multiply"
+        elif np.allclose(out, A * ~mask / p, rtol=rtol, atol=atol):
+            hint = "mask is True for the units that are KEPT: out = A * mask / p"
+        else:
+            hint = "out must be A * mask / p, with the mask you return"
+        return _dropout_failure(check, hint)
+    kept = float(mask.mean())
+    if abs(kept - p) > KEPT_MARGIN:
+        if abs(kept - (1 - p)) <= KEPT_MARGIN:
+            hint = ("p is the probability of KEEPING a unit (the IISER lecture's p), not of "
+                    "dropping it: keep where rng.random(A.shape) < p")
+        else:
+            hint = "each unit must be kept with probability p: mask = rng.random(A.shape) < p"
+        return _dropout_failure(check, hint, detail=f"your mask kept {kept:.1%} of the units; "
+                                f"about {p:.0%} were due")
+    if masks[1] is None or masks[1].shape != mask.shape or not np.array_equal(masks[1], mask):
+        return _dropout_failure(check, "draw the mask from the generator passed in, rng (for "
+                                "example rng.random(A.shape) < p): a generator in the same "
+                                "state must give the same mask, and np.random's global "
+                                "functions do not")
+    if masks[2] is not None and np.array_equal(masks[2], mask):
+        return _dropout_failure(check, "the mask must come from rng: another generator gave the "
+                                "same mask (is a fixed seed set inside the function?)")
+    return Outcome(check.name, True, check.tested, detail="" if hidden else
+                   f"kept {kept:.1%} of the units with p = {p:.2f}, and out = A * mask / p")
 
 
 # --- the training test ------------------------------------------------------------------------
@@ -203,4 +305,4 @@ def judge_accuracy(exercise, check, case, record, args, *, hidden, failed) -> Ou
                 "gradient disagrees")
 
 
-JUDGES = {"train_deep_accuracy": judge_accuracy}
+JUDGES = {"train_deep_accuracy": judge_accuracy, "dropout_forward": judge_dropout}

@@ -217,6 +217,27 @@ def backprop_delta(D, W, A_prev, hidden):
     Mutant("ex4_deep", "gradients that step uphill (Y - T negated)", {"gradients": edited_solution(
         "ex4_deep", "gradients", ("D = output_delta(Y, T)", "D = -output_delta(Y, T)"))},
         ("test_gradients", "test_train_deep")),
+    Mutant("ex4_deep", "dropout that keeps a unit with probability 1 - p", {"dropout_forward":
+        edited_solution("ex4_deep", "dropout_forward", ("rng.random(A.shape) < p",
+                                                        "rng.random(A.shape) < 1 - p"))},
+        ("test_dropout_forward",)),
+    Mutant("ex4_deep", "dropout without the 1/p scaling", {"dropout_forward": edited_solution(
+        "ex4_deep", "dropout_forward", ("return A * mask / p", "return A * mask"))},
+        ("test_dropout_forward",)),
+    Mutant("ex4_deep", "dropout mask from np.random's global state", {"dropout_forward":
+        edited_solution("ex4_deep", "dropout_forward", ("rng.random(A.shape)",
+                                                        "np.random.random(A.shape)"))},
+        ("test_dropout_forward",)),
+    Mutant("ex4_deep", "dropout's backward pass without the 1/p", {"dropout_backward":
+        edited_solution("ex4_deep", "dropout_backward", ("return dout * mask / p",
+                                                         "return dout * mask"))},
+        ("test_dropout_backward",)),
+    Mutant("ex4_deep", "max-norm over the columns of W instead of its rows", {"max_norm":
+        edited_solution("ex4_deep", "max_norm", ("axis=1", "axis=0"))},
+        ("test_max_norm",)),
+    Mutant("ex4_deep", "max-norm that scales every row to norm c", {"max_norm":
+        edited_solution("ex4_deep", "max_norm", ("np.maximum(norms, c)", "norms"))},
+        ("test_max_norm",)),
 ]
 
 

@@ -1712,3 +1712,81 @@ EX3_ROUND3_MISTAKES = [
 CORRECT += EX3_ROUND3_CORRECT
 MISTAKES += EX3_ROUND3_MISTAKES
 VARIANTS += EX3_ROUND3_CORRECT + EX3_ROUND3_MISTAKES
+# --- exercise 4, section 9: dropout and max-norm ---------------------------------------------------
+# The mask is random: correct answers that draw it another way (other draws, another kind of mask)
+# keep every point; each mistake loses only its own test.
+
+DROPOUT_BINOMIAL = '''
+def dropout_forward(A, p, rng):
+    mask = rng.binomial(1, p, size=A.shape).astype(A.dtype)       # 1/0 instead of True/False
+    return np.where(mask == 1, A / p, 0.0), mask
+'''
+DROPOUT_OTHER_SIDE = '''
+def dropout_forward(A, p, rng):
+    keep = rng.uniform(0.0, 1.0, size=A.shape) >= 1.0 - p          # other draws than the course's
+    out = A.copy()
+    out[~keep] = 0.0
+    out[keep] /= p
+    return out, keep
+'''
+DROPOUT_BACKWARD_WHERE = '''
+def dropout_backward(dout, mask, p):
+    return np.where(mask, dout / p, 0.0)
+'''
+MAX_NORM_LOOP = '''
+def max_norm(W, c):
+    projected = np.array(W, dtype=float)
+    for u in range(W.shape[0]):
+        length = np.sqrt(np.dot(W[u], W[u]))
+        if length > c:
+            projected[u] = W[u] * (c / length)
+    return projected
+'''
+MAX_NORM_WHERE = '''
+def max_norm(W, c):
+    norms = np.linalg.norm(W, axis=1)[:, None]
+    return np.where(norms > c, c * W / norms, W)
+'''
+
+EX4_REGULARISERS_CORRECT = [
+    correct(EX4, "ex4_dropout_binomial", "dropout with rng.binomial, a 1/0 mask and np.where",
+            answers(EX4, dropout_forward=DROPOUT_BINOMIAL)),
+    correct(EX4, "ex4_dropout_other_draws", "dropout keeping where uniform >= 1 - p (other draws "
+            "than the course's), its backward with np.where", answers(
+                EX4, dropout_forward=DROPOUT_OTHER_SIDE, dropout_backward=DROPOUT_BACKWARD_WHERE)),
+    correct(EX4, "ex4_max_norm_loop", "max_norm row by row in a loop",
+            answers(EX4, max_norm=MAX_NORM_LOOP)),
+    correct(EX4, "ex4_max_norm_where", "max_norm with np.linalg.norm and np.where",
+            answers(EX4, max_norm=MAX_NORM_WHERE)),
+]
+
+EX4_REGULARISERS_MISTAKES = [
+    mistake(EX4, "ex4_dropout_keeps_1_minus_p", "dropout that keeps with probability 1 - p (p "
+            "taken as the drop probability)", answers(EX4, dropout_forward=swap(
+                EX4, "dropout_forward", ("< p", "< 1 - p"))),
+            ["test_dropout_forward"], "probability of KEEPING"),
+    mistake(EX4, "ex4_dropout_no_rescale", "dropout without the 1/p on the kept units",
+            answers(EX4, dropout_forward=swap(EX4, "dropout_forward",
+                                              ("A * mask / p", "A * mask"))),
+            ["test_dropout_forward"], "scales the kept units by 1/p"),
+    mistake(EX4, "ex4_dropout_global_random", "dropout mask from np.random.rand, not the rng "
+            "passed in", answers(EX4, dropout_forward=swap(
+                EX4, "dropout_forward", ("rng.random(A.shape)", "np.random.rand(*A.shape)"))),
+            ["test_dropout_forward"], "np.random's global"),
+    mistake(EX4, "ex4_dropout_backward_no_scale", "dropout's backward pass masks but forgets 1/p",
+            answers(EX4, dropout_backward=swap(EX4, "dropout_backward",
+                                               ("dout * mask / p", "dout * mask"))),
+            ["test_dropout_backward"], "the 1/p is missing"),
+    mistake(EX4, "ex4_max_norm_columns", "max-norm with the norms of the columns (axis 0)",
+            answers(EX4, max_norm=swap(EX4, "max_norm", ("axis=1", "axis=0"))),
+            ["test_max_norm"], "not axis 0"),
+    mistake(EX4, "ex4_max_norm_every_row", "max-norm that scales every row to norm c",
+            answers(EX4, max_norm=swap(EX4, "max_norm", ("np.maximum(norms, c)", "norms"))),
+            ["test_max_norm"], "rows with a smaller norm stay"),
+]
+
+EX4_CORRECT += EX4_REGULARISERS_CORRECT
+EX4_MISTAKES += EX4_REGULARISERS_MISTAKES
+CORRECT += EX4_REGULARISERS_CORRECT          # in place: write() and the tests hold these lists
+MISTAKES += EX4_REGULARISERS_MISTAKES
+VARIANTS += EX4_REGULARISERS_CORRECT + EX4_REGULARISERS_MISTAKES
