@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.intake.reading import MAX_BYTES, Rejected, check_size
+from grader.nbgrader.notebooks import release_path, source_path
 from grader.plan.blueprint import Blueprint, blueprint
 from grader import course
 from grader.text import readable
@@ -35,9 +36,8 @@ class Material:
         expected = course.EXPECTED_DIR / f"{assignment}.json"
         if not expected.exists():
             raise FileNotFoundError(f"{expected} is missing: run `python -m grader build`")
-        notebook = f"{assignment}/{assignment}.ipynb"
-        return cls(assignment, (course.SOURCE_DIR / notebook).read_bytes(),
-                   (course.RELEASE_DIR / notebook).read_bytes(), expected.read_bytes())
+        return cls(assignment, source_path(assignment).read_bytes(),
+                   release_path(assignment).read_bytes(), expected.read_bytes())
 
     @functools.cached_property
     def fingerprint(self) -> str:
