@@ -6,7 +6,8 @@
                                   --quick leaves out the slow tests: the lane to run after
                                   each change)
     python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
-    python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader)
+    python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader);
+                                  with --demo, the Formgrader shows the demo's class instead
     python3 course.py setup       only create or refresh the virtual environment
     python3 course.py lock        write requirements.lock anew from pyproject.toml (newest versions)
 
@@ -47,6 +48,11 @@ RELEASES = ROOT / "notebooks"
 STUDENT_CONFIG = ROOT / "jupyter-config" / "student"
 INSTRUCTOR_CONFIG = ROOT / "jupyter-config" / "instructor"
 JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
+# The grader's output folder the Formgrader shows (grader/nbgrader/nbgrader_config.py reads it):
+# course/ by default; the demo grades its made-up class into course/demo/, kept apart from a
+# real class, and `instructor --demo` shows that one.
+FORMGRADER_OUTPUT = "NN_FORMGRADER_OUTPUT"
+DEMO_OUTPUT = "course/demo"
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
     "test": [str(PYTHON), "-m", "pytest"],
@@ -157,7 +163,7 @@ def _kernel_python_version(notebook: Path, version: str | None = None) -> None:
                         encoding="utf-8")
 
 
-def lab_options(role: str, work: Path = WORK, env: dict | None = None
+def lab_options(role: str, work: Path = WORK, env: dict | None = None, output: str = ""
                 ) -> tuple[list[str], dict[str, str]]:
     """The options of ``jupyter lab`` for ``role`` ("student" or "instructor") and the variables
     it sets in the environment ``env`` (default: this process's).
@@ -167,14 +173,19 @@ def lab_options(role: str, work: Path = WORK, env: dict | None = None
     and Nbgrader menu (a self-learner has no exchange: they only said "No courses found"); the
     instructor's opens the directory it starts in (the project root, where nbgrader_config.py
     is) with every nbgrader extension and reads ``jupyter-config/instructor`` first. Neither
-    asks about Jupyter's news (see jupyter-config/README.md)."""
+    asks about Jupyter's news (see jupyter-config/README.md). ``output`` (the instructor's,
+    relative to the course) is the grader's output folder that the Formgrader shows instead of
+    course/, e.g. ``DEMO_OUTPUT``."""
     if role not in ("student", "instructor"):
         raise ValueError(f"role must be 'student' or 'instructor', got {role!r}")
     env = os.environ if env is None else env
     config = STUDENT_CONFIG if role == "student" else INSTRUCTOR_CONFIG
     path = os.pathsep.join(p for p in (str(config), env.get("JUPYTER_CONFIG_PATH")) if p)
     options = [f"--ServerApp.root_dir={work}"] if role == "student" else []
-    return options, {"JUPYTER_CONFIG_PATH": path}
+    variables = {"JUPYTER_CONFIG_PATH": path}
+    if output and role == "instructor":
+        variables[FORMGRADER_OUTPUT] = output
+    return options, variables
 
 
 def environment(interactive: bool = False) -> dict[str, str]:
@@ -216,8 +227,19 @@ def main(argv: list[str]) -> int:
         print(f"course.py: your work is in {WORK.relative_to(ROOT)}/ (nothing overwrites it)",
               flush=True)
     env = environment(interactive=name in ("lab", "instructor"))
+    output = ""
+    if name == "instructor" and "--demo" in extra:
+        extra = [arg for arg in extra if arg != "--demo"]
+        output = DEMO_OUTPUT
+        if not (ROOT / output / "gradebook.db").exists():
+            print(f"course.py: no demo class in {output}/ yet: run `python3 course.py demo` first",
+                  file=sys.stderr)
+            return 1
+        print(f"course.py: the Formgrader shows the demo's class ({output}/); "
+              "`python3 course.py instructor` shows your course's", flush=True)
     if name in ("lab", "instructor"):
-        options, variables = lab_options("student" if name == "lab" else "instructor", env=env)
+        options, variables = lab_options("student" if name == "lab" else "instructor", env=env,
+                                         output=output)
         command = command + options
         env.update(variables)
     code = subprocess.call(command + extra, cwd=ROOT, env=env)

@@ -24,6 +24,7 @@ from grader.run import sandbox
 from grader import course
 from grader.course import OutputTree
 from grader.record.autograded import write_autograded
+from grader.record.submitted import write_submitted
 from grader.intake.discover import Submission, discover
 from grader.run.cgroups import cgroup_host
 from grader.run.limits import Limits
@@ -99,9 +100,10 @@ def _previous(sub: Submission, options: Options, materials: Materials | None = N
 
 
 def _record(result: SubmissionResult, sub: Submission, options: Options, gradebook,
-            save: bool = True) -> None:
+            save: bool = True, log=print) -> None:
     """Save one result: its JSON (unless it is a saved one reused), its folder in the
-    autograded tree that the Formgrader reads, then the gradebook. A write that fails costs
+    autograded tree that the Formgrader reads, the gradebook, then its folder in the submitted
+    tree where the Formgrader counts it (``record/submitted.py``). A write that fails costs
     only this row, and the row says so."""
     result.notes[:0] = [n for n in sub.notes if n not in result.notes]
     try:
@@ -121,6 +123,15 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
                          else "")
     except Exception as error:  # noqa: BLE001 - one row's database error must not end the batch
         result.notes.insert(0, f"not recorded in the gradebook: {gradebook.describe(error)}")
+        return
+    try:
+        warning = write_submitted(options.tree, result, sub)
+    except OSError as error:
+        warning = (f"{result.student}'s {result.assignment}: not copied to "
+                   f"{options.tree.submitted_root}, so the Formgrader does not count it "
+                   f"({error.strerror or error}); run the same command again")
+    if warning:
+        log(f"  {warning}")
 
 
 def _log_workers(executor: Executor, log) -> None:
@@ -220,13 +231,13 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     for sub in submissions:
         if sub.problem:
             result = _failed(sub)
-            _record(result, sub, options, gradebook)
+            _record(result, sub, options, gradebook, log=log)
             results.append(result)
             log(f"  {sub.student:<20} {sub.assignment or '?':<14} failed: {sub.problem}")
             continue
         previous = _previous(sub, options, materials)
         if previous is not None:
-            _record(previous, sub, options, gradebook, save=False)
+            _record(previous, sub, options, gradebook, save=False, log=log)
             results.append(previous)
             reused += 1
         else:
@@ -261,7 +272,7 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
             sub = running.pop(future)
             result = _result_of_task(executor, future, sub, options, log)
             top_up()                # the worker that finished gets more while this is saved
-            _record(result, sub, options, gradebook)
+            _record(result, sub, options, gradebook, log=log)
             results.append(result)
             progress.update(done, result, executor.workers())
     except KeyboardInterrupt:

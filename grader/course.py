@@ -43,6 +43,8 @@ class OutputTree:
         <root>/grades.csv
         <root>/gradebook.db                                  the default gradebook
         <root>/release/                                      nbgrader's generate_assignment output
+        <root>/submitted/<student>/<assignment>/             what nbgrader collect writes, and
+                                                             the grader's copy of the others
         <root>/autograded/<student>/<assignment>/            what the Formgrader reads
         <root>/feedback/<student>/<assignment>/<assignment>.html
         <root>/report/                                       the class report (instructors)
@@ -79,6 +81,13 @@ class OutputTree:
     @property
     def release(self) -> Path:
         return self.root / "release"
+
+    @property
+    def submitted_root(self) -> Path:
+        return self.root / "submitted"
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        return self.submitted_root / student / assignment
 
     @property
     def autograded_root(self) -> Path:

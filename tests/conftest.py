@@ -33,7 +33,8 @@ def pytest_configure(config):
 # themselves. The full run (`.ci/run`) runs everything.
 SLOW_MODULES = {"test_fairness", "test_adversarial", "test_browser", "test_cluster",
                 "test_formgrader", "test_gradebook_postgres", "test_limits", "test_check",
-                "test_grading_contract", "test_jupyterlab", "test_class_report"}
+                "test_grading_contract", "test_jupyterlab", "test_class_report",
+                "test_formgrader_story"}
 
 
 def pytest_addoption(parser):

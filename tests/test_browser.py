@@ -34,42 +34,29 @@ machine.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import playwright.sync_api as playwright_api   # a test dependency (pyproject.toml, environment.yml)
 import pytest
 
 import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
+from browser_helpers import (COMMAND_TIMEOUT, PAGE_TIMEOUT, SECOND, browser, expect,  # noqa: F401
+                             need_chromium, shots)
+from browser_helpers import open_page as _page
 from jupyter_helpers import jupyter_env, jupyter_server
-
-expect = playwright_api.expect
 
 ROOT = course.ROOT
 ASSIGNMENTS = ["ex1_softmax", "ex2_backprop", "ex3_mnist", "ex4_deep"]
-CHROMIUM = os.environ.get("NN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-# as root, in a closed network: no sandbox, no GPU, nothing that phones home
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; or set "
-                "NN_CHROMIUM)", allow_module_level=True)
+need_chromium()
 
-SECOND = 1000                                     # Playwright counts milliseconds
-PAGE_TIMEOUT = 300 * SECOND                       # a page, a kernel start, a save, a dialog
 RUN_TIMEOUT = {"ex1_softmax": 240 * SECOND, "ex2_backprop": 420 * SECOND,
                "ex3_mnist": 900 * SECOND, "ex4_deep": 900 * SECOND}   # ex3, ex4 train on MNIST
-COMMAND_TIMEOUT = 600                             # seconds, for the grader's commands
 MISTAKE = mutants_of("ex1_softmax")[0]            # sigmoid that overflows at -1000
 MISTAKE_NOTEBOOK = "mistake/ex1_softmax.ipynb"
 FAILED_LINE = "FAILED sigmoid:"                   # the first line of its check's message
@@ -112,49 +99,6 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-
-class Screenshots:
-    """Numbered screenshots of each step, in one folder."""
-
-    def __init__(self, folder: Path):
-        self.folder, self.count = folder, 0
-        folder.mkdir(parents=True, exist_ok=True)
-
-    def take(self, page, name: str, **options) -> Path:
-        self.count += 1
-        path = self.folder / f"{self.count:02d}-{name}.png"
-        page.screenshot(path=str(path), **options)
-        return path
-
-
-@pytest.fixture(scope="module")
-def shots(report_note) -> Screenshots:
-    """$NN_SCREENSHOTS, else a new folder in the system's temporary directory (not pytest's,
-    whose old runs are deleted when later ones start, by whoever runs them)."""
-    named = os.environ.get("NN_SCREENSHOTS")
-    folder = Path(named) if named else Path(tempfile.mkdtemp(prefix="nn-course-screenshots-"))
-    report_note(f"browser screenshots: {folder}")
-    return Screenshots(folder)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Chromium, headless, with a new empty profile."""
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with playwright_api.sync_playwright() as playwright:
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 900})
-        except playwright_api.Error as error:
-            # installed but broken is a failure, not a reason to skip
-            pytest.fail(f"Chromium ({CHROMIUM}) does not start under Playwright: "
-                        f"{str(error).splitlines()[0]}")
-        context.set_default_timeout(PAGE_TIMEOUT)
-        expect.set_options(timeout=PAGE_TIMEOUT)
-        yield context
-        context.close()
-
 
 def _quiet_lab(tmp: Path) -> None:
     """JupyterLab user settings of a test server (its own JUPYTER_CONFIG_DIR, see jupyter_env):
@@ -241,26 +185,6 @@ def instructor(tmp_path_factory):
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def _page(browser, shots: Screenshots, name: str, server=None):
-    """A new page, closed at the end, and then the kernels it started on ``server`` shut down
-    (each test starts its notebooks afresh); if the block fails, a screenshot of it first."""
-    page = browser.new_page()
-    try:
-        yield page
-    except BaseException:
-        with contextlib.suppress(Exception):
-            shots.take(page, f"FAILED-{name}")
-        raise
-    finally:
-        page.close()
-        if server is not None:          # (a failure here comes after the block's own, if any)
-            for session in server.get_json("/api/sessions"):
-                status, text = server.request("DELETE", f"/api/sessions/{session['id']}",
-                                              timeout=COMMAND_TIMEOUT)
-                assert status == 204, f"could not shut down {session['path']}'s kernel: {text}"
-
 
 def _open(page, server, path: str = ""):
     """JupyterLab in ``page``, at ``path`` (a notebook: once its kernel is idle), in an empty

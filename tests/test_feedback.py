@@ -243,6 +243,19 @@ def test_written_answers_are_titled_quoted_escaped_and_bounded():
     assert "You did not answer this question" in page and "YOUR ANSWER HERE" not in page
 
 
+def test_comments_on_other_cells_are_titled_too():
+    """A comment on a test or function cell is labelled by the title of its task (as a written
+    answer is), with the grade id beside it for the table of tests; one the release does not
+    know keeps its grade id."""
+    result = SubmissionResult("eve", ASSIGNMENT, "/x/eve.ipynb", "", GRADED, score=0,
+                              max_score=2, cells=[CellResult("test_softmax", 2, 0, False, "")])
+    marks = Marks(max_score=2, total=0, comments={"test_softmax": "Shift by the max first.",
+                                                  "no_such_cell": "Odd cell."})
+    shown = visible_text(render_page(result, marks))
+    assert "The softmax (test_softmax): Shift by the max first." in shown, shown
+    assert "no_such_cell: Odd cell." in shown and "(no_such_cell)" not in shown
+
+
 @pytest.mark.parametrize("assignment, grade_id, title", [
     ("ex1_softmax", "derivation_softmax_ce", "Your derivation (typed)"),
     ("ex2_backprop", "derivation_stage2", "Derivation of stage 2"),

@@ -53,15 +53,17 @@ class Term:
         # a course is solutions/ with grader/expected/ (course_lib.exercises.is_course)
         shutil.copytree(ROOT / "grader" / "expected", self.course / "grader" / "expected")
         shutil.copy(ROOT / "nbgrader_config.py", self.course)
-        # the course's own configuration, which maps nbgrader onto the folder above it
-        (self.course / "grader" / "nbgrader").mkdir()
-        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py",
-                    self.course / "grader" / "nbgrader")
+        # the course's own configuration, which maps nbgrader onto the folder above it, and the
+        # Formgrader's templates beside it (its MathJax from this machine)
+        settings = self.course / "grader" / "nbgrader"
+        shutil.copytree(ROOT / "grader" / "nbgrader" / "templates", settings / "templates")
+        shutil.copy(ROOT / "grader" / "nbgrader" / "nbgrader_config.py", settings)
 
-    def run(self, command: list, cwd: Path) -> str:
+    def run(self, command: list, cwd: Path, code: int = 0) -> str:
+        """Run ``command``; its output, once it exited with ``code``."""
         done = subprocess.run(command, cwd=cwd, env=self.env, capture_output=True, text=True,
                               stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT)
-        assert done.returncode == 0, (f"{' '.join(map(str, command))} exited "
+        assert done.returncode == code, (f"{' '.join(map(str, command))} exited "
                                       f"{done.returncode}:\n{done.stdout[-3000:]}\n"
                                       f"{done.stderr[-3000:]}")
         return done.stdout + done.stderr
@@ -84,8 +86,8 @@ class Term:
     def fetched(self, student: str) -> Path:
         return self.home(student) / self.course_id / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
-    def grader(self, *args) -> str:
-        return self.run([sys.executable, "-m", "grader", *args], ROOT)
+    def grader(self, *args, code: int = 0) -> str:
+        return self.run([sys.executable, "-m", "grader", *args], ROOT, code)
 
 
 def _answer(term: Term, student: str, nb: nbformat.NotebookNode) -> None:

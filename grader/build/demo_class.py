@@ -4,15 +4,19 @@ It checks that the course is built (without touching notebooks/, where students 
 sample submissions (one correct student, one with typical
 mistakes, a blank one, one whose code raises, one stuck in an infinite loop, one who edited a
 test cell to fake a pass, and a malformed file), grades them in parallel, prints the gradebook
-and says where the CSV and the feedback pages are. It needs no configuration.
+and says where the CSV and the feedback pages are, and the one command that shows the class in
+nbgrader's Formgrader (``python3 course.py instructor --demo``: the demo has a gradebook of its
+own, kept apart from a real class's). It needs no configuration.
 """
 from __future__ import annotations
 
+import shlex
 import shutil
 from pathlib import Path
 
 import nbformat
 
+from grader import course
 from grader.build import submissions
 from grader.run.limits import Limits
 from grader.build.mutants import mutants_of
@@ -122,7 +126,22 @@ def run_demo(output: Path, jobs: int, log=print) -> int:
             f"<assignment>.html ({len(pages)} pages)")
     log(f"autograded tree:     {options.tree.autograded_root} (for manual grading in the "
         "Formgrader)")
+    log(f"in the Formgrader:   {formgrader_command(output)}")
     return 0
+
+
+def formgrader_command(output: Path) -> str:
+    """The one command that opens the Formgrader on the class graded into ``output``: the
+    course's own Formgrader shows course/ (a real class), so the demo's class, in course/demo/
+    by default, has its own (see course.py's ``--demo`` and grader/nbgrader/nbgrader_config.py)."""
+    output = Path(output).resolve()
+    if output == (course.WORK_DIR / "demo").resolve():
+        return "python3 course.py instructor --demo"
+    try:
+        shown = output.relative_to(course.ROOT.resolve())
+    except ValueError:
+        shown = output
+    return f"NN_FORMGRADER_OUTPUT={shlex.quote(str(shown))} python3 course.py instructor"
 
 
 def _feedback(output: Path) -> list:

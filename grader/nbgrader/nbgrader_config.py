@@ -34,9 +34,15 @@ if not _is_course(root):
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
+# The grader's output folder that nbgrader's steps (submitted, autograded, feedback) and the
+# gradebook are in: course/, or the one named in $NN_FORMGRADER_OUTPUT (relative to the course or
+# absolute), which `python3 course.py instructor --demo` sets to course/demo so that the
+# Formgrader shows the demo's class, kept apart from the course's own.
+output = os.environ.get("NN_FORMGRADER_OUTPUT") or "course"
+
 if root is not None:
     c.CourseDirectory.root = str(root)
-    c.CourseDirectory.db_url = f"sqlite:///{root / 'course' / 'gradebook.db'}"
+    c.CourseDirectory.db_url = f"sqlite:///{root / output / 'gradebook.db'}"
     c.Exchange.root = str(root / "course" / "exchange")
     # nbgrader treats a missing exchange as "no exchange": the formgrader then greys out Release
     # and `nbgrader release_assignment` fails. course/ is not committed, so create the folder here.
@@ -47,9 +53,9 @@ if root is not None:
 c.CourseDirectory.course_id = "nn-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
-c.CourseDirectory.submitted_directory = "course/submitted"
-c.CourseDirectory.autograded_directory = "course/autograded"
-c.CourseDirectory.feedback_directory = "course/feedback"
+c.CourseDirectory.submitted_directory = os.path.join(output, "submitted")
+c.CourseDirectory.autograded_directory = os.path.join(output, "autograded")
+c.CourseDirectory.feedback_directory = os.path.join(output, "feedback")
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
 c.Exchange.path_includes_course = True
 c.Execute.timeout = 60

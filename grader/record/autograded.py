@@ -209,7 +209,7 @@ def _release(assignment: str) -> nbformat.NotebookNode:
 
 # --- the folder ----------------------------------------------------------------------------
 
-def _update(path: Path, data: bytes) -> None:
+def update_file(path: Path, data: bytes) -> None:
     """Write a file unless it already holds exactly this (a resumed run changes nothing)."""
     try:
         if path.read_bytes() == data:
@@ -225,12 +225,12 @@ def write_autograded(tree: OutputTree, result: SubmissionResult, sub: Submission
     the grader (one that kept the answers); an older result keeps whatever notebook is there."""
     folder = tree.autograded(result.student, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    _update(folder / TIMESTAMP_FILE, sub.timestamp.encode())
-    _update(folder / SECRET_FILE, _secret(sub, folder))
+    update_file(folder / TIMESTAMP_FILE, sub.timestamp.encode())
+    update_file(folder / SECRET_FILE, _secret(sub, folder))
     if result.status == GRADED and result.answers is not None:
         import nbformat
 
         nb = autograded_notebook(result, _release(result.assignment),
                                  stored_rubrics(result.assignment))
-        _update(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
+        update_file(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
     return folder

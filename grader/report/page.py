@@ -84,6 +84,14 @@ class WrittenAnswer:
 
 
 @dataclass(frozen=True)
+class Comment:
+    """The instructor's comment on a cell other than a written answer (a test, a function)."""
+    grade_id: str
+    title: str                          # as a written answer's: from the release's task text
+    text: str
+
+
+@dataclass(frozen=True)
 class Page:
     assignment: str                     # "" when the result has none
     title: str                          # the release notebook's first heading
@@ -92,7 +100,7 @@ class Page:
     graded: bool                        # False: the submission could not be graded at all
     reason: str                         # why it could not be graded, or why the run stopped
     notes: list[str]
-    comments: list[tuple[str, str]]     # (grade id, comment) on cells other than written answers
+    comments: list[Comment]             # on cells other than written answers
     score: float
     max_score: float
     written: list[WrittenAnswer]
@@ -119,8 +127,8 @@ def page_data(result: SubmissionResult, marks: Marks | None = None) -> Page:
         file=Path(result.file).name if result.file else "", graded=graded,
         reason=result.reason or ("" if graded else "no reason was recorded"),
         notes=[str(note) for note in result.notes or ()],
-        comments=[(gid, comment) for gid, comment in marks.comments.items()
-                  if gid not in result.manual],
+        comments=[Comment(gid, answer_title(assignment, gid) or gid, comment)
+                  for gid, comment in marks.comments.items() if gid not in result.manual],
         score=result.score, max_score=result.max_score, written=written, total=marks.total,
         total_max=marks.max_score, pending=bool(marks.pending),
         tests=[_test(cell) for cell in result.cells] if graded else [],
