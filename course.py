@@ -17,7 +17,7 @@ no exchange, no Assignment List either, only Validate (see jupyter-config/README
 `instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
-(with its test, cluster and postgres extras), at the versions pinned in `requirements.lock`; later calls reuse it and
+(with its test, cluster, postgres and hub extras), at the versions pinned in `requirements.lock`; later calls reuse it and
 reinstall only when `pyproject.toml` or the lock changed. The lock is written by uv
 (`uv pip compile --universal`, one resolution for every supported Python and platform, with
 every extra of pyproject.toml); `python3 course.py lock` refreshes it.
@@ -56,7 +56,7 @@ COMMANDS = {
     "lock": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
-EXTRAS = "test,cluster,postgres"       # the venv has every optional feature, so all tests run
+EXTRAS = "test,cluster,postgres,hub"       # the venv has every optional feature, so all tests run
 
 
 def _pyproject_digest() -> str:
