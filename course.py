@@ -7,6 +7,9 @@
                                   each change)
     python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
     python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader)
+    python3 course.py hub --roster roster.csv
+                                  set up, then run the course's JupyterHub for a class (Linux,
+                                  as root; docs/hub.md)
     python3 course.py setup       only create or refresh the virtual environment
     python3 course.py lock        write requirements.lock anew from pyproject.toml (newest versions)
 
@@ -52,6 +55,7 @@ COMMANDS = {
     "test": [str(PYTHON), "-m", "pytest"],
     "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
+    "hub": [str(PYTHON), "-m", "grader", "hub"],
     "setup": None,
     "lock": None,
 }
@@ -220,7 +224,11 @@ def main(argv: list[str]) -> int:
         options, variables = lab_options("student" if name == "lab" else "instructor", env=env)
         command = command + options
         env.update(variables)
-    code = subprocess.call(command + extra, cwd=ROOT, env=env)
+    if name == "hub":               # this course, and the roster's path as the person typed it
+        command, cwd = command[:3] + ["--course", str(ROOT)] + command[3:], Path.cwd()
+    else:
+        cwd = ROOT
+    code = subprocess.call(command + extra, cwd=cwd, env=env)
     if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
         print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
         return 1

@@ -37,7 +37,8 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 if root is not None:
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.db_url = f"sqlite:///{root / 'course' / 'gradebook.db'}"
-    c.Exchange.root = str(root / "course" / "exchange")
+    # the course's JupyterHub (`python -m grader hub`) shares one exchange outside the course
+    c.Exchange.root = os.environ.get("NN_COURSE_EXCHANGE") or str(root / "course" / "exchange")
     # nbgrader treats a missing exchange as "no exchange": the formgrader then greys out Release
     # and `nbgrader release_assignment` fails. course/ is not committed, so create the folder here.
     try:
