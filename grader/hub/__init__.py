@@ -44,6 +44,7 @@ CONFIG_DIR = Path(__file__).resolve().parents[2] / "jupyter-config"
 HUB_CONFIG = Path(__file__).resolve().with_name("jupyterhub_config.py")
 READY_TIMEOUT = 300                # seconds for JupyterHub, its proxy and services to answer
 PROXY = "configurable-http-proxy"
+LOCAL_CONFIG = "jupyterhub_config.local.py"      # the instructor's own settings, in <state>
 
 
 class HubError(Exception):
@@ -234,7 +235,9 @@ def world_readable(course_dir: Path) -> list[str]:
 
 def write_settings(state: Path, settings: dict) -> Path:
     """``<state>/hub-settings.json`` and ``<state>/jupyterhub_config.py``, which loads the
-    course's configuration with them (so ``jupyterhub -f`` on it runs the same hub)."""
+    course's configuration with them (so ``jupyterhub -f`` on it runs the same hub), then
+    ``<state>/jupyterhub_config.local.py`` where it exists: your own settings, kept across
+    starts (this file is written anew at each)."""
     settings_file = state / "hub-settings.json"
     settings_file.write_text(json.dumps(settings, indent=1) + "\n")
     config = state / "jupyterhub_config.py"
@@ -244,7 +247,9 @@ def write_settings(state: Path, settings: dict) -> Path:
         "c = get_config()  # noqa: F821\n"
         f"os.environ['NN_HUB_SETTINGS'] = {str(settings_file)!r}\n"
         f"load_subconfig({str(HUB_CONFIG)!r})  # noqa: F821\n"
-        "# your own settings below override the course's\n")
+        "# your own settings, which override the course's (this file is written at each start)\n"
+        f"if os.path.exists({str(state / LOCAL_CONFIG)!r}):\n"
+        f"    load_subconfig({str(state / LOCAL_CONFIG)!r})  # noqa: F821\n")
     return config
 
 
