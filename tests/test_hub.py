@@ -39,6 +39,7 @@ import pytest
 from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
+from grader.hub import port_is_free
 from servers import free_port, start, stop, wait_for
 
 if os.geteuid() != 0 or shutil.which("useradd") is None:
@@ -307,13 +308,17 @@ def test_a_term_on_the_hub(hub, browser, shots):
 
 # --- start-up errors: one line naming the fix, nothing left behind -------------------------------
 
-def _run_hub(tmp_path, roster_text: str, env=None, port=None, user=None):
+def _run_hub(tmp_path, roster_text: str, env=None, port=None, user=None, course_dir=ROOT,
+             started=False):
+    """The command's one-line error; nothing is left: no user, no server on the port (and,
+    unless JupyterHub was ``started``, nothing on stdout: every check comes first)."""
     names = _names()
     roster = tmp_path / "roster.csv"
     roster.write_text(roster_text.format(**names))
     os.chmod(tmp_path, 0o755)
     os.chmod(roster, 0o644)
-    command = _hub_command(ROOT, roster, tmp_path / "state", port or free_port(), names["grader"])
+    port = port or free_port()
+    command = _hub_command(course_dir, roster, tmp_path / "state", port, names["grader"])
     if user:
         command = ["runuser", "-u", user, "--", *command]
     done = subprocess.run(command, capture_output=True, text=True, env=env or _environment(),
@@ -321,7 +326,10 @@ def _run_hub(tmp_path, roster_text: str, env=None, port=None, user=None):
     try:
         assert done.returncode == 1, done.stdout + done.stderr
         assert not [n for n in names.values() if _exists(n)], "users were left behind"
-        assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert started or done.stdout == "", done.stdout
+        if started:
+            assert port_is_free("127.0.0.1", port), "something still listens on the hub's port"
     finally:
         _remove_users(names.values())
     return done.stderr
@@ -357,3 +365,11 @@ def test_a_missing_proxy_is_named(tmp_path):
 def test_not_root_is_named(tmp_path):
     error = _run_hub(tmp_path, GOOD, user="nobody")
     assert "run it as root" in error
+
+
+def test_a_hub_that_stops_during_start_up_takes_back_its_users(tmp_path):
+    copy = _course_copy(tmp_path)
+    (tmp_path / "state" / "jupyterhub.sqlite").mkdir(parents=True)   # no database can open
+    error = _run_hub(tmp_path, GOOD, course_dir=copy, started=True)
+    assert "JupyterHub stopped during start-up" in error and "jupyterhub.log" in error
+    assert not (tmp_path / "state" / "passwords.csv").exists()

@@ -119,6 +119,9 @@ def check_can_start(people: list[Person], ip: str, port: int, grader_account: st
         if not _importable(name):
             raise HubError(f"{name} is not installed: pip install 'nn-course-kit[hub]' "
                            "(python3 course.py setup installs it)")
+    if not (CONFIG_DIR / "hub").is_dir():
+        raise HubError(f"{CONFIG_DIR / 'hub'} is missing: run the hub from a checkout of the "
+                       "course kit (python3 course.py hub)")
     proxy = shutil.which(PROXY)
     if proxy is None:
         raise HubError("configurable-http-proxy is missing: "
@@ -307,33 +310,38 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
             "instructor_config": str(CONFIG_DIR / "instructor"),
         }
         config = write_settings(state, settings)
-        if passwords:
-            write_passwords(state / "passwords.csv", passwords)
         for line in start_lines(settings):
             print(line, flush=True)
-        if passwords:
-            print(f"hub: {len(passwords)} new accounts; their passwords are in "
-                  f"{state / 'passwords.csv'} (root only): hand them out", flush=True)
         for folder in world_readable(course_dir):
             print(f"hub: warning: every user can read {course_dir / folder}, solutions "
                   f"included: chgrp -R {grader_account} {folder} && chmod -R o-rwx {folder}",
                   flush=True)
         log = state / "jupyterhub.log"
+        signal.signal(signal.SIGTERM, _interrupt)     # Ctrl-C and SIGTERM alike stop the hub
         with open(log, "ab") as handle:
             hub = subprocess.Popen([str(Path(bin_dir) / "jupyterhub"), "-f", str(config)],
                                    cwd=state, stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, preexec_fn=_stop_with_parent)
         url = f"http://{ip if ip not in ('', '0.0.0.0') else '127.0.0.1'}:{port}/hub/api"
         deadline = time.monotonic() + READY_TIMEOUT
-        while hub.poll() is None and not _answers(url):
-            if time.monotonic() > deadline:
-                _stop(hub)
-                break
-            time.sleep(0.5)
+        try:
+            while hub.poll() is None and not _answers(url):
+                if time.monotonic() > deadline:
+                    _stop(hub)
+                    break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            _stop(hub)
+            print("hub: stopped during start-up", flush=True)
+            return 130
         if hub.poll() is not None:
             raise HubError(f"JupyterHub stopped during start-up (exit {hub.returncode}); "
                            f"its log says why: {log}")
-        started = True
+        started = True            # the accounts stay: their passwords are handed out now
+        if passwords:
+            write_passwords(state / "passwords.csv", passwords)
+            print(f"hub: {len(passwords)} new accounts; their passwords are in "
+                  f"{state / 'passwords.csv'} (root only): hand them out", flush=True)
         print(f"hub: ready; its log is {log}; Ctrl-C stops it", flush=True)
         return _wait(hub)
     finally:
@@ -350,11 +358,12 @@ def _stop_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _wait(hub: subprocess.Popen) -> int:
     """Wait for JupyterHub; SIGINT or SIGTERM stop it (it stops the servers it started)."""
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, stop)
     try:
         return hub.wait()
     except KeyboardInterrupt:
