@@ -47,6 +47,7 @@ if os.geteuid() != 0 or shutil.which("useradd") is None:
                 allow_module_level=True)
 
 from test_browser import _menu, browser, shots  # noqa: E402,F401 - Chromium fixtures, reused
+from test_jupyterlab import _disabled, _page_config  # noqa: E402 - a page's JupyterLab settings
 
 ROOT = course.ROOT
 ASSIGNMENT = "ex1_softmax"
@@ -232,6 +233,9 @@ def test_a_term_on_the_hub(hub, browser, shots):
         nbgrader = _menu(page, "Nbgrader")            # the Assignments tab, no Formgrader
         assert "Assignment List" in nbgrader and "Formgrader" not in nbgrader, nbgrader
         page.keyboard.press("Escape")
+        disabled = _disabled(_page_config(page.content()))
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} \
+            <= disabled and "@jupyter/nbgrader:assignment-list" not in disabled, disabled
         assert page.locator(".lm-TabBar-tab", has_text="Create Assignment").count() == 0
         assert page.locator("#formgrader").count() == 0
         refused = page.goto(f"{hub.url}{formgrader}/")
