@@ -11,8 +11,9 @@ instructor releases ex1 from the Formgrader service's API, both students fetch, 
 through their own servers' Assignments API; neither reads the other's home, and the exchange
 lets a student submit but not list the submissions; the instructor collects (Formgrader API),
 grades with ``python -m grader autograde`` as the grader account, finds both submissions in the
-Formgrader, writes feedback (``python -m grader feedback``) and releases it (Formgrader API), and
-a student fetches it. Also each start-up error of the command: one line, nothing left behind.
+Formgrader, grades a written answer by hand through the Formgrader's API, writes feedback
+(``python -m grader feedback``) and releases it (Formgrader API), and the student fetches it with
+the points given by hand. Also each start-up error of the command: one line, nothing left behind.
 
 Skipped, with the reason, only where this is not root or ``useradd`` is missing (no system
 users can be made). No step depends on timing: every wait is for an answer or a line.
@@ -40,6 +41,7 @@ from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.hub import port_is_free
+from jupyter_helpers import Server
 from servers import free_port, start, stop, wait_for
 
 if os.geteuid() != 0 or shutil.which("useradd") is None:
@@ -47,6 +49,7 @@ if os.geteuid() != 0 or shutil.which("useradd") is None:
                 allow_module_level=True)
 
 from test_browser import _menu, browser, shots  # noqa: E402,F401 - Chromium fixtures, reused
+from test_formgrader import _grade_by_hand  # noqa: E402 - grading a written answer by hand
 from test_jupyterlab import _disabled, _page_config  # noqa: E402 - a page's JupyterLab settings
 
 ROOT = course.ROOT
@@ -182,7 +185,10 @@ def hub():
     try:
         wait_for(lambda: process.poll() is not None or "hub: ready" in log.read_text(),
                  START_TIMEOUT, "the hub did not say it is ready", log)
-        assert process.poll() is None, f"the hub stopped:\n{log.read_text()[-3000:]}"
+        if process.poll() is not None:
+            hub_log = state / "jupyterhub.log"
+            tail = hub_log.read_text()[-4000:] if hub_log.exists() else ""
+            pytest.fail(f"the hub stopped:\n{log.read_text()[-3000:]}\n{tail}")
         lines = (state / "passwords.csv").read_text().splitlines()[1:]
         passwords = dict(line.split(",", 1) for line in lines)
         yield Hub(f"http://127.0.0.1:{port}", state, copy, names, passwords)
@@ -298,6 +304,14 @@ def test_a_term_on_the_hub(hub, browser, shots):
     shots.take(page, "hub-instructor-submissions")
     page.close()
 
+    # --- a written answer graded by hand through the Formgrader service's API (its page, with
+    # the rubric, is tests/test_formgrader.py's; see docs/hub.md for a venv other users can run)
+    service = Server(f"{hub.url}/services/{COURSE_ID}", hub.tokens["teacher"], None,
+                     hub.state / "jupyterhub.log")
+    notebooks = {n["student"]: n for n in service.get_json(
+        f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")}
+    _grade_by_hand(service, notebooks[names["bob"]]["id"])
+
     # --- feedback written, released, fetched by a student
     hub.as_grader("python", "-m", "grader", "feedback")
     hub.formgrader("release_feedback")
@@ -306,6 +320,7 @@ def test_a_term_on_the_hub(hub, browser, shots):
     [page_file] = (home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
     text = page_file.read_text()
     assert "Total: <strong>" in text and "/ 16 points</strong>" in text
+    assert "<strong>3 / 4 points</strong>, graded by your instructor" in text
     assert page_file.parent.name == \
         (submitted / names["bob"] / ASSIGNMENT / "timestamp.txt").read_text()
 

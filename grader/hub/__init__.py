@@ -159,10 +159,16 @@ def port_is_free(ip: str, port: int) -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` different TCP ports on 127.0.0.1 that nothing listens on now."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def create_users(people: list[Person], grader_account: str) -> tuple[list[str], dict[str, str]]:
@@ -236,6 +242,15 @@ def world_readable(course_dir: Path) -> list[str]:
     return [str(p.relative_to(course_dir)) for p in secret if p.exists() and p.stat().st_mode & 0o005]
 
 
+def hidden_python() -> Path | None:
+    """The folder above the venv's Python that other users cannot pass through, if any (e.g. a
+    pyenv in root's home): their servers then run the venv with another standard library."""
+    for folder in [Path(sys.base_prefix).resolve(), *Path(sys.base_prefix).resolve().parents]:
+        if folder.is_dir() and not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 def write_settings(state: Path, settings: dict) -> Path:
     """``<state>/hub-settings.json`` and ``<state>/jupyterhub_config.py``, which loads the
     course's configuration with them (so ``jupyterhub -f`` on it runs the same hub), then
@@ -299,10 +314,11 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
     try:
         prepare_folders(state, exchange, course_dir, course_id, grader_account)
         bin_dir = str(Path(sys.executable).parent)
+        hub_port, proxy_api_port, service_port = free_ports(3)
         settings = {
             "course_id": course_id, "course_dir": str(course_dir), "exchange": str(exchange),
-            "state": str(state), "ip": ip, "port": port, "hub_port": free_port(),
-            "proxy_api_port": free_port(), "service_port": free_port(), "proxy": proxy,
+            "state": str(state), "ip": ip, "port": port, "hub_port": hub_port,
+            "proxy_api_port": proxy_api_port, "service_port": service_port, "proxy": proxy,
             "bin": bin_dir, "cull_idle": cull_idle, "grader_account": grader_account,
             "students": [p.username for p in people if p.role == "student"],
             "instructors": [p.username for p in people if p.role == "instructor"],
@@ -315,6 +331,12 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
         for folder in world_readable(course_dir):
             print(f"hub: warning: every user can read {course_dir / folder}, solutions "
                   f"included: chgrp -R {grader_account} {folder} && chmod -R o-rwx {folder}",
+                  flush=True)
+        hidden = hidden_python()
+        if hidden is not None:
+            print(f"hub: warning: the venv's Python is in {hidden}, which other users cannot "
+                  "read, so their servers run it with another standard library (pages may fail): "
+                  "make .venv from a Python every user can run (/usr/bin/python3 course.py setup)",
                   flush=True)
         log = state / "jupyterhub.log"
         signal.signal(signal.SIGTERM, _interrupt)     # Ctrl-C and SIGTERM alike stop the hub

@@ -50,6 +50,7 @@ c.JupyterHub.services = [
         "user": s["grader_account"],
         "cwd": s["course_dir"],
         "oauth_no_confirm": True,
+        "timeout": 300,                      # a busy machine starts a server slowly (hub 6)
         "environment": {**common, "JUPYTER_CONFIG_PATH": s["instructor_config"],
                         "JUPYTERHUB_DEFAULT_URL": "/lab"},
     },
