@@ -8,6 +8,9 @@
     python3 course.py lab         set up, copy the exercises into work/ (once), open JupyterLab there
     python3 course.py instructor  set up, then open JupyterLab on the project (the Formgrader);
                                   with --demo, the Formgrader shows the demo's class instead
+    python3 course.py hub --roster roster.csv
+                                  set up, then run the course's JupyterHub for a class (Linux,
+                                  as root; docs/hub.md)
     python3 course.py setup       only create or refresh the virtual environment
     python3 course.py lock        write requirements.lock anew from pyproject.toml (newest versions)
 
@@ -18,7 +21,7 @@ no exchange, no Assignment List either, only Validate (see jupyter-config/README
 `instructor` has them all.
 
 The first call creates a virtual environment in `.venv/` and installs the project into it
-(with its test, cluster and postgres extras), at the versions pinned in `requirements.lock`; later calls reuse it and
+(with its test, cluster, postgres and hub extras), at the versions pinned in `requirements.lock`; later calls reuse it and
 reinstall only when `pyproject.toml` or the lock changed. The lock is written by uv
 (`uv pip compile --universal`, one resolution for every supported Python and platform, with
 every extra of pyproject.toml); `python3 course.py lock` refreshes it.
@@ -58,11 +61,12 @@ COMMANDS = {
     "test": [str(PYTHON), "-m", "pytest"],
     "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
+    "hub": [str(PYTHON), "-m", "grader", "hub"],
     "setup": None,
     "lock": None,
 }
 PYTEST_NO_TESTS_COLLECTED = 5
-EXTRAS = "test,cluster,postgres"       # the venv has every optional feature, so all tests run
+EXTRAS = "test,cluster,postgres,hub"       # the venv has every optional feature, so all tests run
 
 
 def _pyproject_digest() -> str:
@@ -242,7 +246,11 @@ def main(argv: list[str]) -> int:
                                          output=output)
         command = command + options
         env.update(variables)
-    code = subprocess.call(command + extra, cwd=ROOT, env=env)
+    if name == "hub":               # this course, and the roster's path as the person typed it
+        command, cwd = command[:3] + ["--course", str(ROOT)] + command[3:], Path.cwd()
+    else:
+        cwd = ROOT
+    code = subprocess.call(command + extra, cwd=cwd, env=env)
     if name == "test" and code == PYTEST_NO_TESTS_COLLECTED:
         print("course.py: pytest collected no test; that is a failure, not a pass", file=sys.stderr)
         return 1

@@ -32,8 +32,8 @@ def pytest_configure(config):
 # browser. These modules are slow as a whole; single slow tests elsewhere carry the mark
 # themselves. The full run (`.ci/run`) runs everything.
 SLOW_MODULES = {"test_fairness", "test_adversarial", "test_browser", "test_cluster",
-                "test_formgrader", "test_gradebook_postgres", "test_limits", "test_check",
-                "test_grading_contract", "test_jupyterlab", "test_class_report",
+                "test_formgrader", "test_gradebook_postgres", "test_hub", "test_limits",
+                "test_check", "test_grading_contract", "test_jupyterlab", "test_class_report",
                 "test_formgrader_story"}
 
 

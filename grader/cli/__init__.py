@@ -14,14 +14,14 @@ from course_lib import __version__
 
 from grader import course
 from grader.cli import (autograde_command, build_command, check_command, demo_command,
-                        export_command, feedback_command, report_command)
+                        export_command, feedback_command, hub_command, report_command)
 
 PROG = "python -m grader"
 
 # command -> its module (HELP, DESCRIPTION, add_arguments, run), in the order --help lists them
 COMMANDS = {"build": build_command, "autograde": autograde_command,
             "feedback": feedback_command, "report": report_command, "export": export_command,
-            "demo": demo_command, "check": check_command}
+            "demo": demo_command, "check": check_command, "hub": hub_command}
 
 
 def parser(prog: str = PROG) -> argparse.ArgumentParser:

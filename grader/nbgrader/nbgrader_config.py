@@ -43,7 +43,8 @@ output = os.environ.get("NN_FORMGRADER_OUTPUT") or "course"
 if root is not None:
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.db_url = f"sqlite:///{root / output / 'gradebook.db'}"
-    c.Exchange.root = str(root / "course" / "exchange")
+    # the course's JupyterHub (`python -m grader hub`) shares one exchange outside the course
+    c.Exchange.root = os.environ.get("NN_COURSE_EXCHANGE") or str(root / "course" / "exchange")
     # nbgrader treats a missing exchange as "no exchange": the formgrader then greys out Release
     # and `nbgrader release_assignment` fails. course/ is not committed, so create the folder here.
     try:

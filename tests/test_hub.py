@@ -1,0 +1,394 @@
+"""The course's JupyterHub (``python -m grader hub``) for a class, for real: JupyterHub with
+configurable-http-proxy on a free localhost port, PAM login, system users created from a roster
+of throw-away names (two students, one instructor) and removed afterwards, a temporary copy of the
+course, Chromium through Playwright.
+
+Each person logs in through the hub's login page in the browser with the password the hub wrote
+for them; the students' JupyterLab has no Formgrader, and the Formgrader service refuses them;
+the instructor's browser reaches the Formgrader service. Then, with an API token each made in
+their own browser session, the term runs through the hub's proxy as a class would run it: the
+instructor releases ex1 from the Formgrader service's API, both students fetch, fill and submit
+through their own servers' Assignments API; neither reads the other's home, and the exchange
+lets a student submit but not list the submissions; the instructor collects (Formgrader API),
+grades with ``python -m grader autograde`` as the grader account, finds both submissions in the
+Formgrader, grades a written answer by hand through the Formgrader's API, writes feedback
+(``python -m grader feedback``) and releases it (Formgrader API), and the student fetches it with
+the points given by hand. Also each start-up error of the command: one line, nothing left behind.
+
+Skipped, with the reason, only where this is not root or ``useradd`` is missing (no system
+users can be made). No step depends on timing: every wait is for an answer or a line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from grader import course
+from grader.build import submissions
+from grader.build.mutants import mutants_of
+from grader.hub import port_is_free
+from jupyter_helpers import Server
+from servers import free_port, start, stop, wait_for
+
+if os.geteuid() != 0 or shutil.which("useradd") is None:
+    pytest.skip("the hub's test creates system users: it needs root and useradd",
+                allow_module_level=True)
+
+from test_browser import _menu, browser, shots  # noqa: E402,F401 - Chromium fixtures, reused
+from test_formgrader import _grade_by_hand  # noqa: E402 - grading a written answer by hand
+from test_jupyterlab import _disabled, _page_config  # noqa: E402 - a page's JupyterLab settings
+
+ROOT = course.ROOT
+ASSIGNMENT = "ex1_softmax"
+COURSE_ID = "nn-course"
+START_TIMEOUT = 600                  # seconds: JupyterHub, its proxy and services on a busy machine
+COMMAND_TIMEOUT = 600
+MS = 1000
+
+
+def _names() -> dict[str, str]:
+    """Throw-away user names no machine has: two students, one instructor, the grader account."""
+    tag = secrets.token_hex(3)
+    return {"alice": f"nnha{tag}", "bob": f"nnhb{tag}", "teacher": f"nnht{tag}",
+            "grader": f"nnhg{tag}"}
+
+
+def _remove_users(names) -> None:
+    """Stop what the throw-away users still run (by process id) and remove them and their homes."""
+    uids = {pwd.getpwnam(n).pw_uid for n in names if _exists(n)}
+    for process in psutil.process_iter(["uids"]):
+        if process.info["uids"] and process.info["uids"].real in uids:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+    for name in names:
+        if _exists(name):
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+
+
+def _exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _course_copy(folder: Path) -> Path:
+    """A copy of the course as on a server: the checkout without its venv, work and history."""
+    copy = folder / "course-copy"
+    for part in ("solutions", "notebooks", "grader"):
+        shutil.copytree(ROOT / part, copy / part,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    shutil.copy(ROOT / "nbgrader_config.py", copy)
+    return copy
+
+
+def _environment() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _hub_command(copy: Path, roster: Path, state: Path, port: int, grader: str) -> list[str]:
+    return [sys.executable, "-m", "grader", "--course", str(copy), "hub", "--roster", str(roster),
+            "--port", str(port), "--state", str(state), "--grader-account", grader]
+
+
+class Hub:
+    """The running hub: its address, its state folder and who is who."""
+
+    def __init__(self, url: str, state: Path, copy: Path, names: dict, passwords: dict):
+        self.url, self.state, self.copy = url, state, copy
+        self.names, self.passwords = names, passwords
+        self.tokens: dict[str, str] = {}
+
+    def request(self, who: str, method: str, path: str, body=None) -> tuple[int, str]:
+        """``path`` through the hub's proxy with ``who``'s API token."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method,
+            headers={"Authorization": f"token {self.tokens[who]}",
+                     **({"Content-Type": "application/json"} if data is not None else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=COMMAND_TIMEOUT) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def ok(self, who: str, method: str, path: str, body=None):
+        status, text = self.request(who, method, path, body)
+        assert status == 200, f"{method} {path} as {who}: {status} {text[:1000]}"
+        return json.loads(text) if text else None
+
+    def formgrader(self, action: str) -> None:
+        """An action of the Formgrader's assignment page (release, collect, release_feedback),
+        by the instructor, through the service."""
+        answer = self.ok("teacher", "POST",
+                         f"/services/{COURSE_ID}/formgrader/api/assignment/{ASSIGNMENT}/{action}")
+        assert answer["success"], f"{action}: {answer}"
+
+    def assignments(self, who: str, action: str) -> dict:
+        """An action of ``who``'s Assignments tab (fetch, submit, fetch_feedback)."""
+        query = urllib.parse.urlencode({"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
+        answer = self.ok(who, "POST", f"/user/{self.names[who]}/assignments/{action}?{query}")
+        assert answer["success"], f"{action} as {who}: {answer}"
+        return answer
+
+    def as_grader(self, *command: str) -> str:
+        """A command in the course folder as the grader account, as in the Formgrader's terminal."""
+        account = pwd.getpwnam(self.names["grader"])
+        env = {"PATH": _environment()["PATH"], "HOME": account.pw_dir,
+               "NN_COURSE_EXCHANGE": str(self.state / "exchange"), "OPENBLAS_NUM_THREADS": "1"}
+        done = subprocess.run(["runuser", "-u", account.pw_name, "--", "env", "-i",
+                               *[f"{k}={v}" for k, v in env.items()], *command],
+                              cwd=self.copy, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT)
+        assert done.returncode == 0, f"{command} exited {done.returncode}:\n" \
+                                     f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        return done.stdout + done.stderr
+
+
+def _as_user(name: str, *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["runuser", "-u", name, "--", *command], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def hub():
+    folder = Path(tempfile.mkdtemp(prefix="nn-hub-"))
+    os.chmod(folder, 0o755)              # the users' servers pass through it to the course copy
+    names = _names()
+    roster = folder / "roster.csv"
+    roster.write_text("username,role,name\n"
+                      f"{names['alice']},student,Alice\n{names['bob']},student,Bob\n"
+                      f"{names['teacher']},instructor,The Teacher\n")
+    copy, state, port = _course_copy(folder), folder / "state", free_port()
+    log = folder / "hub-command.log"
+    process = start(_hub_command(copy, roster, state, port, names["grader"]), log,
+                    env=_environment(), cwd=folder)
+    try:
+        wait_for(lambda: process.poll() is not None or "hub: ready" in log.read_text(),
+                 START_TIMEOUT, "the hub did not say it is ready", log)
+        if process.poll() is not None:
+            hub_log = state / "jupyterhub.log"
+            tail = hub_log.read_text()[-4000:] if hub_log.exists() else ""
+            pytest.fail(f"the hub stopped:\n{log.read_text()[-3000:]}\n{tail}")
+        lines = (state / "passwords.csv").read_text().splitlines()[1:]
+        passwords = dict(line.split(",", 1) for line in lines)
+        yield Hub(f"http://127.0.0.1:{port}", state, copy, names, passwords)
+    finally:
+        stop(process, grace=60)
+        _remove_users(names.values())
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _log_in(browser, hub: Hub, who: str):
+    """Log ``who`` in on the hub's login page; their JupyterLab opens. Returns the page."""
+    browser.clear_cookies()
+    page = browser.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", hub.names[who])
+    page.fill("#password_input", hub.passwords[hub.names[who]])
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{hub.names[who]}/lab**", timeout=START_TIMEOUT * MS)
+    page.wait_for_selector("#jp-main-dock-panel", timeout=START_TIMEOUT * MS)
+    return page
+
+
+def _make_token(page, hub: Hub, who: str) -> None:
+    """An API token of ``who``, made in their browser session on the hub's token page."""
+    page.goto(f"{hub.url}/hub/token")
+    status, text = page.evaluate("""async (user) => {
+      const r = await fetch(`/hub/api/users/${user}/tokens`, {method: 'POST',
+        headers: {'X-XSRFToken': window.jhdata.xsrf_token, 'Content-Type': 'application/json'},
+        body: JSON.stringify({note: 'test_hub', expires_in: 3600})});
+      return [r.status, await r.text()];
+    }""", hub.names[who])
+    assert status == 201, f"no token for {who}: {status} {text[:500]}"
+    hub.tokens[who] = json.loads(text)["token"]
+
+
+def _menus(page) -> list[str]:
+    return [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
+
+
+def test_a_term_on_the_hub(hub, browser, shots):
+    names = hub.names
+    formgrader = f"/services/{COURSE_ID}/formgrader"
+    # --- each person logs in through the browser
+    for who in ("alice", "bob"):
+        page = _log_in(browser, hub, who)
+        shots.take(page, f"hub-{who}-lab")
+        assert "File" in _menus(page)
+        nbgrader = _menu(page, "Nbgrader")            # the Assignments tab, no Formgrader
+        assert "Assignment List" in nbgrader and "Formgrader" not in nbgrader, nbgrader
+        page.keyboard.press("Escape")
+        disabled = _disabled(_page_config(page.content()))
+        assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"} \
+            <= disabled and "@jupyter/nbgrader:assignment-list" not in disabled, disabled
+        assert page.locator(".lm-TabBar-tab", has_text="Create Assignment").count() == 0
+        assert page.locator("#formgrader").count() == 0
+        refused = page.goto(f"{hub.url}{formgrader}/")
+        assert refused.status == 403, f"a student reached the Formgrader: {refused.status}"
+        _make_token(page, hub, who)
+        page.close()
+    page = _log_in(browser, hub, "teacher")
+    opened = page.goto(f"{hub.url}{formgrader}/manage_assignments")
+    assert opened.status == 200
+    page.get_by_text(ASSIGNMENT).first.wait_for()
+    shots.take(page, "hub-instructor-formgrader")
+    _make_token(page, hub, "teacher")
+    page.close()
+
+    # --- only their own files, and no Formgrader in their own servers
+    for who, other in (("alice", "bob"), ("bob", "alice")):
+        assert hub.request(who, "GET", f"/user/{names[other]}/api/contents")[0] == 403
+        assert hub.request(who, "GET", f"{formgrader}/api/assignments")[0] == 403
+        assert hub.request(who, "GET", f"/user/{names[who]}/formgrader/api/assignments")[0] == 404
+        denied = _as_user(names[who], "ls", pwd.getpwnam(names[other]).pw_dir)
+        assert denied.returncode != 0 and "Permission denied" in denied.stderr
+        assert oct(os.stat(pwd.getpwnam(names[who]).pw_dir).st_mode & 0o777) == "0o700"
+
+    # --- release, fetch, fill, submit
+    hub.formgrader("release")
+    fills = {"alice": submissions.filled_release(ASSIGNMENT),
+             "bob": submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[0].overrides)}
+    for who in ("alice", "bob"):
+        hub.assignments(who, "fetch")
+        path = f"/user/{names[who]}/api/contents/{COURSE_ID}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+        fetched = hub.ok(who, "GET", path)
+        assert fetched["type"] == "notebook"
+        hub.ok(who, "PUT", path, {"type": "notebook", "format": "json", "content": fills[who]})
+        hub.assignments(who, "submit")
+        listed = hub.ok(who, "GET", f"/user/{names[who]}/assignments?course_id={COURSE_ID}")
+        assert any(a["status"] == "submitted" for a in listed["value"]), listed
+
+    # --- a student cannot list the submissions, nor find the other's
+    inbound = hub.state / "exchange" / COURSE_ID / "inbound"
+    theirs = [p.name for p in inbound.iterdir()]
+    assert sorted(n.split("+")[0] for n in theirs) == sorted([names["alice"], names["bob"]])
+    listing = _as_user(names["bob"], "ls", str(inbound))
+    assert listing.returncode != 0 and "Permission denied" in listing.stderr
+    found = _as_user(names["bob"], "sh", "-c", f"ls -d {inbound}/{names['alice']}+*")
+    assert found.returncode != 0
+
+    # --- collect, autograde, the Formgrader lists both
+    hub.formgrader("collect")
+    submitted = hub.copy / "course" / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == sorted([names["alice"], names["bob"]])
+    hub.as_grader("python", "-m", "grader", "autograde", "course/submitted", "--jobs", "2")
+    rows = {r["student"]: r for r in hub.ok("teacher", "GET",
+                                            f"{formgrader}/api/submissions/{ASSIGNMENT}")}
+    assert sorted(rows) == sorted([names["alice"], names["bob"]])
+    assert all(r["autograded"] and r["submitted"] for r in rows.values())
+    assert rows[names["alice"]]["score"] > rows[names["bob"]]["score"]
+    page = browser.new_page()
+    page.goto(f"{hub.url}{formgrader}/manage_submissions/{ASSIGNMENT}")
+    page.get_by_text(names["bob"]).first.wait_for()
+    shots.take(page, "hub-instructor-submissions")
+    page.close()
+
+    # --- a written answer graded by hand through the Formgrader service's API (its page, with
+    # the rubric, is tests/test_formgrader.py's; see docs/hub.md for a venv other users can run)
+    service = Server(f"{hub.url}/services/{COURSE_ID}", hub.tokens["teacher"], None,
+                     hub.state / "jupyterhub.log")
+    notebooks = {n["student"]: n for n in service.get_json(
+        f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")}
+    _grade_by_hand(service, notebooks[names["bob"]]["id"])
+
+    # --- feedback written, released, fetched by a student
+    hub.as_grader("python", "-m", "grader", "feedback")
+    hub.formgrader("release_feedback")
+    hub.assignments("bob", "fetch_feedback")
+    home = Path(pwd.getpwnam(names["bob"]).pw_dir)
+    [page_file] = (home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
+    text = page_file.read_text()
+    assert "Total: <strong>" in text and "/ 16 points</strong>" in text
+    assert "<strong>3 / 4 points</strong>, graded by your instructor" in text
+    assert page_file.parent.name == \
+        (submitted / names["bob"] / ASSIGNMENT / "timestamp.txt").read_text()
+
+
+# --- start-up errors: one line naming the fix, nothing left behind -------------------------------
+
+def _run_hub(tmp_path, roster_text: str, env=None, port=None, user=None, course_dir=ROOT,
+             started=False):
+    """The command's one-line error; nothing is left: no user, no server on the port (and,
+    unless JupyterHub was ``started``, nothing on stdout: every check comes first)."""
+    names = _names()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(roster_text.format(**names))
+    os.chmod(tmp_path, 0o755)
+    os.chmod(roster, 0o644)
+    port = port or free_port()
+    command = _hub_command(course_dir, roster, tmp_path / "state", port, names["grader"])
+    if user:
+        command = ["runuser", "-u", user, "--", *command]
+    done = subprocess.run(command, capture_output=True, text=True, env=env or _environment(),
+                          stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT)
+    try:
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert not [n for n in names.values() if _exists(n)], "users were left behind"
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert started or done.stdout == "", done.stdout
+        if started:
+            assert port_is_free("127.0.0.1", port), "something still listens on the hub's port"
+    finally:
+        _remove_users(names.values())
+    return done.stderr
+
+
+GOOD = "username,role\n{alice},student\n{teacher},instructor\n"
+
+
+def test_a_bad_roster_line_is_named(tmp_path):
+    error = _run_hub(tmp_path, "username,role\n{alice},student\n{bob},teacher\n")
+    assert "roster.csv line 3: role 'teacher' is neither student nor instructor" in error
+
+
+def test_a_port_in_use_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        error = _run_hub(tmp_path, GOOD, port=port)
+    assert f"port {port} on 127.0.0.1 is in use" in error and "--port" in error
+
+
+def test_a_missing_proxy_is_named(tmp_path):
+    env = _environment()
+    proxy = shutil.which("configurable-http-proxy", path=env["PATH"])
+    if proxy:       # the PATH without the proxy's folder, the venv's kept
+        env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep)
+                                      if Path(p).resolve() != Path(proxy).parent.resolve())
+    error = _run_hub(tmp_path, GOOD, env=env)
+    assert "configurable-http-proxy is missing: npm install -g configurable-http-proxy" in error
+
+
+def test_not_root_is_named(tmp_path):
+    error = _run_hub(tmp_path, GOOD, user="nobody")
+    assert "run it as root" in error
+
+
+def test_a_hub_that_stops_during_start_up_takes_back_its_users(tmp_path):
+    copy = _course_copy(tmp_path)
+    (tmp_path / "state" / "jupyterhub.sqlite").mkdir(parents=True)   # no database can open
+    error = _run_hub(tmp_path, GOOD, course_dir=copy, started=True)
+    assert "JupyterHub stopped during start-up" in error and "jupyterhub.log" in error
+    assert not (tmp_path / "state" / "passwords.csv").exists()
