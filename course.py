@@ -49,7 +49,8 @@ INSTRUCTOR_CONFIG = ROOT / "jupyter-config" / "instructor"
 JUPYTER_LAB = [str(PYTHON), "-m", "jupyter", "lab", "--allow-root"]
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
-    "test": [str(PYTHON), "-m", "pytest"],
+    # two processes (pytest-xdist), each module whole in one of them: its batch graded once
+    "test": [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadfile"],
     "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
     "setup": None,

@@ -64,6 +64,21 @@ def report_note(request):
     return note
 
 
+def pytest_sessionfinish(session):
+    """Under pytest-xdist (``python3 course.py test`` runs two workers), a worker hands its notes
+    to the controller, which prints them."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["report_notes"] = list(session.config.stash[_NOTES])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    notes = node.config.stash[_NOTES]
+    for line in getattr(node, "workeroutput", {}).get("report_notes", []):
+        if line not in notes:
+            notes.append(line)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     for line in config.stash.get(_NOTES, []):
         terminalreporter.write_line(line)
