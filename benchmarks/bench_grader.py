@@ -165,14 +165,19 @@ def become_subreaper() -> bool:
         return False
 
 
-def reap_orphans() -> None:
+def reap_orphans(patience: float = 2.0) -> None:
+    """Reap every finished descendant that came here; wait up to ``patience`` seconds for those
+    still dying (a killed kernel whose sandbox is being torn down)."""
+    deadline = time.monotonic() + patience
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+        except ChildProcessError:          # no child left at all
             return
         if pid == 0:
-            return
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
 
 
 def children_cpu() -> float:
