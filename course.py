@@ -58,7 +58,8 @@ FORMGRADER_OUTPUT = "NN_FORMGRADER_OUTPUT"
 DEMO_OUTPUT = "course/demo"
 COMMANDS = {
     "demo": [str(PYTHON), "-m", "grader", "demo"],
-    "test": [str(PYTHON), "-m", "pytest"],
+    # two processes (pytest-xdist), each module whole in one of them: its batch graded once
+    "test": [str(PYTHON), "-m", "pytest", "-n", "2", "--dist", "loadfile"],
     "lab": JUPYTER_LAB,
     "instructor": JUPYTER_LAB,
     "hub": [str(PYTHON), "-m", "grader", "hub"],

@@ -5,8 +5,10 @@ baseline of the benchmark.
 """
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,29 @@ def autograde(assignment: str, submissions: dict[str, Path], workdir: Path | Non
     finally:
         if own_tmp:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def autograde_in_parallel(batches: dict[str, dict[str, Path]], workdir: Path, processes: int = 2
+                          ) -> dict[str, dict[str, dict[str, CellScore]]]:
+    """``autograde`` of several assignments' submissions ``{assignment: {student: path}}`` in
+    ``processes`` processes at once: nbgrader grades one notebook after the other, so each
+    assignment's students are split into ``processes`` parts, each graded by ``autograde`` in its
+    own scratch course and gradebook under ``workdir`` (every part pays its own
+    ``generate_assignment``). Returns ``{assignment: {student: {grade_id: CellScore}}}``."""
+    parts = []
+    for assignment, submissions in batches.items():
+        students = list(submissions)
+        for k in range(min(processes, len(students))):
+            part = {student: submissions[student] for student in students[k::processes]}
+            parts.append((assignment, part, Path(workdir) / f"{assignment}-{k}"))
+    scores: dict[str, dict[str, dict[str, CellScore]]] = {a: {} for a in batches}
+    # spawn: a fresh interpreter per process, nothing inherited from the caller's threads
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [(assignment, pool.submit(autograde, assignment, part, folder))
+                   for assignment, part, folder in parts]
+        for assignment, future in futures:
+            scores[assignment].update(future.result())
+    return scores
 
 
 def read_scores(api, assignment: str, students: list[str]) -> dict[str, dict[str, CellScore]]:

@@ -10,17 +10,30 @@ from grader.build import submissions
 from grader.build.mutants import mutants_of
 
 
-@pytest.fixture(scope="module", params=course.ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    assignment = request.param
-    tmp = tmp_path_factory.mktemp(assignment)
-    subs = {"solution": submissions.write(submissions.filled_release(assignment), tmp / "s.ipynb"),
-            "blank": submissions.write(submissions.release_notebook(assignment), tmp / "b.ipynb")}
-    mutants = mutants_of(assignment)
-    for i, mutant in enumerate(mutants):
-        nb = submissions.filled_release(assignment, mutant.overrides)
-        subs[f"mutant{i}"] = submissions.write(nb, tmp / f"m{i}.ipynb")
-    return assignment, mutants, nbgrader.autograde(assignment, subs, tmp / "course")
+@pytest.fixture(scope="module")
+def graded_all(tmp_path_factory):
+    """Every assignment's solution, blank release and mutants, graded by plain nbgrader: two
+    nbgrader processes at once, each grading its part one notebook after the other."""
+    tmp = tmp_path_factory.mktemp("contract")
+    batches, mutants = {}, {}
+    for assignment in course.ASSIGNMENTS:
+        folder = tmp / assignment
+        subs = {"solution": submissions.write(submissions.filled_release(assignment),
+                                              folder / "s.ipynb"),
+                "blank": submissions.write(submissions.release_notebook(assignment),
+                                           folder / "b.ipynb")}
+        mutants[assignment] = mutants_of(assignment)
+        for i, mutant in enumerate(mutants[assignment]):
+            nb = submissions.filled_release(assignment, mutant.overrides)
+            subs[f"mutant{i}"] = submissions.write(nb, folder / f"m{i}.ipynb")
+        batches[assignment] = subs
+    scores = nbgrader.autograde_in_parallel(batches, tmp / "courses")
+    return {a: (a, mutants[a], scores[a]) for a in course.ASSIGNMENTS}
+
+
+@pytest.fixture(params=course.ASSIGNMENTS)
+def graded(request, graded_all):
+    return graded_all[request.param]
 
 
 def test_solution_scores_full_marks(graded):
