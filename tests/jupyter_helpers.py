@@ -43,7 +43,9 @@ class Server:
     def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-30:])
 
-    def request(self, method: str, path: str, body=None, timeout: float = 30) -> tuple[int, str]:
+    # The timeouts only bound a hang: the Formgrader's first API call creates its gradebook
+    # (alembic, in a process of its own), which took over 30 s on a loaded 2-core machine.
+    def request(self, method: str, path: str, body=None, timeout: float = 120) -> tuple[int, str]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.url + path, data=data, method=method,
@@ -55,7 +57,7 @@ class Server:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode(errors="replace")
 
-    def get(self, path: str, timeout: float = 30) -> tuple[int, str]:
+    def get(self, path: str, timeout: float = 120) -> tuple[int, str]:
         return self.request("GET", path, timeout=timeout)
 
     def get_json(self, path: str):
