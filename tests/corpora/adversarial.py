@@ -3,9 +3,10 @@ and the reason the grader must give it. The tests grade the whole corpus in one 
 table of attacks in docs/security.md is generated from it: ``python tests/corpora/adversarial.py``
 rewrites it, and tests/test_adversarial.py fails while it is out of date.
 
-Scores follow from the honest point values: a wrong ``softmax`` in exercise 1 costs its own 2 of
-the 12 points (the Jacobian and the gradient built on it are checked with the course's softmax
-standing in), so a submission whose only mistake is its softmax scores 10.
+Scores follow from the honest point values, written against each assignment's automatic total
+(``full``), so that a new graded task changes no case: a wrong ``softmax`` in exercise 1 costs
+its own 2 points (the Jacobian and the gradient built on it are checked with the course's
+softmax standing in), so a submission whose only mistake is its softmax scores ``full - 2``.
 """
 from __future__ import annotations
 
@@ -17,10 +18,18 @@ from pathlib import Path
 import nbformat
 
 from grader.build import submissions
+from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
 
 CHEAT, BROKEN, MANGLED, LIMITS = ("cheating", "broken code", "mangled notebook",
                                   "resource limits")
 HONEST, HARDENING = "honest", "grader hardening"
+
+
+def full(assignment: str) -> float:
+    """The points of every autograded test cell of ``assignment``'s release: its automatic total."""
+    return sum(float(nbgrader_meta(cell).get("points") or 0)
+               for cell in release_notebook(assignment).cells
+               if nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution"))
 
 
 @dataclass(frozen=True)
@@ -153,19 +162,19 @@ CASES = [
     Case("np_allclose", "ex1_softmax", CHEAT, "redefines np.allclose, np.isclose and np.all to "
          "return True", lambda: _wrong_softmax_plus(
              "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
-             "np.all = lambda *a, **k: True"), 10, "test_softmax"),
+             "np.all = lambda *a, **k: True"), full("ex1_softmax") - 2, "test_softmax"),
     Case("builtins", "ex1_softmax", CHEAT, "redefines builtins (all, abs, isinstance)",
          lambda: _wrong_softmax_plus("import builtins\nbuiltins.all = lambda *a: True\n"
-                                     "builtins.abs = lambda x: 0"), 10, "test_softmax"),
+                                     "builtins.abs = lambda x: 0"), full("ex1_softmax") - 2, "test_softmax"),
     Case("patch_course_lib", "ex1_softmax", CHEAT, "replaces course_lib's comparison and check "
          "functions with ones that always pass", lambda: _wrong_softmax_plus(
              "import course_lib.checks as c\nc.compare_values = lambda *a, **k: "
              "c.Outcome('softmax', True, 'faked')\nc.report = lambda *a, **k: None"),
-         10, "test_softmax"),
+         full("ex1_softmax") - 2, "test_softmax"),
     Case("call_reference", "ex1_softmax", CHEAT, "calls course_lib's reference softmax from "
          "the answer", lambda: answer("ex1_softmax", {"softmax": (
              "def softmax(Z):\n    from course_lib.activations import softmax as reference\n"
-             "    return reference(Z)")}), 10, "not available while grading", needs="sandbox"),
+             "    return reference(Z)")}), full("ex1_softmax") - 2, "not available while grading", needs="sandbox"),
     Case("call_reference_ex2", "ex2_backprop", CHEAT, "calls course_lib's reference gradients",
          lambda: answer("ex2_backprop", {"batch_gradients": (
              "def batch_gradients(params, X, T):\n    import course_lib.net710 as ref\n"
@@ -174,33 +183,33 @@ CASES = [
     Case("call_reference_ex3", "ex3_mnist", CHEAT, "calls course_lib's reference minibatches",
          lambda: answer("ex3_mnist", {"minibatches": (
              "def minibatches(X, T, batch_size, rng):\n    from course_lib.training import "
-             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), 11,
+             "minibatches as ref\n    return list(ref(X, T, batch_size, rng))")}), full("ex3_mnist") - 2,
          "not available while grading", needs="sandbox"),
     Case("call_reference_ex4", "ex4_deep", CHEAT, "calls course_lib's reference gradients of "
          "the L-layer network", lambda: answer("ex4_deep", {"gradients": (
              "def gradients(params, X, T, hidden, wd=0.0):\n    from course_lib import deep\n"
-             "    return deep.gradients(params, X, T, hidden, wd)")}), 12,
+             "    return deep.gradients(params, X, T, hidden, wd)")}), full("ex4_deep") - 6,
          "not available while grading", needs="sandbox"),
     Case("always_equal", "ex1_softmax", CHEAT, "returns an object whose __eq__ is always true",
          lambda: answer("ex1_softmax", {"softmax": (
              "class Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
-             "def softmax(Z):\n    return np.zeros_like(Z).view(Anything)")}), 10, "test_softmax"),
+             "def softmax(Z):\n    return np.zeros_like(Z).view(Anything)")}), full("ex1_softmax") - 2, "test_softmax"),
     Case("fake_success", "ex1_softmax", CHEAT, "prints a fake success line",
-         lambda: _wrong_softmax_plus('print("PASSED softmax: all checks passed")'), 10,
+         lambda: _wrong_softmax_plus('print("PASSED softmax: all checks passed")'), full("ex1_softmax") - 2,
          "test_softmax"),
     Case("edit_test_cell", "ex1_softmax", CHEAT, "replaces a test cell by a success line",
-         lambda: _edited(lambda c: setattr(c, "source", 'print("PASSED")')), 10, "test_softmax"),
+         lambda: _edited(lambda c: setattr(c, "source", 'print("PASSED")')), full("ex1_softmax") - 2, "test_softmax"),
     Case("points_100", "ex1_softmax", CHEAT, "changes a test cell's points to 100",
-         lambda: _edited(lambda c: c.metadata["nbgrader"].update(points=100)), 10, "test_softmax"),
+         lambda: _edited(lambda c: c.metadata["nbgrader"].update(points=100)), full("ex1_softmax") - 2, "test_softmax"),
     Case("delete_tests", "ex1_softmax", CHEAT, "deletes every test cell",
-         lambda: _without_tests(), 10, "test_softmax"),
+         lambda: _without_tests(), full("ex1_softmax") - 2, "test_softmax"),
     Case("exit_early", "ex1_softmax", CHEAT, "exits the kernel early (os._exit) after its "
          "first answers", lambda: answer("ex1_softmax", {"softmax": "import os\nos._exit(0)"}),
          3, "kernel died"),
     Case("write_grades", "ex1_softmax", CHEAT, "tries to overwrite the gradebook and results",
-         lambda: _wrong_softmax_plus(_VANDAL), 10, "test_softmax", needs="sandbox"),
+         lambda: _wrong_softmax_plus(_VANDAL), full("ex1_softmax") - 2, "test_softmax", needs="sandbox"),
     Case("read_expected", "ex1_softmax", CHEAT, "looks for the expected results and the "
-         "solutions on disk", lambda: answer("ex1_softmax", {"softmax": _PEEK}), 10,
+         "solutions on disk", lambda: answer("ex1_softmax", {"softmax": _PEEK}), full("ex1_softmax") - 2,
          "test_softmax", needs="sandbox"),
     Case("forge_handover", "ex1_softmax", CHEAT, "forges the results handed to the grader with "
          "an IPython hook (every test after it loses its points)", _cheat_hook, 3,
@@ -208,18 +217,18 @@ CASES = [
     # --- broken code --------------------------------------------------------------------------
     Case("syntax_error", "ex1_softmax", BROKEN, "a syntax error in one answer",
          lambda: answer("ex1_softmax", {"sigmoid_grad": "def sigmoid_grad(y)\n    return y"}),
-         11, "sigmoid_grad"),
+         full("ex1_softmax") - 1, "sigmoid_grad"),
     Case("raises", "ex2_backprop", BROKEN, "an answer cell raises before defining its function",
          lambda: answer("ex2_backprop", {"dE_dW1": "raise ValueError('not finished')"}), 15,
          "raised ValueError"),
     Case("sys_exit", "ex1_softmax", BROKEN, "calls sys.exit() in an answer",
-         lambda: answer("ex1_softmax", {"sigmoid_grad": "import sys\nsys.exit(1)\n"}), 11,
+         lambda: answer("ex1_softmax", {"sigmoid_grad": "import sys\nsys.exit(1)\n"}), full("ex1_softmax") - 1,
          "sigmoid_grad"),
     Case("network", "ex3_mnist", BROKEN, "tries to download data from the internet",
          lambda: answer("ex3_mnist", {"predict": (
              "import urllib.request\ntry:\n    urllib.request.urlopen('http://example.com', "
              "timeout=3)\n    ONLINE = True\nexcept Exception:\n    ONLINE = False\n"
-             "def predict(Y):\n    return None if ONLINE else np.argmax(Y, axis=0)")}), 13, "",
+             "def predict(Y):\n    return None if ONLINE else np.argmax(Y, axis=0)")}), full("ex3_mnist"), "",
          needs="sandbox"),
     # --- limits -------------------------------------------------------------------------------
     Case("infinite_loop", "ex2_backprop", LIMITS, "an infinite loop that ignores Ctrl-C (SIGINT)",
@@ -238,24 +247,24 @@ CASES = [
     Case("child_process", "ex1_softmax", LIMITS, "leaves a background process running",
          lambda: answer("ex1_softmax", {"sigmoid_grad": (
              "import subprocess\nsubprocess.Popen(['sleep', '600'], start_new_session=True, "
-             "env={})\ndef sigmoid_grad(y):\n    return y * (1 - y)")}), 12, ""),
+             "env={})\ndef sigmoid_grad(y):\n    return y * (1 - y)")}), full("ex1_softmax"), ""),
     # --- mangled notebooks --------------------------------------------------------------------
     Case("delete_answer", "ex1_softmax", MANGLED, "deletes an answer cell",
-         lambda: with_cells("ex1_softmax", _delete("softmax")), 8, "missing"),
+         lambda: with_cells("ex1_softmax", _delete("softmax")), full("ex1_softmax") - 4, "missing"),
     Case("duplicate_answer", "ex1_softmax", MANGLED, "duplicates an answer cell (a wrong and a "
-         "right copy)", lambda: with_cells("ex1_softmax", _duplicate_answer), 12, "appears 2 times"),
+         "right copy)", lambda: with_cells("ex1_softmax", _duplicate_answer), full("ex1_softmax"), "appears 2 times"),
     Case("reorder", "ex1_softmax", MANGLED, "reorders every cell", lambda: with_cells(
-        "ex1_softmax", _reorder), 12, ""),
+        "ex1_softmax", _reorder), full("ex1_softmax"), ""),
     Case("retype", "ex1_softmax", MANGLED, "turns an answer cell into markdown",
-         lambda: with_cells("ex1_softmax", _retype), 12, "turned into a markdown cell"),
+         lambda: with_cells("ex1_softmax", _retype), full("ex1_softmax"), "turned into a markdown cell"),
     Case("duplicate_ids", "ex1_softmax", MANGLED, "cells copied with duplicate ids",
-         lambda: with_cells("ex1_softmax", _duplicate_ids), 12, ""),
+         lambda: with_cells("ex1_softmax", _duplicate_ids), full("ex1_softmax"), ""),
     Case("vscode", "ex1_softmax", MANGLED, "saved by VS Code (other metadata)",
-         lambda: with_cells("ex1_softmax", _vscode), 12, ""),
+         lambda: with_cells("ex1_softmax", _vscode), full("ex1_softmax"), ""),
     Case("colab", "ex1_softmax", MANGLED, "saved by Colab without nbgrader's metadata",
-         lambda: with_cells("ex1_softmax", _colab), 12, "lost its grading metadata"),
+         lambda: with_cells("ex1_softmax", _colab), full("ex1_softmax"), "lost its grading metadata"),
     Case("nbformat3", "ex1_softmax", MANGLED, "an old notebook format (nbformat 3)", _old_format,
-         12, "converted from the old notebook format 3"),
+         full("ex1_softmax"), "converted from the old notebook format 3"),
     Case("invalid_json", "ex2_backprop", MANGLED, "invalid JSON (a file cut off)", _truncated,
          None, "invalid JSON"),
     Case("empty", "ex1_softmax", MANGLED, "an empty file", lambda: b"", None, "empty"),
@@ -268,7 +277,7 @@ CASES = [
     # --- what the grader's own process receives: bounded, never trusted ------------------------
     Case("kernel_log_link", "ex1_softmax", HARDENING, "links the kernel's log to a root-only "
          "file, leaves a FIFO and sends an error message without a name",
-         lambda: answer("ex1_softmax", {"sigmoid_grad": _LOG_TRAP}), 12, "no ename here",
+         lambda: answer("ex1_softmax", {"sigmoid_grad": _LOG_TRAP}), full("ex1_softmax"), "no ename here",
          absent=("root:",)),
     Case("huge_displays", "ex2_backprop", HARDENING, "displays 10 MB outputs again and again",
          lambda: answer("ex2_backprop", {"gradients": _FLOOD + _GRADIENTS}), 15,
@@ -278,39 +287,39 @@ CASES = [
          "output limit 50 MB exceeded"),
     Case("lone_surrogate", "ex1_softmax", HARDENING, "raises an error whose message is not "
          "valid text (a lone surrogate)", lambda: answer("ex1_softmax", {"sigmoid_grad": (
-             "def sigmoid_grad(y):\n    raise ValueError('bad \\udcff text')")}), 11,
+             "def sigmoid_grad(y):\n    raise ValueError('bad \\udcff text')")}), full("ex1_softmax") - 1,
          "ValueError"),
     Case("latin1_name", "ex1_softmax", HARDENING, "a flat file name that is not UTF-8 (a Latin-1 "
-         "byte)", lambda: submissions.filled_release("ex1_softmax"), 12, "",
+         "byte)", lambda: submissions.filled_release("ex1_softmax"), full("ex1_softmax"), "",
          file_name=os.fsdecode(b"b\xe9b_ex1_softmax.ipynb"), student="b\u00e9b"),
     Case("fills_disk", "ex1_softmax", HARDENING, "fills its working folder until the disk is "
          "full (needs bubblewrap)", lambda: answer("ex1_softmax", {"sigmoid_grad": _FILL_DISK}),
-         12, "", needs="sandbox"),
+         full("ex1_softmax"), "", needs="sandbox"),
     Case("fills_scratch", "ex1_softmax", HARDENING, "writes 200 MB into the grader's run folder",
          lambda: answer("ex1_softmax", {"sigmoid_grad": _FILL_SCRATCH}), 2, "disk limit",
          needs="sandbox"),
     Case("many_files", "ex1_softmax", HARDENING, "creates 50,000 files and a folder 1,500 levels "
-         "deep", lambda: answer("ex1_softmax", {"sigmoid_grad": _MANY_FILES}), 12, ""),
+         "deep", lambda: answer("ex1_softmax", {"sigmoid_grad": _MANY_FILES}), full("ex1_softmax"), ""),
     Case("long_cell", "ex1_softmax", HARDENING, "deletes an answer cell and adds a 1 MB cell of "
-         "150,000 statements", lambda: _long_cell(), 11, "missing"),
+         "150,000 statements", lambda: _long_cell(), full("ex1_softmax") - 1, "missing"),
     Case("forged_first", "ex1_softmax", HARDENING, "its answer displays a forged hand-over "
-         "before the real one", lambda: answer("ex1_softmax", {"softmax": _FORGE_INSIDE}), 10,
+         "before the real one", lambda: answer("ex1_softmax", {"softmax": _FORGE_INSIDE}), full("ex1_softmax") - 2,
          "instead of one"),
     Case("forged_weights", "ex3_mnist", HARDENING, "its training returns 10000 x 784 weights",
-         lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), 8, "W1 (7, 784)"),
+         lambda: answer("ex3_mnist", {"train_710": _HUGE_WEIGHTS}), full("ex3_mnist") - 5, "W1 (7, 784)"),
     Case("reference_helpers", "ex3_mnist", HARDENING, "imports the reference answers of "
          "course_lib.answers", lambda: answer("ex3_mnist", {
              "sgd_momentum_step": "from course_lib.answers.ex3_mnist import sgd_momentum_step"}),
-         11, "not available while grading", needs="sandbox"),
+         full("ex3_mnist") - 2, "not available while grading", needs="sandbox"),
     # --- honest students graded in the same batch keep every point ------------------------------
     Case("honest_ex1", "ex1_softmax", HONEST, "the instructor's solution",
-         lambda: submissions.filled_release("ex1_softmax"), 12, ""),
+         lambda: submissions.filled_release("ex1_softmax"), full("ex1_softmax"), ""),
     Case("honest_ex2", "ex2_backprop", HONEST, "the instructor's solution",
-         lambda: submissions.filled_release("ex2_backprop"), 16, ""),
+         lambda: submissions.filled_release("ex2_backprop"), full("ex2_backprop"), ""),
     Case("honest_ex3", "ex3_mnist", HONEST, "the instructor's solution",
-         lambda: submissions.filled_release("ex3_mnist"), 13, ""),
+         lambda: submissions.filled_release("ex3_mnist"), full("ex3_mnist"), ""),
     Case("honest_ex4", "ex4_deep", HONEST, "the instructor's solution",
-         lambda: submissions.filled_release("ex4_deep"), 18, ""),
+         lambda: submissions.filled_release("ex4_deep"), full("ex4_deep"), ""),
 ]
 
 _GRADIENTS = ("\ndef gradients(params, X, T, wd=0.0):\n"
