@@ -28,6 +28,7 @@ from grader.run.launch import BATCH_VARIABLE
 from grader.build.mutants import mutants_of
 from grader.plan.material import Material, Submitted
 from grader.results import FAILED, GRADED, SubmissionResult
+from corpora.points import auto_points
 
 from servers import free_port, start, stop, wait_for
 
@@ -39,6 +40,7 @@ except ImportError:                  # without the cluster extra only the local 
 NEEDS_DASK = pytest.mark.skipif(distributed is None, reason="needs the cluster extra (dask)")
 
 ASSIGNMENT = "ex1_softmax"
+FULL = auto_points(ASSIGNMENT)          # what its solution scores
 NEEDS_SANDBOX = pytest.mark.skipif(sandbox.describe()[0] != "bubblewrap",
                                    reason="cluster workers refuse to grade without bubblewrap")
 SLEEP = 20         # seconds an answer of a "slow" submission sleeps (wall clock, no CPU time):
@@ -129,7 +131,7 @@ def test_the_cluster_grades_like_the_local_pool(cluster, tmp_path):
     remote = autograde(folder, Options(cluster=address, output=tmp_path / "remote"),
                        log=lines.append)
     assert _summary(remote) == _summary(local)
-    assert {r.student: r.score for r in remote}["solution"] == 12
+    assert {r.student: r.score for r in remote}["solution"] == FULL
     assert _rows(tmp_path / "remote").keys() == made.keys()
     printed = "\n".join(lines)
     assert f"the Dask cluster at {address}: 2 workers" in printed
@@ -231,12 +233,12 @@ def test_a_killed_worker_loses_no_submission(cluster, tmp_path):
     results = _grade_while_killing(address, client, folder, tmp_path / "out", "slow", kills=1)
     assert results.keys() == made.keys()
     slow = results["slow"]
-    assert slow.status == GRADED and slow.score == slow.max_score == 12, slow.summary()
+    assert slow.status == GRADED and slow.score == slow.max_score == FULL, slow.summary()
     assert any("its worker died while grading it" in note for note in slow.notes), slow.notes
-    assert results["solution"].score == 12
+    assert results["solution"].score == FULL
     assert all(results[f"mutant{i}"].score < 12 for i in range(2))
     rows = _rows(tmp_path / "out")
-    assert rows.keys() == made.keys() and rows["slow"]["score"] == "12"
+    assert rows.keys() == made.keys() and float(rows["slow"]["score"]) == FULL
 
 
 @NEEDS_DASK
@@ -296,9 +298,9 @@ def test_a_killed_process_of_the_local_pool_loses_no_submission(tmp_path):
     assert doomed.status == FAILED and doomed.score is None
     assert "died 2 times" in doomed.reason and "killed by SIGKILL" in doomed.reason
     assert "run the same command again" in doomed.reason
-    assert slow.status == GRADED and slow.score == 12 and all(c.passed for c in slow.cells)
+    assert slow.status == GRADED and slow.score == FULL and all(c.passed for c in slow.cells)
     assert any("its worker died while grading it" in note for note in slow.notes), slow.notes
-    assert results["solution"].score == 12
+    assert results["solution"].score == FULL
     for name in made.keys() - {"doomed", "slow"}:     # not blamed for the processes stopped
         assert not any("died" in note for note in results[name].notes), results[name].notes
     for i, mutant in enumerate(chosen):
@@ -365,7 +367,7 @@ def _task(tmp_path, **overrides):
 def test_a_worker_without_bubblewrap_refuses_to_grade(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: False)
     result, outcome = _task(tmp_path)
-    assert outcome.refused and result.status == FAILED and result.max_score == 12
+    assert outcome.refused and result.status == FAILED and result.max_score == FULL
     assert "bubblewrap" in result.reason and "never runs unprotected" in result.reason
     assert result.fingerprint == ""                   # so that a later run grades it again
     assert not (tmp_path / "w").exists()              # nothing ran
@@ -431,7 +433,7 @@ def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says
         assert other.status == GRADED and other.sandbox.startswith("bubblewrap")
         again = autograde(folder, Options(cluster=address, output=output), log=lambda _: None)
         assert {r.student: r.status for r in again} == {"ann": GRADED, "ben": GRADED}
-        assert {r.student: r.score for r in again}["ann"] == 12
+        assert {r.student: r.score for r in again}["ann"] == FULL
     finally:
         for process in reversed(processes):
             stop(process)

@@ -27,12 +27,14 @@ from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.nbgrader.api import course_config
 from grader.record.autograded import INSTRUCTOR_ONLY
+from corpora.points import auto_points, hand_points
 from jupyter_helpers import jupyter_env, jupyter_server
 from leak_checks import leaks
 
 ROOT = course.ROOT
 ASSIGNMENT = "ex1_softmax"
-WRITTEN = "derivation_softmax_ce"                 # ex1's hand-graded derivation (4 points)
+FULL, WRITTEN_POINTS = auto_points(ASSIGNMENT), hand_points(ASSIGNMENT)   # tests, written answers
+WRITTEN = "derivation_softmax_ce"                 # one of ex1's written answers (4 points)
 XSS = "<script>alert(1)</script>"
 CONTINUED = "So dE/dz = y - t, because the targets sum to one."
 COMMENT = "Right; say <b>why</b> the targets sum to one."
@@ -121,8 +123,8 @@ def _check_formgrader_lists_both(server, failing_test: str) -> dict:
     assert sorted(listed) == ["alice", "bob"]
     for row in listed.values():                    # "Manage Submissions": graded, with a time
         assert row["autograded"] and row["submitted"] and row["timestamp"]
-        assert row["max_score"] == 16 and row["needs_manual_grade"]
-    assert listed["alice"]["score"] == 12 and listed["bob"]["score"] < 12
+        assert row["max_score"] == FULL + WRITTEN_POINTS and row["needs_manual_grade"]
+    assert listed["alice"]["score"] == FULL and listed["bob"]["score"] < FULL
     for student in listed:                         # a student's page: not "(no submission)"
         [mine] = [s for s in server.get_json(f"/formgrader/api/student_submissions/{student}")
                   if s["name"] == ASSIGNMENT]
@@ -198,7 +200,7 @@ def test_a_whole_term(tmp_path):
                          csv.DictReader(open(tmp_path / "export.csv", encoding="utf-8")))
     for student in ("alice", "bob"):
         assert float(ours[student]["score"]) == float(theirs[student]["score"]), student
-        assert float(ours[student]["max_score"]) == float(theirs[student]["max_score"]) == 16
+        assert float(ours[student]["max_score"]) == float(theirs[student]["max_score"]) == FULL + WRITTEN_POINTS
     assert ours["alice"]["manual_score"] == "pending"
     assert ours["bob"]["manual_score"] == "3"
     assert float(ours["bob"]["score"]) == float(ours["bob"]["auto_score"]) + 3
@@ -217,7 +219,7 @@ def test_a_whole_term(tmp_path):
     text = page.read_text()
     assert page.parent.name == (submitted / "bob" / ASSIGNMENT / "timestamp.txt").read_text()
     assert "<strong>3 / 4 points</strong>, graded by your instructor" in text
-    assert f"Total: <strong>{ours['bob']['score']} / 16 points</strong>" in text
+    assert f"Total: <strong>{ours['bob']['score']} / {FULL + WRITTEN_POINTS:g} points</strong>" in text
     assert html.escape(COMMENT, quote=False) in text and "<b>why" not in text
     assert "<script" not in text and not leaks(text, ASSIGNMENT)
     assert "Instructor only" not in text and "Common wrong answers" not in text
@@ -257,7 +259,7 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     gradebook.record(result, first)
     assert written() == (3.0, False, COMMENT)
     marks = gradebook.marks([result])[("ann", ASSIGNMENT)]
-    assert (marks.auto, marks.manual, marks.total, marks.max_score) == (2.0, 3.0, 5.0, 16.0)
+    assert (marks.auto, marks.manual, marks.total, marks.max_score) == (2.0, 3.0, 5.0, 12.0 + WRITTEN_POINTS)
     assert marks.pending == [] and marks.comments == {WRITTEN: COMMENT}
     gradebook.record(result, second)
     assert written() == (3.0, True, COMMENT)

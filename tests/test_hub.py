@@ -42,6 +42,7 @@ from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.hub import port_is_free
 from jupyter_helpers import Server
+from corpora.points import auto_points, hand_points
 from servers import free_port, start, stop, wait_for
 
 if os.geteuid() != 0 or shutil.which("useradd") is None:
@@ -319,7 +320,8 @@ def test_a_term_on_the_hub(hub, browser, shots):
     home = Path(pwd.getpwnam(names["bob"]).pw_dir)
     [page_file] = (home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
     text = page_file.read_text()
-    assert "Total: <strong>" in text and "/ 16 points</strong>" in text
+    full = auto_points(ASSIGNMENT) + hand_points(ASSIGNMENT)
+    assert "Total: <strong>" in text and f"/ {full:g} points</strong>" in text
     assert "<strong>3 / 4 points</strong>, graded by your instructor" in text
     assert page_file.parent.name == \
         (submitted / names["bob"] / ASSIGNMENT / "timestamp.txt").read_text()

@@ -12,24 +12,21 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from grader.build import submissions
-from grader.nbgrader.notebooks import nbgrader_meta, release_notebook
+
+if __package__ in (None, ""):          # run as a script: python tests/corpora/adversarial.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from corpora.points import auto_points as full  # noqa: E402
 
 CHEAT, BROKEN, MANGLED, LIMITS = ("cheating", "broken code", "mangled notebook",
                                   "resource limits")
 HONEST, HARDENING = "honest", "grader hardening"
-
-
-def full(assignment: str) -> float:
-    """The points of every autograded test cell of ``assignment``'s release: its automatic total."""
-    return sum(float(nbgrader_meta(cell).get("points") or 0)
-               for cell in release_notebook(assignment).cells
-               if nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution"))
 
 
 @dataclass(frozen=True)
