@@ -259,7 +259,8 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     gradebook.record(result, first)
     assert written() == (3.0, False, COMMENT)
     marks = gradebook.marks([result])[("ann", ASSIGNMENT)]
-    assert (marks.auto, marks.manual, marks.total, marks.max_score) == (2.0, 3.0, 5.0, 12.0 + WRITTEN_POINTS)
+    assert (marks.auto, marks.manual, marks.total, marks.max_score) == (
+        2.0, 3.0, 5.0, 12.0 + WRITTEN_POINTS)
     assert marks.pending == [] and marks.comments == {WRITTEN: COMMENT}
     gradebook.record(result, second)
     assert written() == (3.0, True, COMMENT)
