@@ -258,7 +258,7 @@ def test_comments_on_other_cells_are_titled_too():
 
 @pytest.mark.parametrize("assignment, grade_id, title", [
     ("ex1_softmax", "derivation_softmax_ce", "Your derivation (typed)"),
-    ("ex2_backprop", "derivation_stage2", "Derivation of stage 2"),
+    ("ex2_backprop", "derivation_stage8", "Derivation of stage 8"),
     ("ex3_mnist", "learning_rate_study", "Question: Which learning rate?"),
     ("ex4_deep", "derivation_reduction", "From four rules back to nine stages"),
     ("ex1_softmax", "no_such_answer", ""),

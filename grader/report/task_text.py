@@ -82,7 +82,7 @@ def assignment_title(assignment: str) -> str:
     return ""
 
 
-# a bold lead-in "**Derivation of stage 2 (graded by hand).**", or a heading's text
+# a bold lead-in "**Derivation of stage 8 (graded by hand).**", or a heading's text
 _BOLD_LEAD = re.compile(r"\s*\*\*(.+?)\*\*", re.S)
 _HEADING = re.compile(r"^\s{0,3}#+\s+(.+?)\s*#*\s*$", re.M)
 _GRADING_NOTE = re.compile(r"\s*\((?:graded by hand|not graded)\)|"
@@ -106,8 +106,8 @@ def _clean_title(text: str) -> str:
 def answer_title(assignment: str, grade_id: str) -> str:
     """The title of a written (hand-graded) answer, for people: a name in the answer cell's
     metadata (``metadata.nbgrader.name`` or ``metadata.title``) if the release gives one; else the
-    bold lead-in or heading of its task text (``task_markdown``), e.g. "Derivation of stage 2"
-    for "**Derivation of stage 2 (graded by hand).** Show that ..."; else, when that lead-in
+    bold lead-in or heading of its task text (``task_markdown``), e.g. "Derivation of stage 8"
+    for "**Derivation of stage 8 (graded by hand).** Show that ..."; else, when that lead-in
     is generic ("Question"), the heading of the section the answer is in. "" when there is none
     (the page shows the grade id then)."""
     if not assignment:

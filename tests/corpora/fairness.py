@@ -895,10 +895,11 @@ STAGES_WITH_HELPERS = {
     "dE_dW1": "def dE_dW1(dE_dz1_row, x):\n    return weight_gradient(dE_dz1_row, x)\n",
 }
 DERIVATIONS_EX2 = {
-    "derivation_stage2": r"""
-$\partial E/\partial z_j = -\sum_i \frac{t_i}{y_i} y_i(\delta_{ij} - y_j)
-= y_j \sum_i t_i - t_j = y_j - t_j$ since the targets sum to one;
-as a row, $(\mathbf y^{(2)} - \mathbf t)^\top$.
+    "derivation_stage8": r"""
+$E$ is the mean of the sample losses, so its gradient is $\frac1m \sum_j$ of the stage-4 and
+stage-7 outer products; $\sum_j \mathbf d_j \mathbf y_j^\top = D_2 Y_1^\top$ because a matrix
+product sums over the inner index, the sample. Column $j$ of $D_1$ is sample $j$'s stage-6 row,
+transposed, over $m$: $(W^{(2)\top} \mathbf d^{(2)}_j) \odot \mathbf y^{(1)}_j \odot (1 - \mathbf y^{(1)}_j)$.
 """,
     "derivation_stages3_4": r"""
 $z^{(2)}_u = \sum_v w^{(2)}_{uv} y^{(1)}_v$, so
