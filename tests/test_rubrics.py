@@ -13,7 +13,7 @@ from grader.build import generate, submissions
 from grader.nbgrader.notebooks import (MARK_SCHEME_MARKERS, RUBRICS_FILE, hand_graded_answers,
                                        is_hand_graded, nbgrader_meta, rubric_criteria,
                                        rubric_problems, stored_rubrics)
-from grader.record.autograded import (INSTRUCTOR_ONLY, autograded_notebook, is_instructor_only,
+from grader.record.formgrader_tree import (INSTRUCTOR_ONLY, autograded_notebook, is_instructor_only,
                                       write_autograded)
 from grader.results import GRADED, SubmissionResult
 

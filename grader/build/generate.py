@@ -6,7 +6,7 @@
    (solutions replaced by stubs, hidden tests removed).
 3. ``grader/expected/rubrics.json``: the model answer and the rubric of every hand-graded answer,
    read from inside its solution region (so the release never holds them), for the Formgrader's
-   view of each submission (``grader.record.autograded``).
+   view of each submission (``grader.record.formgrader_tree``).
 
 ``build --check`` builds into a temporary folder and reports every file that differs from the
 committed one, and every source notebook that carries outputs; it changes nothing.
