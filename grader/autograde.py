@@ -1,5 +1,5 @@
 """``python -m grader autograde SUBMISSIONS [--jobs N | --cluster ADDRESS]``: grade a folder of
-submissions in parallel, in processes on this machine or on a Dask cluster (``grader.dispatch.executors``).
+submissions in parallel, in processes on this machine or on a Dask cluster (``grader.dispatch.pools``).
 
 Each task carries what it grades from (``grader.plan.material``) and comes back as a result; only this
 process, the coordinator, writes results, the autograded tree, the gradebook and the CSV. Each
@@ -23,12 +23,12 @@ from grader.record import database
 from grader.run import sandbox
 from grader import course
 from grader.course import OutputTree
-from grader.record.autograded import write_autograded
+from grader.record.formgrader_tree import write_autograded
 from grader.record.submitted import write_submitted
 from grader.intake.discover import Submission, discover
 from grader.run.cgroups import cgroup_host
 from grader.run.limits import Limits
-from grader.dispatch.executors import Executor, WorkerCannotRun, open_executor
+from grader.dispatch.pools import Executor, WorkerCannotRun, open_executor
 from grader.run.launch import BATCH_VARIABLE
 from grader.text import error_text, readable
 from grader.nbgrader.api import prepare_environment
@@ -193,7 +193,7 @@ def _marks(gradebook, results: list[SubmissionResult], log) -> dict:
 
 def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResult]:
     """Grade every submission in ``folder``; the results, one per submission. Raises
-    ``database.GradebookUnavailable`` or ``executors.ClusterError`` (one line each) before
+    ``database.GradebookUnavailable`` or ``pools.ClusterError`` (one line each) before
     grading anything if the gradebook or the cluster cannot be used."""
     prepare_environment()
     submissions, skipped = discover(folder)

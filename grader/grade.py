@@ -17,10 +17,10 @@ from grader.plan.grading_notebook import grading_notebook
 from grader.plan.matching import match
 from grader.run.execute import execute
 from grader.run.limits import Limits
-from grader.judge.score import judge_test
+from grader.judge.verdict import judge_run
 from grader.text import readable
 from grader.plan.material import Material, Submitted, blueprint_of, expected_of
-from grader.results import FAILED, GRADED, CellResult, SubmissionResult
+from grader.results import FAILED, GRADED, SubmissionResult
 from grader.run.scratch import remove_tree
 
 
@@ -37,13 +37,6 @@ def expected(assignment: str) -> dict:
 def assignment_fingerprint(assignment: str) -> str:
     """Changes whenever the source notebook or the expected results change."""
     return Material.from_course(assignment).fingerprint
-
-
-def describe_cell(role: dict) -> str:
-    kinds = {"answer": f"your answer {role.get('grade_id')!r}", "test": f"test {role.get('grade_id')!r}",
-             "extra": "a cell you added", "given": "a cell of the assignment"}
-    where = f"cell {role['position']}" if role.get("position") else "a cell"
-    return f"{where} ({kinds[role['kind']]})"
 
 
 def grade_submission(assignment: str, student: str, path: Path, workdir: Path,
@@ -88,37 +81,11 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
     finally:
         remove_tree(scratch)               # whatever the run left there; never raises
     result.sandbox = run.sandbox
-    stop = ""
-    if run.stopped_at is not None:
-        stop = readable(f"{run.stop_reason} in {describe_cell(roles[run.stopped_at])}" + (
-            f": {run.stop_detail}" if run.stop_detail else ""))
-    index_of_test = {role["grade_id"]: i for i, role in enumerate(roles) if role["kind"] == "test"}
-    exercise, failed = load(assignment), set()
-    for gid, test in plan.tests.items():
-        index = index_of_test[gid]
-        payloads = [p for p in run.harvests.get(index, []) if isinstance(p, dict)
-                    and p.get("nonce") == nonce and p.get("cell") == gid]
-        if len(payloads) == 1:
-            result.cells.append(judge_test(exercise, stored, test, payloads[0], failed))
-        elif len(payloads) > 1:
-            failed.update(name for name, _, _ in test.calls)
-            result.cells.append(CellResult(
-                gid, test.points, 0.0, False, f"the test handed over {len(payloads)} results "
-                "instead of one, so none was used: something in the notebook interferes with "
-                "grading"))
-        elif run.stopped_at is not None and run.stopped_at <= index:
-            result.cells.append(CellResult(gid, test.points, 0.0, False, f"not run: {stop}"))
-        else:
-            error = readable(run.errors.get(index, "it produced no results"))
-            result.cells.append(CellResult(gid, test.points, 0.0, False,
-                                           f"the test could not run: {error}"))
-    answer_errors = [f"{describe_cell(roles[i])} raised {readable(text)}"
-                     for i, text in sorted(run.errors.items())
-                     if roles[i]["kind"] in ("answer", "extra", "given")]
-    result.notes += answer_errors[:5]
+    verdict = judge_run(plan, load(assignment), stored, run, roles, nonce)
+    result.cells, result.reason = verdict.cells, verdict.stop
+    result.notes += verdict.notes
     result.status = GRADED
     result.score = sum(c.score for c in result.cells)
-    result.reason = stop
     result.seconds = round(time.monotonic() - start, 2)
     result.cpu_seconds = round(run.cpu_seconds, 2)
     return result

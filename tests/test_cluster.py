@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader.dispatch import executors
+from grader.dispatch import pools
 from grader.run import sandbox
 from grader import course
 from grader.build import submissions
@@ -311,7 +311,7 @@ def test_a_killed_process_of_the_local_pool_loses_no_submission(tmp_path):
 
 # --- what a worker refuses, and the executors' errors (no cluster needed) ---------------------
 
-def _run_all(pool: executors.LocalPool, tasks: dict) -> dict:
+def _run_all(pool: pools.LocalPool, tasks: dict) -> dict:
     """{name: (what it returned or the row's reason, times retried)} of tasks run on pool."""
     futures = {pool.submit(name, function, *args): name for name, (function, args) in
                tasks.items()}
@@ -332,7 +332,7 @@ def test_the_local_pool_blames_only_the_task_whose_process_died():
     returns its result, not counted as retried."""
     tasks = {f"power{i}": (pow, (2, i)) for i in range(6)}
     tasks["aborts"] = (os.abort, ())
-    done = _run_all(executors.LocalPool(2), tasks)
+    done = _run_all(pools.LocalPool(2), tasks)
     assert done.keys() == tasks.keys()
     reason, _ = done.pop("aborts")
     assert "died 2 times" in reason and "killed by SIGABRT" in reason
@@ -346,8 +346,8 @@ def test_a_local_pool_whose_processes_die_at_start_fails_its_tasks(monkeypatch):
         return ProcessPoolExecutor(max_workers=self.jobs, initializer=os.abort,
                                    mp_context=multiprocessing.get_context("spawn"))
 
-    monkeypatch.setattr(executors.LocalPool, "_new_pool", dying_pool)
-    done = _run_all(executors.LocalPool(1), {"a": (pow, (2, 1)), "b": (pow, (2, 2))})
+    monkeypatch.setattr(pools.LocalPool, "_new_pool", dying_pool)
+    done = _run_all(pools.LocalPool(1), {"a": (pow, (2, 1)), "b": (pow, (2, 2))})
     assert done.keys() == {"a", "b"}
     for reason, retried in done.values():
         assert "die before they grade anything (killed by SIGABRT)" in reason and retried == 0
@@ -442,16 +442,16 @@ def test_a_worker_that_cannot_grade_refuses_and_is_removed(tmp_path, lacks, says
 @NEEDS_DASK
 @pytest.mark.parametrize("address", ["local:0", "local:many"])
 def test_a_bad_local_cluster_is_one_line(address):
-    with pytest.raises(executors.ClusterError, match="is not local:N"):
-        executors.DaskCluster(address)
+    with pytest.raises(pools.ClusterError, match="is not local:N"):
+        pools.DaskCluster(address)
 
 
 @NEEDS_DASK
 def test_an_unreachable_scheduler_is_one_line(monkeypatch):
-    monkeypatch.setattr(executors, "CONNECT_SECONDS", 2)
+    monkeypatch.setattr(pools, "CONNECT_SECONDS", 2)
     address = f"tcp://127.0.0.1:{free_port()}"
-    with pytest.raises(executors.ClusterError) as error:
-        executors.DaskCluster(address)
+    with pytest.raises(pools.ClusterError) as error:
+        pools.DaskCluster(address)
     message = str(error.value)
     assert "\n" not in message and f"cannot reach the Dask scheduler at {address}" in message
     assert "dask scheduler" in message

@@ -26,7 +26,7 @@ from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.nbgrader.api import course_config
-from grader.record.autograded import INSTRUCTOR_ONLY
+from grader.record.formgrader_tree import INSTRUCTOR_ONLY
 from corpora.points import auto_points, hand_points
 from jupyter_helpers import jupyter_env, jupyter_server
 from leak_checks import leaks
@@ -302,7 +302,7 @@ def test_written_answers_reach_the_formgrader_inert():
 
     from nbconvert.filters.markdown import markdown2html
 
-    from grader.record.autograded import inert_markdown
+    from grader.record.formgrader_tree import inert_markdown
 
     attacks = [XSS, "<img src=x onerror=alert(1)>", '<a href="x" onmouseover="alert(1)">a</a>',
                "[click](javascript:alert(1))", "![i](javascript:alert(1))",

@@ -31,7 +31,7 @@ from browser_helpers import browser, expect, need_chromium, open_page, shots  # 
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.nbgrader.notebooks import stored_rubrics
-from grader.record.autograded import INSTRUCTOR_ONLY
+from grader.record.formgrader_tree import INSTRUCTOR_ONLY
 from jupyter_helpers import jupyter_server
 from test_browser import MATHJAX_DONE
 from test_formgrader import ASSIGNMENT, WRITTEN, Term, _answer

@@ -13,7 +13,7 @@ from grader.build import generate, submissions
 from grader.nbgrader.notebooks import (MARK_SCHEME_MARKERS, RUBRICS_FILE, hand_graded_answers,
                                        is_hand_graded, nbgrader_meta, rubric_criteria,
                                        rubric_problems, stored_rubrics)
-from grader.record.autograded import (INSTRUCTOR_ONLY, autograded_notebook, is_instructor_only,
+from grader.record.formgrader_tree import (INSTRUCTOR_ONLY, autograded_notebook, is_instructor_only,
                                       write_autograded)
 from grader.results import GRADED, SubmissionResult
 
@@ -45,7 +45,7 @@ def test_every_hand_graded_answer_has_a_complete_rubric(assignment):
     for cell in cells:
         gid, points = nbgrader_meta(cell)["grade_id"], nbgrader_meta(cell)["points"]
         assert rubric_problems(cell) == [], gid
-        answer = hand_graded_answers(nbformat.v4.new_notebook(cells=[cell]))[gid]
+        answer = hand_graded_answers([cell])[gid]
         criteria = rubric_criteria(answer["rubric"])
         assert len(criteria) >= 2 and sum(criteria) == points, (gid, criteria)
         assert answer["model_answer"] and "MARK SCHEME" not in answer["model_answer"]
@@ -57,7 +57,7 @@ def test_every_hand_graded_answer_has_a_complete_rubric(assignment):
 @pytest.mark.parametrize("assignment", course.ASSIGNMENTS)
 def test_the_build_stores_the_rubrics(assignment):
     stored = stored_rubrics(assignment)
-    assert stored == hand_graded_answers(submissions.source_notebook(assignment))
+    assert stored == hand_graded_answers(submissions.source_notebook(assignment).cells)
     assert sum(a["points"] for a in stored.values()) == HAND_GRADED_POINTS[assignment]
 
 

@@ -6,7 +6,7 @@
    (solutions replaced by stubs, hidden tests removed).
 3. ``grader/expected/rubrics.json``: the model answer and the rubric of every hand-graded answer,
    read from inside its solution region (so the release never holds them), for the Formgrader's
-   view of each submission (``grader.record.autograded``).
+   view of each submission (``grader.record.formgrader_tree``).
 
 ``build --check`` builds into a temporary folder and reports every file that differs from the
 committed one, and every source notebook that carries outputs; it changes nothing.
@@ -29,7 +29,7 @@ from course_lib.exercises import VISIBLE_SEED, load
 from grader import course
 from grader.nbgrader.api import nbgrader_api
 from grader.nbgrader.notebooks import (RUBRICS_FILE, hand_graded_answers, is_hand_graded,
-                                       rubric_problems)
+                                       notebook_cells, rubric_problems)
 
 __all__ = ["build", "compute_expected", "kernel_language_info", "saved_form", "source_problems"]
 
@@ -62,13 +62,13 @@ def source_problems(assignment: str) -> list[str]:
     carry a complete rubric (``grader.nbgrader.notebooks.rubric_problems``)."""
     problems = []
     for path in source_notebooks(assignment):
-        nb = nbformat.read(path, as_version=4)
-        dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-                 and (cell.outputs or cell.execution_count is not None)]
+        cells = notebook_cells(path)
+        dirty = [i for i, cell in enumerate(cells) if cell.get("cell_type") == "code"
+                 and (cell.get("outputs") or cell.get("execution_count") is not None)]
         if dirty:
             problems.append(f"{shown(path)}: cells {dirty} have outputs; "
                             "clear them (Kernel > Restart and Clear Outputs) before committing")
-        problems += [f"{shown(path)}: {problem}" for cell in nb.cells if is_hand_graded(cell)
+        problems += [f"{shown(path)}: {problem}" for cell in cells if is_hand_graded(cell)
                      for problem in rubric_problems(cell)]
     return problems
 
@@ -80,7 +80,7 @@ def rubrics(assignments=course.ASSIGNMENTS) -> dict:
     for assignment in assignments:
         for path in source_notebooks(assignment):
             found.setdefault(assignment, {}).update(
-                hand_graded_answers(nbformat.read(path, as_version=4)))
+                hand_graded_answers(notebook_cells(path)))
     return found
 
 

@@ -56,7 +56,7 @@ def add_arguments(command) -> None:
 
 def run(args) -> int:
     from grader.autograde import Options, autograde
-    from grader.dispatch.executors import ClusterError
+    from grader.dispatch.pools import ClusterError
     from grader.record.database import GradebookUnavailable
     from grader.report.table import print_table
     from grader.results import FAILED

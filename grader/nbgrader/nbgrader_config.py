@@ -95,7 +95,7 @@ if _templates:
 
 # The grader's autograded notebooks hold, right below each hand-graded answer, a cell for the
 # marker only: the model answer and the rubric (metadata grader.instructor_only; see
-# grader/record/autograded.py). The course's feedback pages (`python -m grader feedback`) never
+# grader/record/formgrader_tree.py). The course's feedback pages (`python -m grader feedback`) never
 # read those notebooks; should plain `nbgrader generate_feedback` be run on them instead, it
 # drops these cells first, so no student gets them.
 try:

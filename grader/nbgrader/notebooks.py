@@ -154,16 +154,16 @@ def rubric_problems(cell) -> list[str]:
     return problems
 
 
-def hand_graded_answers(nb) -> dict[str, dict]:
+def hand_graded_answers(cells) -> dict[str, dict]:
     """grade id -> {"points", "model_answer", "rubric"} of every hand-graded cell of a source
-    notebook, in notebook order."""
+    notebook's cells (as ``notebook_cells`` reads them), in notebook order."""
     answers = {}
-    for cell in nb.cells:
+    for cell in cells:
         if is_hand_graded(cell):
             meta = nbgrader_meta(cell)
             answers[meta["grade_id"]] = {"points": float(meta.get("points") or 0),
-                                         "model_answer": model_answer(cell.source),
-                                         "rubric": mark_scheme(cell.source)}
+                                         "model_answer": model_answer(cell["source"]),
+                                         "rubric": mark_scheme(cell["source"])}
     return answers
 
 

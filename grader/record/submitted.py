@@ -27,7 +27,7 @@ from pathlib import Path
 
 from grader.course import TIMESTAMP_FILE, OutputTree
 from grader.intake.discover import Submission
-from grader.record.autograded import update_file
+from grader.record.formgrader_tree import update_file
 from grader.results import GRADED, SubmissionResult
 from grader.text import readable
 
