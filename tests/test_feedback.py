@@ -107,15 +107,20 @@ def test_points_and_comments_given_by_hand(course, tmp_path):
     gradebook.record(results["alice"], "2026-01-05 10:00:00.000000 UTC")
     [page] = write_feedback(output, student="alice", db_url=db_url, warn=lambda _: None)
     assert "waiting for your instructor" in page.read_text()
-    with NbGradebook(db_url) as gb:
-        gb.find_grade(WRITTEN, ASSIGNMENT, ASSIGNMENT, "alice").manual_score = 3
+    alice = results["alice"]
+    given = {gid: (3.0 if gid == WRITTEN else info["points"]) for gid, info in alice.manual.items()}
+    with NbGradebook(db_url) as gb:                 # 3 of 4 here, full points for the others
+        for gid, points in given.items():
+            gb.find_grade(gid, ASSIGNMENT, ASSIGNMENT, "alice").manual_score = points
         gb.find_comment(WRITTEN, ASSIGNMENT, ASSIGNMENT, "alice").manual_comment = f"Nice {XSS}"
         gb.db.commit()
     [page] = write_feedback(output, student="alice", db_url=db_url, warn=lambda _: None)
     text = page.read_text()
-    alice = results["alice"]
     assert f"<strong>3 / 4 points</strong>, graded by your instructor" in text
-    assert f"Total: <strong>{alice.score + 3:g} / {alice.max_score + 4:g} points</strong>" in text
+    written_points = sum(info["points"] for info in alice.manual.values())
+    total = alice.score + sum(given.values())
+    assert f"Total: <strong>{total:g} / {alice.max_score + written_points:g} points</strong>" \
+        in text
     assert "Nice &lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script" not in text
     assert "waiting for your instructor" not in text
     # the answer is named by its title in the release, not by its grade id, and quoted (escaped)

@@ -133,8 +133,11 @@ def _check_model_answer_beside_the_answer(page, server, shots, student: str) -> 
     page.goto(f"{server.url}/formgrader/submissions/{notebook['id']}/?token={server.token}")
     page.wait_for_function(MATHJAX_DONE)
     answer = page.locator(".nbgrader_cell", has=page.locator(f"#{WRITTEN}"))
-    rubric = page.locator("#notebook-container .cell", has_text=INSTRUCTOR_ONLY)
-    expect(rubric).to_have_count(1)
+    rubrics = page.locator("#notebook-container .cell", has_text=INSTRUCTOR_ONLY)
+    expect(rubrics).to_have_count(len(stored_rubrics(ASSIGNMENT)))    # one per written answer
+    rubric = answer.locator("xpath=ancestor-or-self::div[contains(concat(' ', "
+                            "normalize-space(@class), ' '), ' cell ')][1]"
+                            "/following-sibling::div[1]")
     rubric.scroll_into_view_if_needed()
     shots.take(page, "hand-grading-model-answer")
     assert rubric.is_visible() and answer.is_visible()
@@ -222,7 +225,7 @@ def test_the_demo_names_the_command_that_shows_its_class(default):
     """The demo's last line is one command: ``python3 course.py instructor --demo`` for the
     demo's own folder, else the variable that course.py passes to the Formgrader."""
     from grader import course
-    from grader.cli.demo import formgrader_command
+    from grader.build.demo_class import formgrader_command
 
     output = course.WORK_DIR / "demo" if default else course.ROOT / "elsewhere" / "demo"
     command = formgrader_command(output)

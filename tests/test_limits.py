@@ -6,6 +6,10 @@ inside every limit, and the CPU counts of the cells are fixed by the code itself
 given amount of CPU time, measured by the kernel's own clock), so an idle and a heavily loaded
 machine give the same results.
 """
+import shutil
+import tempfile
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -36,10 +40,20 @@ def burn(seconds: float) -> str:
             f"while time.process_time() - t0 < {seconds}:\n    pass")
 
 
-def run(tmp_path, sources, limits):
+@pytest.fixture
+def scratch_root():
+    """A short folder for the runs' scratch space: a kernel's sockets live in its run folder, and
+    a socket's path may not exceed 107 bytes, which pytest's folders (deeper still under
+    pytest-xdist) can."""
+    folder = Path(tempfile.mkdtemp(prefix="nnl-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(scratch_root, sources, limits):
     """Execute a notebook of code cells in the sandbox; (Execution, executed notebook)."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    return execute(nb, tmp_path / "scratch", limits, "ex1_softmax"), nb
+    return execute(nb, scratch_root / "scratch", limits, "ex1_softmax"), nb
 
 
 AFTER = "raise RuntimeError('after')"     # a cell that shows it ran: the grader keeps errors
@@ -58,10 +72,11 @@ def test_limits_derive_the_wall_clock_backstops_and_refuse_nonsense():
         Limits(cell_cpu_seconds=0)
 
 
-def test_a_busy_loop_is_stopped_by_the_cpu_limit_and_earlier_tests_keep_their_points(tmp_path):
+def test_a_busy_loop_is_stopped_by_the_cpu_limit_and_earlier_tests_keep_their_points(
+        tmp_path, scratch_root):
     path = submissions.write(submissions.filled_release("ex1_softmax", {"cross_entropy": SPIN}),
                              tmp_path / "spin.ipynb")
-    result = grade_submission("ex1_softmax", "spin", path, tmp_path,
+    result = grade_submission("ex1_softmax", "spin", path, scratch_root,
                               Limits(cell_cpu_seconds=3, notebook_cpu_seconds=60, **NO_WALL))
     assert result.reason.startswith("CPU time limit 3 s exceeded in cell "), result.reason
     assert "your answer 'cross_entropy'" in result.reason
@@ -70,8 +85,8 @@ def test_a_busy_loop_is_stopped_by_the_cpu_limit_and_earlier_tests_keep_their_po
     assert earlier and result.score == sum(t.points for t in earlier)
 
 
-def test_a_cell_that_sleeps_past_its_backstop_is_stopped_by_the_wall_clock(tmp_path):
-    execution, nb = run(tmp_path, ["import time\ntime.sleep(3600)", AFTER],
+def test_a_cell_that_sleeps_past_its_backstop_is_stopped_by_the_wall_clock(scratch_root):
+    execution, nb = run(scratch_root, ["import time\ntime.sleep(3600)", AFTER],
                         Limits(cell_cpu_seconds=3, notebook_cpu_seconds=60, cell_wall_seconds=5))
     assert execution.stopped_at == 0
     assert execution.stop_reason == "wall-clock time limit 5 s exceeded"
@@ -80,19 +95,19 @@ def test_a_cell_that_sleeps_past_its_backstop_is_stopped_by_the_wall_clock(tmp_p
     assert not ran(execution, 1)
 
 
-def test_a_sleep_under_its_backstop_is_not_stopped_although_it_outlasts_the_cpu_limit(tmp_path):
-    execution, nb = run(tmp_path, ["import time\ntime.sleep(3)", AFTER],
+def test_a_sleep_under_its_backstop_is_not_stopped_although_it_outlasts_the_cpu_limit(scratch_root):
+    execution, nb = run(scratch_root, ["import time\ntime.sleep(3)", AFTER],
                         Limits(cell_cpu_seconds=1, notebook_cpu_seconds=60, **NO_WALL))
     assert execution.stopped_at is None, execution.stop_reason
     assert ran(execution, 1)
     assert execution.seconds > 3 > 1                  # more wall time than CPU time allowed
 
 
-def test_cells_within_the_cell_limit_are_stopped_by_the_notebook_limit(tmp_path):
+def test_cells_within_the_cell_limit_are_stopped_by_the_notebook_limit(scratch_root):
     """Each cell burns 1.5 s of CPU, under the 4 s cell limit; together they pass the 6 s
     notebook limit. Were the cell count not reset at each cell, the cell limit would act."""
     sources = [burn(1.5)] * 8 + [AFTER]
-    execution, nb = run(tmp_path, sources,
+    execution, nb = run(scratch_root, sources,
                         Limits(cell_cpu_seconds=4, notebook_cpu_seconds=6, **NO_WALL))
     assert execution.stop_reason == "CPU time limit 6 s for the whole notebook exceeded"
     assert 1 <= execution.stopped_at <= 7
@@ -100,22 +115,22 @@ def test_cells_within_the_cell_limit_are_stopped_by_the_notebook_limit(tmp_path)
     assert execution.cpu_seconds > 6
 
 
-def test_cpu_time_of_child_processes_counts_including_exited_ones(tmp_path):
+def test_cpu_time_of_child_processes_counts_including_exited_ones(scratch_root):
     """Children of 1 s of CPU each, one after the other, without end: none passes the 2.5 s
     cell limit and only one is alive at a time, so only counting the exited ones stops the
     cell (else the wall-clock backstop would, with another reason)."""
     child = f"[sys.executable, '-c', {burn(1)!r}]"
     sources = ["import subprocess, sys", f"while True:\n    subprocess.run({child}, check=True)",
                AFTER]
-    execution, nb = run(tmp_path, sources, Limits(cell_cpu_seconds=2.5, notebook_cpu_seconds=60,
+    execution, nb = run(scratch_root, sources, Limits(cell_cpu_seconds=2.5, notebook_cpu_seconds=60,
                                                   cell_wall_seconds=120))
     assert (execution.stopped_at, execution.stop_reason) == (1, "CPU time limit 2.5 s exceeded")
     assert not ran(execution, 2)
 
 
-def test_a_spinning_child_process_counts(tmp_path):
+def test_a_spinning_child_process_counts(scratch_root):
     child = f"[sys.executable, '-c', {'while True: pass'!r}]"
-    execution, _ = run(tmp_path, [f"import subprocess, sys\nsubprocess.run({child})"],
+    execution, _ = run(scratch_root, [f"import subprocess, sys\nsubprocess.run({child})"],
                        Limits(cell_cpu_seconds=2, notebook_cpu_seconds=60, **NO_WALL))
     assert (execution.stopped_at, execution.stop_reason) == (0, "CPU time limit 2 s exceeded")
 
@@ -169,12 +184,12 @@ def test_the_idle_rule_needs_a_whole_quiet_window_and_only_counts_cells():
         Limits(idle_seconds=0)
 
 
-def test_a_sleeping_cell_that_ignores_ctrl_c_is_stopped_by_the_idle_rule(tmp_path):
+def test_a_sleeping_cell_that_ignores_ctrl_c_is_stopped_by_the_idle_rule(tmp_path, scratch_root):
     """Long before its backstops (300 s for the cell, 1500 s for the notebook); the tests before
     it keep their points."""
     path = submissions.write(submissions.filled_release("ex1_softmax", {"cross_entropy": SLEEP}),
                              tmp_path / "sleep.ipynb")
-    result = grade_submission("ex1_softmax", "sleep", path, tmp_path, Limits(**IDLE))
+    result = grade_submission("ex1_softmax", "sleep", path, scratch_root, Limits(**IDLE))
     assert result.reason.startswith("idle time limit 30 s exceeded in cell "), result.reason
     assert "your answer 'cross_entropy'" in result.reason
     assert "sleeping or waiting for input that never comes" in result.reason
@@ -184,24 +199,26 @@ def test_a_sleeping_cell_that_ignores_ctrl_c_is_stopped_by_the_idle_rule(tmp_pat
     assert result.seconds < 150
 
 
-def test_a_cell_waiting_on_a_pipe_nobody_writes_to_is_stopped_by_the_idle_rule(tmp_path):
-    execution, _ = run(tmp_path, ["x = 1", WAIT_ON_PIPE, AFTER], Limits(idle_seconds=10, **IDLE))
+def test_a_cell_waiting_on_a_pipe_nobody_writes_to_is_stopped_by_the_idle_rule(scratch_root):
+    execution, _ = run(scratch_root, ["x = 1", WAIT_ON_PIPE, AFTER],
+                       Limits(idle_seconds=10, **IDLE))
     assert (execution.stopped_at, execution.stop_reason) == (1, "idle time limit 10 s exceeded")
     assert "never comes" in execution.stop_detail
     assert not ran(execution, 2)
     assert execution.seconds < 150
 
 
-def test_a_cell_that_computes_longer_than_the_idle_window_is_not_stopped(tmp_path, busy_machine):
+def test_a_cell_that_computes_longer_than_the_idle_window_is_not_stopped(
+        busy_machine, scratch_root):
     """Next to two CPU hogs the cell gets little CPU per second, but it is always runnable."""
-    execution, _ = run(tmp_path, [burn(8), AFTER], Limits(idle_seconds=4, **IDLE))
+    execution, _ = run(scratch_root, [burn(8), AFTER], Limits(idle_seconds=4, **IDLE))
     assert execution.stopped_at is None, execution.stop_reason
     assert ran(execution, 1)
     assert execution.seconds > 8 > 4
 
 
-def test_a_cell_that_sleeps_less_than_the_idle_window_then_computes_is_not_stopped(tmp_path):
-    execution, _ = run(tmp_path, [f"import time\ntime.sleep(5)\n{burn(4)}", AFTER],
+def test_a_cell_that_sleeps_less_than_the_idle_window_then_computes_is_not_stopped(scratch_root):
+    execution, _ = run(scratch_root, [f"import time\ntime.sleep(5)\n{burn(4)}", AFTER],
                        Limits(idle_seconds=15, **IDLE))
     assert execution.stopped_at is None, execution.stop_reason
     assert ran(execution, 1)

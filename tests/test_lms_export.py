@@ -203,17 +203,20 @@ def test_points_given_by_hand_are_in_the_total(tmp_path):
     gradebook.register(EX1, tmp_path / "release")
     for result in (alice, bob):
         gradebook.record(result, "2026-01-05 10:00:00.000000 UTC")
-    [written] = alice.manual
+    given = {}                                       # alice's written answers, each given points
     with NbGradebook(db_url) as gb:
-        gb.find_grade(written, EX1, EX1, "alice").manual_score = 3
+        for written, info in alice.manual.items():
+            given[written] = min(3.0, info["points"])
+            gb.find_grade(written, EX1, EX1, "alice").manual_score = given[written]
         gb.db.commit()
     lines = []
     exported = lms.export(lms.CANVAS, output, tmp_path / "c.csv", warn=lines.append)
     assert exported.pending == 1                     # bob's written answer waits
     rows = _rows(tmp_path / "c.csv")
-    assert rows[1][5] == f"{alice.max_score + alice.manual[written]['points']:g}"
+    written_points = sum(info["points"] for info in alice.manual.values())
+    assert rows[1][5] == f"{alice.max_score + written_points:g}"
     scores = {row[3]: float(row[5]) for row in rows[2:]}
-    assert scores == {"alice": alice.score + 3, "bob": bob.score}
+    assert scores == {"alice": alice.score + sum(given.values()), "bob": bob.score}
     write_csv(tmp_path / "grades.csv", [alice, bob], marks=gradebook.marks([alice, bob]))
     for row in csv.DictReader(open(tmp_path / "grades.csv", newline="")):
         assert scores[row["student"]] == float(row["score"])
