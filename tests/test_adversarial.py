@@ -97,7 +97,8 @@ def test_every_submission_has_one_result_and_one_csv_row(graded):
 
 def test_nothing_is_left_running(graded):
     _, (before, batch), _, _ = graded
-    assert _processes_named("sleep\x00600") == before
+    # none more than before (on a shared machine another run's sleeper may have ended meanwhile)
+    assert _processes_named("sleep\x00600") <= before
     # every process a submission's run started carries the batch's tag and a run tag (the
     # grader's own helper processes carry only the batch tag)
     assert not [p for p in os.listdir("/proc") if p.isdigit() and _from_a_run(p, batch)]
