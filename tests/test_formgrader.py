@@ -147,9 +147,13 @@ def _check_formgrader_lists_both(server, failing_test: str) -> dict:
 
 
 def _grade_by_hand(server, submission_id: str) -> str:
-    """Grade and comment bob's written answer as the Formgrader's page does; its grade id."""
-    [grade] = [g for g in server.get_json(f"/formgrader/api/grades?submission_id={submission_id}")
-               if g["name"] == WRITTEN]
+    """Grade and comment bob's written answer as the Formgrader's page does (3 points; his other
+    written answers get 0, so that nothing is left pending); its grade id."""
+    grades = server.get_json(f"/formgrader/api/grades?submission_id={submission_id}")
+    [grade] = [g for g in grades if g["name"] == WRITTEN]
+    for other in grades:
+        if other["name"] != WRITTEN and other["auto_score"] is None:
+            server.put_json(f"/formgrader/api/grade/{other['id']}", {"manual_score": 0})
     assert grade["auto_score"] is None and grade["needs_manual_grade"]
     saved = server.put_json(f"/formgrader/api/grade/{grade['id']}", {"manual_score": 3})
     assert saved["manual_score"] == 3 and not saved["needs_manual_grade"]
@@ -260,7 +264,7 @@ def test_regrading_keeps_the_points_given_by_hand(tmp_path):
     assert written() == (3.0, False, COMMENT)
     marks = gradebook.marks([result])[("ann", ASSIGNMENT)]
     assert (marks.auto, marks.manual, marks.total, marks.max_score) == (
-        2.0, 3.0, 5.0, 12.0 + WRITTEN_POINTS)
+        2.0, 3.0, 5.0, FULL + WRITTEN_POINTS)
     assert marks.pending == [] and marks.comments == {WRITTEN: COMMENT}
     gradebook.record(result, second)
     assert written() == (3.0, True, COMMENT)
