@@ -46,16 +46,7 @@ class Server:
     # The timeouts only bound a hang: the Formgrader's first API call creates its gradebook
     # (alembic, in a process of its own), which took over 30 s on a loaded 2-core machine.
     def request(self, method: str, path: str, body=None, timeout: float = 120) -> tuple[int, str]:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method,
-            headers={"Authorization": f"token {self.token}",
-                     **({"Content-Type": "application/json"} if data is not None else {})})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace")
+        return token_request(self.url + path, self.token, method, body, timeout)
 
     def get(self, path: str, timeout: float = 120) -> tuple[int, str]:
         return self.request("GET", path, timeout=timeout)
@@ -119,3 +110,18 @@ def _stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+def token_request(url: str, token: str, method: str, body=None,
+                  timeout: float = 120) -> tuple[int, str]:
+    """(status, text) of ``method`` on ``url`` with a Jupyter API ``token`` and a JSON ``body``."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method,
+        headers={"Authorization": f"token {token}",
+                 **({"Content-Type": "application/json"} if data is not None else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")

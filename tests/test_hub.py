@@ -29,9 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -43,6 +41,7 @@ from grader.build.mutants import mutants_of
 from grader.hub import port_is_free
 from jupyter_helpers import Server
 from corpora.points import auto_points, hand_points
+from jupyter_helpers import token_request
 from servers import free_port, start, stop, wait_for
 
 if os.geteuid() != 0 or shutil.which("useradd") is None:
@@ -121,16 +120,7 @@ class Hub:
 
     def request(self, who: str, method: str, path: str, body=None) -> tuple[int, str]:
         """``path`` through the hub's proxy with ``who``'s API token."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.url + path, data=data, method=method,
-            headers={"Authorization": f"token {self.tokens[who]}",
-                     **({"Content-Type": "application/json"} if data is not None else {})})
-        try:
-            with urllib.request.urlopen(request, timeout=COMMAND_TIMEOUT) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(errors="replace")
+        return token_request(self.url + path, self.tokens[who], method, body, COMMAND_TIMEOUT)
 
     def ok(self, who: str, method: str, path: str, body=None):
         status, text = self.request(who, method, path, body)
