@@ -3,17 +3,17 @@ configurable-http-proxy on a free localhost port, PAM login, system users create
 of throw-away names (two students, one instructor) and removed afterwards, a temporary copy of the
 course, Chromium through Playwright.
 
-Each person logs in through the hub's login page in the browser with the password the hub wrote
-for them; the students' JupyterLab has no Formgrader, and the Formgrader service refuses them;
-the instructor's browser reaches the Formgrader service. Then, with an API token each made in
-their own browser session, the term runs through the hub's proxy as a class would run it: the
-instructor releases ex1 from the Formgrader service's API, both students fetch, fill and submit
-through their own servers' Assignments API; neither reads the other's home, and the exchange
-lets a student submit but not list the submissions; the instructor collects (Formgrader API),
-grades with ``python -m grader autograde`` as the grader account, finds both submissions in the
-Formgrader, grades a written answer by hand through the Formgrader's API, writes feedback
-(``python -m grader feedback``) and releases it (Formgrader API), and the student fetches it with
-the points given by hand. Also each start-up error of the command: one line, nothing left behind.
+Each person logs in through the hub's login page with the password the hub wrote for them; the
+students' JupyterLab has no Formgrader, and the Formgrader service refuses them. Then the term is
+clicked through as a class would: the instructor releases ex1 with the Formgrader's release
+button; each student fetches it and submits it from the Assignment List (the notebook is filled
+through their contents API); neither reads the other's home, and the exchange lets a student
+submit but not list the submissions; the instructor collects with the Formgrader's button, grades
+with ``python -m grader autograde`` as the grader account (with the Python the hub gives its
+users), finds both submissions in the Formgrader, grades the written answers by typing on the
+Manual Grading page, writes feedback (``python -m grader feedback``) and releases it with the
+button, and the student fetches it from the Assignment List and finds the points given by hand.
+Also each start-up error of the command: one line, nothing left behind.
 
 Skipped, with the reason, only where this is not root or ``useradd`` is missing (no system
 users can be made). No step depends on timing: every wait is for an answer or a line.
@@ -29,7 +29,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import urllib.parse
 from pathlib import Path
 
 import psutil
@@ -48,8 +47,9 @@ if os.geteuid() != 0 or shutil.which("useradd") is None:
     pytest.skip("the hub's test creates system users: it needs root and useradd",
                 allow_module_level=True)
 
-from test_browser import _menu, browser, shots  # noqa: E402,F401 - Chromium fixtures, reused
-from test_formgrader import _grade_by_hand  # noqa: E402 - grading a written answer by hand
+from test_browser import MATHJAX_DONE, _choose, _menu, browser, shots  # noqa: E402,F401
+from test_formgrader import COMMENT, WRITTEN  # noqa: E402 - bob's written answer, graded by hand
+from grader.record.formgrader_tree import INSTRUCTOR_ONLY  # noqa: E402
 from test_jupyterlab import _disabled, _page_config  # noqa: E402 - a page's JupyterLab settings
 
 ROOT = course.ROOT
@@ -127,24 +127,12 @@ class Hub:
         assert status == 200, f"{method} {path} as {who}: {status} {text[:1000]}"
         return json.loads(text) if text else None
 
-    def formgrader(self, action: str) -> None:
-        """An action of the Formgrader's assignment page (release, collect, release_feedback),
-        by the instructor, through the service."""
-        answer = self.ok("teacher", "POST",
-                         f"/services/{COURSE_ID}/formgrader/api/assignment/{ASSIGNMENT}/{action}")
-        assert answer["success"], f"{action}: {answer}"
-
-    def assignments(self, who: str, action: str) -> dict:
-        """An action of ``who``'s Assignments tab (fetch, submit, fetch_feedback)."""
-        query = urllib.parse.urlencode({"course_id": COURSE_ID, "assignment_id": ASSIGNMENT})
-        answer = self.ok(who, "POST", f"/user/{self.names[who]}/assignments/{action}?{query}")
-        assert answer["success"], f"{action} as {who}: {answer}"
-        return answer
-
     def as_grader(self, *command: str) -> str:
-        """A command in the course folder as the grader account, as in the Formgrader's terminal."""
+        """A command in the course folder as the grader account with the users' Python (the one
+        the hub gives their servers), as typed in the Formgrader's terminal."""
         account = pwd.getpwnam(self.names["grader"])
-        env = {"PATH": _environment()["PATH"], "HOME": account.pw_dir,
+        users_bin = json.loads((self.state / "hub-settings.json").read_text())["user_bin"]
+        env = {"PATH": os.pathsep.join([users_bin, "/usr/bin", "/bin"]), "HOME": account.pw_dir,
                "NN_COURSE_EXCHANGE": str(self.state / "exchange"), "OPENBLAS_NUM_THREADS": "1"}
         done = subprocess.run(["runuser", "-u", account.pw_name, "--", "env", "-i",
                                *[f"{k}={v}" for k, v in env.items()], *command],
@@ -219,7 +207,69 @@ def _menus(page) -> list[str]:
     return [label.strip() for label in page.locator(".lm-MenuBar-itemLabel").all_inner_texts()]
 
 
+def _formgrader_button(page, hub: Hub, column: str, done: str) -> None:
+    """Click the assignment's button in ``column`` (release, collect, release-feedback) of the
+    Formgrader's Manage Assignments page, through the service, and wait for nbgrader's answer:
+    its success dialog saying ``done``, or the failure with nbgrader's log."""
+    page.goto(f"{hub.url}/services/{COURSE_ID}/formgrader/manage_assignments")
+    button = page.locator("tr", has_text=ASSIGNMENT).locator(f"td.{column} a")
+    button.click()
+    answer = page.locator("#success-modal, #error-modal")
+    answer.wait_for(timeout=COMMAND_TIMEOUT * MS)
+    text = answer.inner_text()
+    assert answer.get_attribute("id") == "success-modal" and done in text, f"{column}: {text}"
+    page.keyboard.press("Escape")
+
+
+def _assignment_list(page) -> None:
+    """Open the Assignment List (Nbgrader menu) in ``who``'s JupyterLab."""
+    _choose(page, "Nbgrader", "Assignment List")
+    page.locator("#released_assignments_list").wait_for()
+
+
+def _press(page, section: str, label: str, then: str) -> None:
+    """Press ``label`` on the assignment's row of the Assignment List's ``section`` list
+    (released, fetched, submitted); wait until the row shows in the ``then`` list."""
+    row = page.locator(f"#{section}_assignments_list .list_item", has_text=ASSIGNMENT).first
+    row.get_by_role("button", name=label, exact=True).click()
+    page.locator(f"#{then}_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(
+        timeout=COMMAND_TIMEOUT * MS)
+
+
+def _grade_written_answers(page, hub: Hub, service: Server, submission_id: str, shots) -> None:
+    """Grade bob's written answers on the Formgrader's Manual Grading page, by typing as an
+    instructor does: 3 points and a comment for WRITTEN, 0 for the others (so none is left
+    pending); then the gradebook holds them."""
+    grades = service.get_json(f"/formgrader/api/grades?submission_id={submission_id}")
+    written = [g for g in grades if g["auto_score"] is None and g["needs_manual_grade"]]
+    assert WRITTEN in {g["name"] for g in written}, grades
+    opened = page.goto(f"{hub.url}/services/{COURSE_ID}/formgrader/submissions/{submission_id}/")
+    assert opened.status == 200, f"the Manual Grading page answered {opened.status}"
+    page.wait_for_function(MATHJAX_DONE)
+    for grade in written:
+        score = page.locator(f'input.score[id="{grade["name"]}"]')
+        score.fill("3" if grade["name"] == WRITTEN else "0")
+        score.press("Tab")                      # the page saves a score when it changes
+    comment = page.locator(f'textarea.comment[id="{WRITTEN}-comment"]')
+    comment.fill(COMMENT)
+    comment.press("Tab")
+    shots.take(page, "hub-instructor-manual-grading")
+
+    def saved() -> bool:
+        now = {g["name"]: g for g in service.get_json(
+            f"/formgrader/api/grades?submission_id={submission_id}")}
+        said = [c for c in service.get_json(f"/formgrader/api/comments?submission_id="
+                                            f"{submission_id}") if c["name"] == WRITTEN]
+        return (now[WRITTEN]["manual_score"] == 3 and said and said[0]["manual_comment"] == COMMENT
+                and not any(now[g["name"]]["needs_manual_grade"] for g in written))
+
+    wait_for(saved, COMMAND_TIMEOUT, "the Manual Grading page did not save the grades")
+
+
 def test_a_term_on_the_hub(hub, browser, shots):
+    """The term, clicked through in Chromium as each person would (only filling the notebook
+    goes through the student's contents API, and the grader's commands are typed as the grader
+    account, as in the Formgrader's terminal)."""
     names = hub.names
     formgrader = f"/services/{COURSE_ID}/formgrader"
     # --- each person logs in through the browser
@@ -239,13 +289,6 @@ def test_a_term_on_the_hub(hub, browser, shots):
         assert refused.status == 403, f"a student reached the Formgrader: {refused.status}"
         _make_token(page, hub, who)
         page.close()
-    page = _log_in(browser, hub, "teacher")
-    opened = page.goto(f"{hub.url}{formgrader}/manage_assignments")
-    assert opened.status == 200
-    page.get_by_text(ASSIGNMENT).first.wait_for()
-    shots.take(page, "hub-instructor-formgrader")
-    _make_token(page, hub, "teacher")
-    page.close()
 
     # --- only their own files, and no Formgrader in their own servers
     for who, other in (("alice", "bob"), ("bob", "alice")):
@@ -256,19 +299,28 @@ def test_a_term_on_the_hub(hub, browser, shots):
         assert denied.returncode != 0 and "Permission denied" in denied.stderr
         assert oct(os.stat(pwd.getpwnam(names[who]).pw_dir).st_mode & 0o777) == "0o700"
 
-    # --- release, fetch, fill, submit
-    hub.formgrader("release")
+    # --- the instructor releases ex1 with the Formgrader's release button
+    page = _log_in(browser, hub, "teacher")
+    page.goto(f"{hub.url}{formgrader}/manage_assignments")
+    page.get_by_text(ASSIGNMENT).first.wait_for()
+    shots.take(page, "hub-instructor-formgrader")
+    _formgrader_button(page, hub, "release", f"Successfully released '{ASSIGNMENT}'")
+    _make_token(page, hub, "teacher")
+    page.close()
+
+    # --- each student fetches, fills and submits from the Assignment List
     fills = {"alice": submissions.filled_release(ASSIGNMENT),
              "bob": submissions.filled_release(ASSIGNMENT, mutants_of(ASSIGNMENT)[0].overrides)}
     for who in ("alice", "bob"):
-        hub.assignments(who, "fetch")
+        page = _log_in(browser, hub, who)
+        _assignment_list(page)
+        _press(page, "released", "Fetch", then="fetched")
         path = f"/user/{names[who]}/api/contents/{COURSE_ID}/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
-        fetched = hub.ok(who, "GET", path)
-        assert fetched["type"] == "notebook"
+        assert hub.ok(who, "GET", path)["type"] == "notebook"
         hub.ok(who, "PUT", path, {"type": "notebook", "format": "json", "content": fills[who]})
-        hub.assignments(who, "submit")
-        listed = hub.ok(who, "GET", f"/user/{names[who]}/assignments?course_id={COURSE_ID}")
-        assert any(a["status"] == "submitted" for a in listed["value"]), listed
+        _press(page, "fetched", "Submit", then="submitted")
+        shots.take(page, f"hub-{who}-submitted")
+        page.close()
 
     # --- a student cannot list the submissions, nor find the other's
     inbound = hub.state / "exchange" / COURSE_ID / "inbound"
@@ -279,8 +331,9 @@ def test_a_term_on_the_hub(hub, browser, shots):
     found = _as_user(names["bob"], "sh", "-c", f"ls -d {inbound}/{names['alice']}+*")
     assert found.returncode != 0
 
-    # --- collect, autograde, the Formgrader lists both
-    hub.formgrader("collect")
+    # --- collect (button), autograde (the grader's command), the Formgrader lists both
+    page = _log_in(browser, hub, "teacher")
+    _formgrader_button(page, hub, "collect", f"Successfully collected submissions of '{ASSIGNMENT}'")
     submitted = hub.copy / "course" / "submitted"
     assert sorted(p.name for p in submitted.iterdir()) == sorted([names["alice"], names["bob"]])
     hub.as_grader("python", "-m", "grader", "autograde", "course/submitted", "--jobs", "2")
@@ -289,24 +342,30 @@ def test_a_term_on_the_hub(hub, browser, shots):
     assert sorted(rows) == sorted([names["alice"], names["bob"]])
     assert all(r["autograded"] and r["submitted"] for r in rows.values())
     assert rows[names["alice"]]["score"] > rows[names["bob"]]["score"]
-    page = browser.new_page()
     page.goto(f"{hub.url}{formgrader}/manage_submissions/{ASSIGNMENT}")
     page.get_by_text(names["bob"]).first.wait_for()
     shots.take(page, "hub-instructor-submissions")
-    page.close()
 
-    # --- a written answer graded by hand through the Formgrader service's API (its page, with
-    # the rubric, is tests/test_formgrader.py's; see docs/hub.md for a venv other users can run)
+    # --- bob's written answers graded by hand on the Manual Grading page, with its rubric
     service = Server(f"{hub.url}/services/{COURSE_ID}", hub.tokens["teacher"], None,
                      hub.state / "jupyterhub.log")
     notebooks = {n["student"]: n for n in service.get_json(
         f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")}
-    _grade_by_hand(service, notebooks[names["bob"]]["id"])
+    _grade_written_answers(page, hub, service, notebooks[names["bob"]]["id"], shots)
+    assert page.locator("#notebook-container .cell", has_text=INSTRUCTOR_ONLY).count() >= 1
 
-    # --- feedback written, released, fetched by a student
+    # --- feedback written (the grader's command), released (button), fetched by bob (button)
     hub.as_grader("python", "-m", "grader", "feedback")
-    hub.formgrader("release_feedback")
-    hub.assignments("bob", "fetch_feedback")
+    _formgrader_button(page, hub, "release-feedback", "Successfully released feedback")
+    page.close()
+    page = _log_in(browser, hub, "bob")
+    _assignment_list(page)
+    row = page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first
+    row.get_by_role("button", name="Fetch Feedback", exact=True).click()
+    page.locator("#submitted_assignments_list", has_text="view feedback").wait_for(
+        timeout=COMMAND_TIMEOUT * MS)
+    shots.take(page, "hub-bob-feedback")
+    page.close()
     home = Path(pwd.getpwnam(names["bob"]).pw_dir)
     [page_file] = (home / COURSE_ID / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html")
     text = page_file.read_text()

@@ -13,7 +13,9 @@ What it sets up, run as root (docs/hub.md has the why of each choice):
   folder owned by the grader account, so students can submit but not list the submissions;
 - each user's own server (LocalProcessSpawner, as that user) with ``jupyter-config/hub``: the
   Assignments tab on the shared exchange, no Formgrader and no Create Assignment;
-- jupyterhub-idle-culler as a service.
+- jupyterhub-idle-culler as a service;
+- the Python the users' servers run: the kit's venv, or, where its Python is hidden from other
+  users (a pyenv in root's home), ``.venv-users/`` made for them (``grader/hub/environment.py``).
 
 Every check that can fail is made before anything is created; a hub that stops during start-up
 takes back the users this start created.
@@ -36,6 +38,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.hub.environment import UsersEnvironmentError, users_python
 
 ROLES = ("student", "instructor")
 USERNAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -242,15 +246,6 @@ def world_readable(course_dir: Path) -> list[str]:
     return [str(p.relative_to(course_dir)) for p in secret if p.exists() and p.stat().st_mode & 0o005]
 
 
-def hidden_python() -> Path | None:
-    """The folder above the venv's Python that other users cannot pass through, if any (e.g. a
-    pyenv in root's home): their servers then run the venv with another standard library."""
-    for folder in [Path(sys.base_prefix).resolve(), *Path(sys.base_prefix).resolve().parents]:
-        if folder.is_dir() and not folder.stat().st_mode & 0o001:
-            return folder
-    return None
-
-
 def write_settings(state: Path, settings: dict) -> Path:
     """``<state>/hub-settings.json`` and ``<state>/jupyterhub_config.py``, which loads the
     course's configuration with them (so ``jupyterhub -f`` on it runs the same hub), then
@@ -309,6 +304,10 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
     state = Path(state).resolve()
     exchange = Path(exchange).resolve() if exchange else state / "exchange"
     state.mkdir(parents=True, exist_ok=True)
+    try:
+        users = users_python(say=lambda line: print(line, flush=True))
+    except UsersEnvironmentError as error:
+        raise HubError(str(error)) from None
     created, passwords = create_users(people, grader_account)
     started = False
     try:
@@ -319,7 +318,8 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
             "course_id": course_id, "course_dir": str(course_dir), "exchange": str(exchange),
             "state": str(state), "ip": ip, "port": port, "hub_port": hub_port,
             "proxy_api_port": proxy_api_port, "service_port": service_port, "proxy": proxy,
-            "bin": bin_dir, "cull_idle": cull_idle, "grader_account": grader_account,
+            "bin": bin_dir, "user_bin": str(users.bin), "cull_idle": cull_idle,
+            "grader_account": grader_account,
             "students": [p.username for p in people if p.role == "student"],
             "instructors": [p.username for p in people if p.role == "instructor"],
             "user_config": str(CONFIG_DIR / "hub"),
@@ -331,12 +331,6 @@ def run_hub(roster: Path, *, course_dir: Path, course_id: str, state: Path,
         for folder in world_readable(course_dir):
             print(f"hub: warning: every user can read {course_dir / folder}, solutions "
                   f"included: chgrp -R {grader_account} {folder} && chmod -R o-rwx {folder}",
-                  flush=True)
-        hidden = hidden_python()
-        if hidden is not None:
-            print(f"hub: warning: the venv's Python is in {hidden}, which other users cannot "
-                  "read, so their servers run it with another standard library (pages may fail): "
-                  "make .venv from a Python every user can run (/usr/bin/python3 course.py setup)",
                   flush=True)
         log = state / "jupyterhub.log"
         signal.signal(signal.SIGTERM, _interrupt)     # Ctrl-C and SIGTERM alike stop the hub

@@ -9,6 +9,7 @@ from pathlib import Path
 c = get_config()  # noqa: F821 - provided by traitlets when JupyterHub loads this file
 s = json.loads(Path(os.environ["NN_HUB_SETTINGS"]).read_text())
 state, course_id, bin_dir = Path(s["state"]), s["course_id"], Path(s["bin"])
+user_bin = Path(s["user_bin"])          # the Python the users' servers run (hub/environment.py)
 formgraders = f"formgrade-{course_id}"      # nbgrader's name for the group of a course's graders
 
 c.JupyterHub.bind_url = f"http://{s['ip']}:{s['port']}"
@@ -30,11 +31,11 @@ c.JupyterHub.load_groups = {formgraders: {"users": s["instructors"]},
 
 # Each person's own server, run as themselves in their home (0700), with the student's view:
 # the Assignments tab on the shared exchange, no Formgrader, no Create Assignment.
-path = os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"])
+path = os.pathsep.join([str(user_bin), "/usr/local/bin", "/usr/bin", "/bin"])
 common = {"PATH": path, "NN_COURSE_ID": course_id, "NN_COURSE_EXCHANGE": s["exchange"],
           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 c.JupyterHub.spawner_class = "localprocess"
-c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
+c.Spawner.cmd = [str(user_bin / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.environment = {**common, "JUPYTER_CONFIG_PATH": s["user_config"]}
 c.Spawner.start_timeout = 300                # a busy machine starts a server slowly
@@ -46,7 +47,7 @@ c.JupyterHub.services = [
     {
         "name": course_id,
         "url": f"http://127.0.0.1:{s['service_port']}",
-        "command": [str(bin_dir / "jupyterhub-singleuser")],
+        "command": [str(user_bin / "jupyterhub-singleuser")],
         "user": s["grader_account"],
         "cwd": s["course_dir"],
         "oauth_no_confirm": True,
