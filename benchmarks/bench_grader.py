@@ -6,6 +6,7 @@ kernel start-up in the CPU time, and every score difference, classified.
     python benchmarks/bench_grader.py               # N = 30 submissions (about 10 minutes)
     python benchmarks/bench_grader.py --n 4         # a quick look: one solution per assignment
     python benchmarks/bench_grader.py --n 60 --fixed-runs 5 --keep
+    python benchmarks/bench_grader.py --n 4 --rerun-class 0   # the quickest look
 
 This is a script, not a test. It prints figures and the machine's load; it asserts nothing.
 
@@ -34,7 +35,9 @@ This is a script, not a test. It prints figures and the machine's load; it asser
    grading. Its kernel CPU (the kernel's process tree) and the CPU of this process (the client
    side: jupyter_client, ZeroMQ, the watcher) per start, times N, against the grader's total CPU
    for the batch, is the share of kernel start-up.
-6. **Scores.** Every test cell's points from both. A submission where they differ is either
+6. **An unchanged class.** ``--rerun-class`` submissions of the same mix graded by this grader
+   alone, then the same command again without ``--force``: nothing changed, nothing to grade.
+7. **Scores.** Every test cell's points from both. A submission where they differ is either
    *charged twice* by nbgrader (a mutant whose own mistake loses its tests with both, and
    every other difference is a later test that nbgrader fails because it runs on the student's
    wrong intermediate results, while this grader's stages are isolated and give those points)
@@ -79,6 +82,7 @@ from grader.run import sandbox  # noqa: E402
 
 TARGET_RATIO = 10.0          # notebooks per minute, ours / nbgrader's, on 2 cores
 TARGET_FIXED = 1.5           # one ex1 notebook: grading / running it with nbconvert
+TARGET_RERUN = 5.0           # seconds: a rerun over an unchanged class of --rerun-class
 JOBS = 2
 KINDS = ("solution", "mutant", "blank", "mutant")
 FIXED_ASSIGNMENT = "ex1_softmax"
@@ -352,11 +356,16 @@ def main() -> int:
                         help="timed runs of each side of the fixed cost (default 3)")
     parser.add_argument("--kernel-runs", type=int, default=5,
                         help="kernel start-ups measured (default 5)")
+    parser.add_argument("--rerun-class", type=int, default=100, metavar="N",
+                        help="a class of N submissions graded by this grader alone, then "
+                             "graded again unchanged, timed (default 100; 0 leaves it out)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the scratch folder (submissions, logs, gradebooks)")
     args = parser.parse_args()
     if min(args.n, args.fixed_runs, args.kernel_runs) < 1:
         parser.error("--n, --fixed-runs and --kernel-runs must be positive")
+    if args.rerun_class < 0:
+        parser.error("--rerun-class must be 0 or more")
 
     started = time.perf_counter()
     counted = become_subreaper()
@@ -395,6 +404,10 @@ def main() -> int:
         print(f"kernel start-up: {args.kernel_runs} one-cell notebooks through the grader's "
               "execute ...", flush=True)
         k_wall, k_kernel, k_client = kernel_start(scratch, args.kernel_runs)
+        if args.rerun_class:
+            print(f"a class of {args.rerun_class}: graded, then again unchanged ...", flush=True)
+            class_graded, class_rerun, _ = run_ours(build_batch(args.rerun_class),
+                                                    scratch / "class")
         end_load = loads()
 
         nb_wall = sum(t.wall for t in nb_timed.values())
@@ -411,6 +424,14 @@ def main() -> int:
               f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")
         print(f"rerun over the unchanged {n} notebooks (no --force): {rerun.wall:.1f} s wall, "
               f"{rerun.cpu:.1f} s CPU")
+        if args.rerun_class:
+            m = args.rerun_class
+            print(f"a class of {m} (the same mix): graded in {class_graded.wall:.1f} s wall "
+                  f"({per_minute(m, class_graded.wall):.1f} notebooks/min), "
+                  f"{class_graded.cpu:.1f} s CPU")
+            print(f"rerun over that unchanged class: {class_rerun.wall:.1f} s wall, "
+                  f"{class_rerun.cpu:.1f} s CPU   target < {TARGET_RERUN:g} s   "
+                  f"{'PASS' if class_rerun.wall < TARGET_RERUN else 'MISS'}")
 
         print()
         print("== per notebook, by assignment ==")

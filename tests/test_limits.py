@@ -208,10 +208,17 @@ def test_a_cell_waiting_on_a_pipe_nobody_writes_to_is_stopped_by_the_idle_rule(s
     assert execution.seconds < 150
 
 
+def spin(seconds: float) -> str:
+    """Code that computes without a pause for ``seconds`` of wall-clock time: however little CPU
+    a busy machine gives it, it is always runnable, and it ends on time."""
+    return (f"import time\nt0 = time.monotonic()\n"
+            f"while time.monotonic() - t0 < {seconds}:\n    pass")
+
+
 def test_a_cell_that_computes_longer_than_the_idle_window_is_not_stopped(
         busy_machine, scratch_root):
     """Next to two CPU hogs the cell gets little CPU per second, but it is always runnable."""
-    execution, _ = run(scratch_root, [burn(8), AFTER], Limits(idle_seconds=4, **IDLE))
+    execution, _ = run(scratch_root, [spin(10), AFTER], Limits(idle_seconds=4, **IDLE))
     assert execution.stopped_at is None, execution.stop_reason
     assert ran(execution, 1)
     assert execution.seconds > 8 > 4
@@ -222,3 +229,42 @@ def test_a_cell_that_sleeps_less_than_the_idle_window_then_computes_is_not_stopp
                        Limits(idle_seconds=15, **IDLE))
     assert execution.stopped_at is None, execution.stop_reason
     assert ran(execution, 1)
+
+
+def _kernels_that_never_answer(monkeypatch, how_many: int) -> list:
+    """The first ``how_many`` kernels' clients give up waiting for their answer, as on a very
+    busy machine (jupyter_client's own error); the tries are counted in the list returned."""
+    from grader.run.traffic import BoundedKernelClient
+
+    tries, real = [], BoundedKernelClient.wait_for_ready
+
+    async def wait_for_ready(self, timeout=None):
+        tries.append(timeout)
+        if len(tries) <= how_many:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        return await real(self, timeout=timeout)
+
+    monkeypatch.setattr(BoundedKernelClient, "wait_for_ready", wait_for_ready)
+    return tries
+
+
+def test_a_kernel_that_does_not_answer_in_time_is_started_again(scratch_root, monkeypatch):
+    """No answer from the kernel before the first cell is the grader's trouble, not the
+    student's: it starts a new kernel, and the notebook runs in full."""
+    from grader.run import execute as executing
+
+    tries = _kernels_that_never_answer(monkeypatch, 1)
+    execution, _ = run(scratch_root, ["x = 1", AFTER], Limits(**IDLE))
+    assert tries == [executing.STARTUP_SECONDS] * 2
+    assert execution.stopped_at is None, execution.stop_reason
+    assert ran(execution, 1)
+
+
+def test_a_kernel_that_never_answers_is_reported_after_its_tries(scratch_root, monkeypatch):
+    from grader.run import execute as executing
+
+    tries = _kernels_that_never_answer(monkeypatch, 99)
+    execution, _ = run(scratch_root, ["x = 1", AFTER], Limits(**IDLE))
+    assert len(tries) == executing.KERNEL_STARTS
+    assert "the kernel failed" in execution.stop_reason and "respond" in execution.stop_reason
+    assert not ran(execution, 1)

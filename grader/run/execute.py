@@ -6,7 +6,9 @@ kernel's process tree (see ``grader.run.cputime``), so a grade does not depend o
 machine is. A cell that sleeps or waits for something that never comes is stopped by the idle
 rule (see ``grader.run.idle``); wall-clock backstops, much larger, stop whatever else waits without
 end. When the run ends, for whatever reason, every process carrying the run's tag is killed,
-including children that left the kernel's process group, so nothing is left running.
+including children that left the kernel's process group, so nothing is left running. A kernel
+that does not answer before its first cell (a very busy machine) is the grader's trouble, not the
+student's: it is started again, up to ``KERNEL_STARTS`` times, as none of the notebook has run.
 """
 from __future__ import annotations
 
@@ -31,6 +33,10 @@ from grader.run.processes import kill_tagged, reap_children
 from grader.run.timekeeper import TimeKeeper
 from grader.text import error_text, readable
 from grader.run.traffic import BoundedClient, BoundedKernelClient, Budget, Traffic
+
+
+KERNEL_STARTS = 3                # tries at a kernel that answers before the notebook's first cell
+STARTUP_SECONDS = 120            # per try; nothing of the student's runs before it answers
 
 
 @dataclass
@@ -64,7 +70,17 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
     Only errors and harvest payloads come back (see ``grader.run.traffic``); the notebook's outputs
     are not kept. The kernel's processes and control groups carry the ``batch`` tag (default:
     this process's batch, ``$NN_COURSE_GRADER_BATCH``), so that the batch's clean-up finds them.
+    A kernel that fails before the first cell is started again (``KERNEL_STARTS`` tries).
     """
+    for _ in range(KERNEL_STARTS):
+        result, started = _execute_once(nb, scratch, limits, assignment, budget, batch)
+        if started:
+            break
+    return result
+
+
+def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execution, bool]:
+    """One kernel's run of ``nb``; and whether the kernel answered (the notebook started)."""
     batch = batch or os.environ.get(BATCH_VARIABLE, "")
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -91,7 +107,7 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
     km.client_factory = BoundedKernelClient
     km.connection_file = str(scratch / ".kernel-connection.json")
     result = Execution(sandbox=box.description)
-    current = {"index": None}
+    current = {"index": None, "started": False}
     keeper = TimeKeeper(limits, tag, scratch=scratch,
                         count_processes=not any((g / "pids.max").exists() for g in groups))
     traffic = Traffic(budget or Budget(), halt=keeper.halt)
@@ -100,13 +116,14 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
         current["index"] = cell_index
 
     def on_notebook_start(**_):
+        current["started"] = True
         keeper.attach(kernel_pid(km))
         client.watch()
 
     # iopub_timeout: how long to wait, after a cell's reply, for the rest of its output (the
     # harvested results among it); generous, so that a busy machine loses no output.
     client = BoundedClient(nb, km=km, timeout=math.ceil(limits.cell_wall_seconds),
-                           iopub_timeout=60, allow_errors=True, startup_timeout=60,
+                           iopub_timeout=60, allow_errors=True, startup_timeout=STARTUP_SECONDS,
                            record_timing=False, shutdown_kernel="immediate",
                            store_widget_state=False, on_notebook_start=on_notebook_start,
                            on_cell_start=on_cell_start, on_cell_execute=keeper.cell_started,
@@ -143,4 +160,4 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
         result.seconds = time.monotonic() - start
         result.cpu_seconds = keeper.cpu_seconds()
     result.errors, result.harvests = traffic.errors, traffic.harvests
-    return result
+    return result, current["started"]
