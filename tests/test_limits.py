@@ -143,16 +143,17 @@ def busy_machine():
 
 
 def test_the_solutions_get_full_marks_on_a_busy_machine(tmp_path, busy_machine):
-    """Two copies of each solution, graded four at once next to the two spinning processes,
+    """Each assignment's solution, the four graded at once next to the two spinning processes,
     with the demo's limits: three times as many busy processes as cores."""
     folder = tmp_path / "submissions"
-    for student in ("ann", "ben"):
-        for assignment in course.ASSIGNMENTS:
-            submissions.write(submissions.filled_release(assignment),
-                              folder / student / assignment / f"{assignment}.ipynb")
-    results = autograde(folder, Options(jobs=4, force=True, output=tmp_path / "out",
+    for assignment in course.ASSIGNMENTS:
+        submissions.write(submissions.filled_release(assignment),
+                          folder / "ann" / assignment / f"{assignment}.ipynb")
+    jobs = len(course.ASSIGNMENTS)
+    assert jobs >= 4                      # with the two spinning: three busy per core, or more
+    results = autograde(folder, Options(jobs=jobs, force=True, output=tmp_path / "out",
                                         limits=DEMO_LIMITS), log=lambda line: None)
-    assert len(results) == 2 * len(course.ASSIGNMENTS)
+    assert len(results) == len(course.ASSIGNMENTS)
     for result in results:
         assert (result.score, result.reason) == (result.max_score, ""), result.summary()
 
