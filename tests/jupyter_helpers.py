@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from grader import course
+
 STARTUP_TIMEOUT = 600         # seconds; a start on a busy machine is slow, never a test's result
 
 
@@ -66,8 +68,16 @@ class Server:
 def jupyter_server(cwd: Path, tmp: Path, app: str = "lab", args=(), env: dict | None = None,
                    name: str | None = None):
     """Run ``jupyter <app> *args`` in ``cwd`` until the block ends, with the variables ``env``
-    added to its environment; yields a ``Server``. ``name`` names its log file."""
+    added to its environment; yields a ``Server``. ``name`` names its log file.
+
+    A server in the project itself keeps its gradebook and exchange in ``tmp`` (unless ``env``
+    names them): the Formgrader creates its gradebook when it starts, and the project's own
+    course/ folder (an instructor's real class) is no test's to write."""
     port, token = free_port(), secrets.token_hex(16)
+    if Path(cwd).resolve() == course.ROOT.resolve():
+        (tmp / "course").mkdir(exist_ok=True)
+        env = {"NN_FORMGRADER_OUTPUT": str(tmp / "course"),
+               "NN_COURSE_EXCHANGE": str(tmp / "exchange"), **(env or {})}
     log = tmp / f"{name or app}-server.log"
     command = [sys.executable, "-m", "jupyter", app, "--allow-root", "--no-browser",
                "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
@@ -77,6 +87,8 @@ def jupyter_server(cwd: Path, tmp: Path, app: str = "lab", args=(), env: dict | 
                                    stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     running = Server(f"http://127.0.0.1:{port}", token, process, log)
+    running.exchange = Path((env or {}).get("NN_COURSE_EXCHANGE")
+                            or Path(cwd) / "course" / "exchange")
     try:
         _wait_until_up(running)
         yield running

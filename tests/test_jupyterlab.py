@@ -56,10 +56,10 @@ def test_formgrader_lists_the_course_assignments(server):
         assert by_name[name]["release_path"] == f"notebooks/{name}"
         # nbgrader says "releaseable" only when the exchange directory exists and is writable.
         assert by_name[name]["releaseable"], f"the exchange is not usable:\n{server.log_tail()}"
-    exchange = ROOT / "course" / "exchange"
+    exchange = server.exchange                   # the test's own (see jupyter_helpers)
     assert exchange.is_dir() and os.access(exchange, os.W_OK | os.X_OK)
-    # The formgrader writes its gradebook under course/ (not committed), never into the
-    # committed student or instructor folders.
+    # The formgrader writes its gradebook in its output folder, never into the committed
+    # student or instructor folders.
     assert _git_status("notebooks", "solutions") == server.git_before
 
 

@@ -269,3 +269,23 @@ def test_a_kernel_that_never_answers_is_reported_after_its_tries(scratch_root, m
     assert len(tries) == executing.KERNEL_STARTS
     assert "the kernel failed" in execution.stop_reason and "respond" in execution.stop_reason
     assert not ran(execution, 1)
+
+
+def test_time_runnable_never_counts_towards_the_wall_clock_backstop(scratch_root):
+    """The backstop counts waiting only: a cell that computes for 3 s, always runnable, passes a
+    1 s backstop (on a very busy machine such a cell gets little CPU per second, and only its
+    CPU limit may stop it); a sleeping cell still meets it (the sleeping test above)."""
+    execution, _ = run(scratch_root, [spin(3), AFTER],
+                       Limits(cell_cpu_seconds=30, notebook_cpu_seconds=60, cell_wall_seconds=1))
+    assert execution.stopped_at is None, execution.stop_reason
+    assert ran(execution, 1)
+
+
+def test_a_cell_runnable_without_end_meets_its_ceiling(scratch_root):
+    """However busy the machine, a cell ends: ``ceiling_factor`` times its backstop."""
+    execution, _ = run(scratch_root, ["while True:\n    pass", AFTER],
+                       Limits(cell_cpu_seconds=600, notebook_cpu_seconds=600, cell_wall_seconds=1,
+                              ceiling_factor=4))
+    assert (execution.stopped_at, execution.stop_reason) == (0, "wall-clock time limit 4 s exceeded")
+    assert "too busy" in execution.stop_detail
+    assert not ran(execution, 1)

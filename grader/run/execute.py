@@ -12,6 +12,7 @@ student's: it is started again, up to ``KERNEL_STARTS`` times, as none of the no
 """
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
@@ -122,7 +123,8 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
 
     # iopub_timeout: how long to wait, after a cell's reply, for the rest of its output (the
     # harvested results among it); generous, so that a busy machine loses no output.
-    client = BoundedClient(nb, km=km, timeout=math.ceil(limits.cell_wall_seconds),
+    client = BoundedClient(nb, km=km,
+                           timeout=math.ceil(limits.ceiling_factor * limits.cell_wall_seconds),
                            iopub_timeout=60, allow_errors=True, startup_timeout=STARTUP_SECONDS,
                            record_timing=False, shutdown_kernel="immediate",
                            store_widget_state=False, on_notebook_start=on_notebook_start,
@@ -152,6 +154,9 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
             + (f" (kernel log: {log_tail})" if log_tail else ""), "")
     finally:
         kernel_log.close()
+        # nbclient asks to shut its kernel down at exit; done here (and, after a kernel that
+        # never answered, its kernel manager is gone: the call at exit would fail noisily)
+        atexit.unregister(client._cleanup_kernel)
         keeper.stop()
         kill_tagged(tag)
         cgroups.kill_members(groups)

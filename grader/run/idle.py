@@ -27,9 +27,11 @@ ACTIVE_FRACTION = 0.25              # share of readings that may find a thread a
 MIN_READINGS = 10                   # fewer readings over a window judge nothing
 
 
-def tree_is_active(pids) -> bool:
-    """Whether any thread of the processes ``pids`` (host PIDs) is running, runnable or waiting
-    for the disk right now. Processes that exited meanwhile count as not active."""
+def tree_states(pids) -> frozenset[str]:
+    """The states of the threads of the processes ``pids`` (host PIDs) right now: 'R' running
+    or runnable, 'D' waiting for the disk, 'S' asleep, ... Processes that exited meanwhile are
+    left out."""
+    states = set()
     for pid in pids:
         try:
             tids = os.listdir(f"/proc/{pid}/task")
@@ -42,10 +44,13 @@ def tree_is_active(pids) -> bool:
             except OSError:
                 continue
             # "tid (comm) S ...": comm may hold spaces and ")"; the state follows the last ")"
-            state = stat[stat.rfind(b")") + 2:][:1].decode("ascii", "replace")
-            if state in ACTIVE_STATES:
-                return True
-    return False
+            states.add(stat[stat.rfind(b")") + 2:][:1].decode("ascii", "replace"))
+    return frozenset(states)
+
+
+def is_active(states: frozenset[str]) -> bool:
+    """Whether a thread is running, runnable or waiting for the disk (``tree_states``)."""
+    return not states.isdisjoint(ACTIVE_STATES)
 
 
 class IdleWatch:

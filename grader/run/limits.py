@@ -18,13 +18,17 @@ class Limits:
     for the whole run, kernel start included. ``idle_seconds``: a cell whose process tree stays
     idle (no thread running or waiting for the disk, almost no CPU used; see ``grader.run.idle``)
     that long is stopped. The wall-clock backstops stop code that uses no CPU for another
-    reason; unless given, they are ``wall_factor`` times the CPU limits.
+    reason; unless given, they are ``wall_factor`` times the CPU limits. They count the time the
+    code waits, not the time it is runnable but waiting for a CPU, so that a very busy machine
+    never stops honest work (see ``grader.run.timekeeper``); ``ceiling_factor`` times them
+    bounds even that.
     ``rlimit_cpu_seconds`` is each process's RLIMIT_CPU, a last resort should the monitor fail
     (default: twice the notebook's CPU limit).
     """
     cell_cpu_seconds: float = 60.0
     notebook_cpu_seconds: float = 300.0
     wall_factor: float = 5.0
+    ceiling_factor: float = 10.0
     idle_seconds: float = 30.0
     cell_wall_seconds: float | None = None
     notebook_wall_seconds: float | None = None
@@ -37,7 +41,8 @@ class Limits:
     scratch_files: int = SCRATCH_FILES
 
     def __post_init__(self):
-        for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor", "idle_seconds"):
+        for name in ("cell_cpu_seconds", "notebook_cpu_seconds", "wall_factor", "idle_seconds",
+                     "ceiling_factor"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)}")
         if self.cell_wall_seconds is None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from grader.run.cputime import CpuMeter
-from grader.run.idle import IdleWatch, tree_is_active
+from grader.run.idle import IdleWatch, is_active, tree_states
 from grader.run.limits import Limits
 from grader.run.processes import kill_tagged
 from grader.run.scratch import exceeded as exceeded_quota
@@ -16,13 +16,19 @@ from grader.run.scratch import exceeded as exceeded_quota
 class TimeKeeper:
     """Enforces a run's time limits.
 
-    A thread samples the CPU time of the kernel's process tree and the wall clock every
-    ``interval`` seconds. The cell count covers the time the kernel executes a cell: from just
-    before nbclient sends it (``cell_started``) to its reply (``cell_finished``), not the idle
-    time between cells. When a cell or the notebook uses more CPU time than allowed, a cell is
-    idle for ``idle_seconds`` (``grader.run.idle``), or the notebook runs past its wall-clock
-    backstop, the keeper records why in ``stopped`` and kills the run's processes, which makes
-    nbclient raise DeadKernelError. nbclient's own timeout is the per-cell wall-clock backstop
+    A thread samples the CPU time of the kernel's process tree, its threads' states and the wall
+    clock every ``interval`` seconds. The cell count covers the time the kernel executes a cell:
+    from just before nbclient sends it (``cell_started``) to its reply (``cell_finished``), not
+    the idle time between cells. When a cell or the notebook uses more CPU time than allowed, a
+    cell is idle for ``idle_seconds`` (``grader.run.idle``), or a cell or the notebook passes its
+    wall-clock backstop, the keeper records why in ``stopped`` and kills the run's processes,
+    which makes nbclient raise DeadKernelError.
+
+    The backstops count *waiting* time: wall-clock time less the readings that found a thread of
+    the tree runnable ('R': on a CPU or waiting for one). On a machine so busy that a computing
+    cell gets 1 % of a CPU, the cell is runnable all along and only its CPU limit applies; a cell
+    that sleeps, or hangs in the disk, waits, and meets the backstop as before. nbclient's own
+    timeout, ``ceiling_factor`` times the cell's backstop, bounds even a starved cell
     (``cell_timeout`` words it).
 
     Reasons come as (reason, detail): "CPU time limit 60 s exceeded", to which the grader adds
@@ -40,6 +46,10 @@ class TimeKeeper:
         self.stopped: tuple[str, str] | None = None
         self._meter: CpuMeter | None = None
         self._cell_start: float | None = None     # CPU seconds when the current cell began
+        self._cell_began = 0.0                    # the wall clock then
+        self._runnable = 0.0                      # seconds found runnable: the run's
+        self._cell_runnable = 0.0                 # ... and the current cell's
+        self._last = 0.0                          # the wall clock at the previous reading
         self._idle = IdleWatch(limits.idle_seconds)
         self._started = time.monotonic()
         self._done = threading.Event()
@@ -47,7 +57,7 @@ class TimeKeeper:
                                         name=f"time-limits-{tag[:8]}")
 
     def start(self) -> None:
-        self._started = time.monotonic()
+        self._started = self._last = time.monotonic()
         self._thread.start()
 
     def attach(self, pid: int) -> None:
@@ -65,6 +75,7 @@ class TimeKeeper:
 
     def cell_started(self, **_) -> None:
         self._cell_start = self.cpu_seconds()
+        self._cell_began, self._cell_runnable = time.monotonic(), 0.0
         self._idle.restart()
 
     def cell_finished(self, **_) -> None:
@@ -81,11 +92,20 @@ class TimeKeeper:
             return (f"CPU time limit {limits.notebook_cpu_seconds:g} s for the whole notebook "
                     "exceeded", "")
         now = time.monotonic()
-        if now - self._started > limits.notebook_wall_seconds:
+        states = tree_states(self._meter.pids) if self._meter else frozenset()
+        if "R" in states:                       # runnable since the last reading, as sampled
+            self._runnable += now - self._last
+            self._cell_runnable += now - self._last
+        self._last = now
+        if now - self._started - self._runnable > limits.notebook_wall_seconds:
             return (f"wall-clock time limit {limits.notebook_wall_seconds:g} s for the whole "
                     "notebook exceeded", _waiting(used))
-        if self._cell_start is not None and self._meter and self._idle.observe(
-                now, used, tree_is_active(self._meter.pids)):
+        if self._cell_start is None:
+            pass
+        elif now - self._cell_began - self._cell_runnable > limits.cell_wall_seconds:
+            return (f"wall-clock time limit {limits.cell_wall_seconds:g} s exceeded",
+                    _waiting(self.cell_cpu_seconds()))
+        elif self._meter and self._idle.observe(now, used, is_active(states)):
             return (f"idle time limit {limits.idle_seconds:g} s exceeded",
                     _waiting(self._idle.cpu_seconds_in_window(), idle=limits.idle_seconds))
         if self.count_processes and self._meter and self._meter.processes > limits.processes:
@@ -98,9 +118,12 @@ class TimeKeeper:
         return None
 
     def cell_timeout(self) -> tuple[str, str]:
-        """The reason for nbclient's CellTimeoutError: the cell's wall-clock backstop."""
-        return (f"wall-clock time limit {self.limits.cell_wall_seconds:g} s exceeded",
-                _waiting(self.cell_cpu_seconds()))
+        """The reason for nbclient's CellTimeoutError: the ceiling of a cell, however busy the
+        machine (``ceiling_factor`` times its backstop)."""
+        ceiling = self.limits.ceiling_factor * self.limits.cell_wall_seconds
+        return (f"wall-clock time limit {ceiling:g} s exceeded",
+                f"the machine was too busy to run the cell in that time (it used "
+                f"{self.cell_cpu_seconds():.1f} s of CPU time)")
 
     def halt(self, reason: str, detail: str = "") -> None:
         """Stop the run now for a reason found elsewhere (the output budget)."""
