@@ -2,6 +2,7 @@
 demo class gets the expected scores and reasons, the CSV has exactly one row per submission,
 feedback hides the hidden tests, an interrupted run resumes, and honest submissions get the same
 scores as plain nbgrader gives them."""
+import copy
 import csv
 import json
 import signal
@@ -146,17 +147,36 @@ def test_feedback_pages_hide_hidden_tests(demo):
                    ["hidden_seed"]) not in text
 
 
+def _asleep(nb, seconds: int):
+    """A copy of ``nb`` whose first graded function's cell sleeps ``seconds`` first."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "def " in cell.source:
+            cell.source = f"import time\ntime.sleep({seconds})\n" + cell.source
+            return nb
+    raise AssertionError("no code cell defines a function")
+
+
 def test_interrupted_run_resumes_without_losing_grades(tmp_path):
+    """Ctrl-C while ben's notebook is being graded (it sleeps, so it is still being graded
+    whenever the signal comes, however busy the machine): ann's grade is kept, and the same
+    command again grades the rest and leaves ann's alone."""
     folder = tmp_path / "subs"
     students = ["ann", "ben", "cid", "dee"]
+    made = {}
     for i, student in enumerate(students):
-        nb = submissions.filled_release("ex1_softmax", mutants_of("ex1_softmax")[i].overrides)
-        submissions.write(nb, folder / student / "ex1_softmax" / "ex1_softmax.ipynb")
+        made[student] = submissions.filled_release("ex1_softmax",
+                                                   mutants_of("ex1_softmax")[i].overrides)
+        submissions.write(_asleep(made[student], 900) if student == "ben" else made[student],
+                          folder / student / "ex1_softmax" / "ex1_softmax.ipynb")
     output = tmp_path / "out"
     command = [sys.executable, "-m", "grader", "autograde", str(folder), "--jobs", "1",
                "--output", str(output)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    said = tmp_path / "interrupted.log"
+    with open(said, "wb") as log:
+        process = subprocess.Popen(command + ["--idle-timeout", "1200", "--wall-factor", "30"],
+                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
     results_dir = output / "results" / "ex1_softmax"
     # generous waits: they only bound a hang, and a loaded machine may be slow to grade the first
     deadline = time.monotonic() + 1200
@@ -164,8 +184,12 @@ def test_interrupted_run_resumes_without_losing_grades(tmp_path):
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=600)
+    text = said.read_text()
+    assert process.returncode == 130 and "Traceback" not in text, text    # a clean stop
+    assert "run the same command again to grade the rest" in text, text
     finished = {p.stem: p.stat().st_mtime for p in results_dir.glob("*.json")}
-    assert 1 <= len(finished) < len(students), "the run was not interrupted mid-way"
+    assert sorted(finished) == ["ann"], "the run was not interrupted while grading ben"
+    submissions.write(made["ben"], folder / "ben" / "ex1_softmax" / "ex1_softmax.ipynb")
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert again.returncode == 0, again.stderr
     assert "already graded" in again.stdout

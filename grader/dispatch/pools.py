@@ -340,8 +340,10 @@ class LocalPool(Executor):
 
     def stop(self, batch: str) -> None:
         self._stopped = True
+        # taken before the shutdown, which forgets them (``_processes`` becomes None)
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in list(getattr(self._pool, "_processes", {}).values()):
+        for process in processes:
             process.terminate()
         kill_tagged(batch, BATCH_VARIABLE)
 
