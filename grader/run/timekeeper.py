@@ -92,7 +92,9 @@ class TimeKeeper:
             return (f"CPU time limit {limits.notebook_cpu_seconds:g} s for the whole notebook "
                     "exceeded", "")
         now = time.monotonic()
-        states = tree_states(self._meter.pids) if self._meter else frozenset()
+        in_cell = self._cell_start is not None and self._meter is not None
+        # the threads' states, read only while a cell runs (between cells the kernel waits)
+        states = tree_states(self._meter.pids) if in_cell else frozenset()
         if "R" in states:                       # runnable since the last reading, as sampled
             self._runnable += now - self._last
             self._cell_runnable += now - self._last
@@ -100,12 +102,10 @@ class TimeKeeper:
         if now - self._started - self._runnable > limits.notebook_wall_seconds:
             return (f"wall-clock time limit {limits.notebook_wall_seconds:g} s for the whole "
                     "notebook exceeded", _waiting(used))
-        if self._cell_start is None:
-            pass
-        elif now - self._cell_began - self._cell_runnable > limits.cell_wall_seconds:
+        if in_cell and now - self._cell_began - self._cell_runnable > limits.cell_wall_seconds:
             return (f"wall-clock time limit {limits.cell_wall_seconds:g} s exceeded",
                     _waiting(self.cell_cpu_seconds()))
-        elif self._meter and self._idle.observe(now, used, is_active(states)):
+        if in_cell and self._idle.observe(now, used, is_active(states)):
             return (f"idle time limit {limits.idle_seconds:g} s exceeded",
                     _waiting(self._idle.cpu_seconds_in_window(), idle=limits.idle_seconds))
         if self.count_processes and self._meter and self._meter.processes > limits.processes:
