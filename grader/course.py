@@ -75,8 +75,12 @@ class OutputTree:
         return self.root / "grades.csv"
 
     @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    @property
     def gradebook_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        return f"sqlite:///{self.gradebook}"
 
     @property
     def release(self) -> Path:

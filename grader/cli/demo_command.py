@@ -2,6 +2,7 @@
 results."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from grader import course
@@ -21,5 +22,10 @@ def add_arguments(command) -> None:
 
 def run(args) -> int:
     from grader.build.demo_class import run_demo
+    from grader.record.database import GradebookUnavailable
 
-    return run_demo(Path(args.output or course.WORK_DIR / "demo"), args.jobs)
+    try:
+        return run_demo(Path(args.output or course.WORK_DIR / "demo"), args.jobs)
+    except GradebookUnavailable as error:
+        print(f"{args.prog}: {error}", file=sys.stderr)
+        return 1
