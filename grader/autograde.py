@@ -203,6 +203,8 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     # LocalCluster's workers do not carry it (the clean-up kills whatever carries it).
     executor = open_executor(options.cluster, options.jobs)
     batch = uuid.uuid4().hex
+    os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
+    executor.warm_up(len(submissions), grade_task.__module__)   # while the gradebook is made ready
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
     options.stats["scratch"] = str(workdir)
     try:
@@ -249,7 +251,6 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     for assignment in sorted({sub.assignment for sub in todo}):
         material = materials[assignment]
         shared[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
-    os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
     version, total = code_version(), len(todo)
     waiting, running = iter(todo), {}
     progress = Progress(total, log)

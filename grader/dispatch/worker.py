@@ -14,6 +14,7 @@ import hashlib
 import os
 import resource
 import socket
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,12 +51,14 @@ def code_version() -> str:
 
 
 def worker_name() -> str:
-    """The Dask worker's address, else this host and process."""
-    try:
-        from distributed import get_worker
-        return get_worker().address
-    except (ImportError, ValueError):           # not on a Dask worker
-        return f"{socket.gethostname()} (pid {os.getpid()})"
+    """The Dask worker's address, else this host and process. (A Dask worker has imported
+    distributed; a local worker need not import it, a fifth of a second, to learn that.)"""
+    if "distributed" in sys.modules:
+        try:
+            return sys.modules["distributed"].get_worker().address
+        except ValueError:                      # distributed is here, but not a worker
+            pass
+    return f"{socket.gethostname()} (pid {os.getpid()})"
 
 
 def refusal(version: str, isolated: bool) -> str:

@@ -25,7 +25,9 @@ it can read the grader's files; the grader then prints a warning.
 """
 from __future__ import annotations
 
+import compileall
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -65,6 +67,7 @@ class Sandbox:
     description: str
     home: str                                    # the kernel's working folder and HOME
     sealed: Path
+    matplotlib: str                              # matplotlib's config and cache folder
     prefix: list = field(default_factory=list)   # command put in front of the kernel command
     transport: str = "tcp"
 
@@ -77,13 +80,18 @@ class Sandbox:
         python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
         env.update(ONE_BLAS_THREAD)
         env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=python_path, MPLCONFIGDIR=self.home, IPYTHONDIR=f"{self.home}/.ipython")
+                   PYTHONPATH=python_path, MPLCONFIGDIR=self.matplotlib, IPYTHONDIR=f"{self.home}/.ipython")
         return env
+
+NO_DEBUGGER = '''"""Left out while grading."""
+raise ImportError("the debugger (debugpy) is not available while grading")
+'''
 
 
 @functools.lru_cache(maxsize=None)
 def sealed_course_lib(assignment: str, base: Path) -> Path:
-    """A copy of course_lib without the assignment's sealed modules (one per process), in
+    """A copy of course_lib without the assignment's sealed modules (one per process), compiled,
+    beside a stand-in for the debugger (``debugpy``) that cannot be imported, in
     ``base`` (the batch's scratch folder, which the coordinating process removes). Its ``data``
     folder is where bubblewrap binds the course's data read-only; without bubblewrap it is a
     link to the course's data, so that every assignment grades the same on either kind of
@@ -109,7 +117,70 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
         (root / "course_lib" / "data").mkdir()       # where bubblewrap binds the data read-only
     else:                                            # no mounts: the kernel reads the data in place
         (root / "course_lib" / "data").symlink_to(COURSE_LIB / "data", target_is_directory=True)
+    # the kernel's debugger is of no use while grading; ipykernel goes without it when it
+    # cannot be imported, and importing it was a fifth of a kernel's start-up
+    (root / "debugpy").mkdir()
+    (root / "debugpy" / "__init__.py").write_text(NO_DEBUGGER)
+    # compiled here, by the grader, once: kernels may not write bytecode, and compiling the
+    # copy's sources in every kernel cost each notebook a tenth of a second of its CPU time
+    compileall.compile_dir(root, quiet=2)
     return root
+
+
+MATPLOTLIB = "matplotlib"          # a run's matplotlib folder, inside its scratch folder
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "/etc/fonts")
+
+
+def _fonts_key() -> str:
+    """What matplotlib's list of fonts depends on: the Python, matplotlib's version and the
+    system's font folders (their latest change)."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("matplotlib")
+    except metadata.PackageNotFoundError:
+        version = ""
+    latest = 0.0
+    for root in FONT_FOLDERS:
+        for folder, _, _ in os.walk(root):
+            try:
+                latest = max(latest, os.stat(folder).st_mtime)
+            except OSError:
+                continue
+    text = repr((os.path.realpath(sys.executable), version, latest))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=None)
+def font_list() -> Path | None:
+    """matplotlib's list of the system's fonts, made by the grader with a Python of the kernels'
+    environment that sees no user's fonts (neither does a kernel), and kept in the grader's
+    cache folder until the Python, matplotlib or the fonts change; None where it cannot be made
+    (no matplotlib, no writable cache). Each run gets its own copy (``choose``): without one,
+    every kernel that imports matplotlib scanned the fonts again (a quarter of a second)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nn-course-grader"
+    kept = cache / f"fonts-{_fonts_key()}"
+    if not kept.is_dir():
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            _make_font_list(Path(tempfile.mkdtemp(prefix=".making-", dir=cache)), kept)
+        except OSError:
+            return None
+    made = list(kept.glob("fontlist-*.json"))
+    return made[0] if len(made) == 1 else None
+
+
+def _make_font_list(folder: Path, kept: Path) -> None:
+    """matplotlib's font list made in ``folder``, which then becomes ``kept`` (whole or not at
+    all, if two workers make it at once); ``folder`` is removed if that fails."""
+    env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
+    env.update(HOME=str(folder), MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
+    try:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                       cwd=folder, capture_output=True, timeout=120, check=True)
+        folder.rename(kept)
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=None)
@@ -202,12 +273,17 @@ def choose(scratch: Path, assignment: str, disk_bytes: int = DISK_BYTES) -> Sand
     sealed = sealed_course_lib(assignment, scratch.parent)
     work = scratch / WORK
     work.mkdir(parents=True, exist_ok=True)      # a mount point, or the folder itself
+    matplotlib = scratch / MATPLOTLIB
+    matplotlib.mkdir(exist_ok=True)
+    fonts = font_list()
+    if fonts:
+        shutil.copyfile(fonts, matplotlib / fonts.name)
     if bubblewrap_works():
         return Sandbox("bubblewrap: no network, only the run's folder is visible and writable",
-                       home=str(work), sealed=sealed,
+                       home=str(work), sealed=sealed, matplotlib=str(matplotlib),
                        prefix=bubblewrap_prefix(scratch, sealed, disk_bytes), transport="ipc")
     return Sandbox("rlimits only (no isolation from the grader's files)", home=str(work),
-                   sealed=sealed)
+                   sealed=sealed, matplotlib=str(matplotlib))
 
 
 def describe() -> tuple[str, str]:

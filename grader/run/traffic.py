@@ -16,8 +16,11 @@ name and message) and the harvest payloads of the test cells. So:
 """
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from nbclient import NotebookClient
@@ -110,6 +113,31 @@ class BoundedKernelClient(AsyncKernelClient):
 
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)   # for sockets made from now
         return super()._create_connected_socket(channel, identity)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """jupyter_client's start-up handshake (a kernel_info request answered on the shell
+        channel, with the output channel connected) without its last step, a wait of 0.2 s for
+        more output messages to throw away: every notebook waited that long for nothing, since
+        nbclient reads only the messages that answer its own requests."""
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)    # the output channel works
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
 
 
 class BoundedClient(NotebookClient):
