@@ -204,7 +204,6 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     executor = open_executor(options.cluster, options.jobs)
     batch = uuid.uuid4().hex
     os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
-    executor.warm_up(len(submissions), grade_task.__module__)   # while the gradebook is made ready
     workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
     options.stats["scratch"] = str(workdir)
     try:
@@ -225,25 +224,25 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     _log_workers(executor, log)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
+    materials = Materials()
+    decided = [(sub, _previous(sub, options, materials)) for sub in submissions]
+    todo = [sub for sub, saved in decided if not sub.problem and saved is None]
+    # the workers start (half a second each) while the gradebook is made ready
+    executor.warm_up(len(todo), grade_task.__module__)
     for assignment in sorted({sub.assignment for sub in submissions} & set(course.ASSIGNMENTS)):
         _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
-    todo: list[Submission] = []
-    materials, reused = Materials(), 0
-    for sub in submissions:
+    reused = 0
+    for sub, saved in decided:
         if sub.problem:
             result = _failed(sub)
             _record(result, sub, options, gradebook, log=log)
             results.append(result)
             log(f"  {sub.student:<20} {sub.assignment or '?':<14} failed: {sub.problem}")
-            continue
-        previous = _previous(sub, options, materials)
-        if previous is not None:
-            _record(previous, sub, options, gradebook, save=False, log=log)
-            results.append(previous)
+        elif saved is not None:
+            _record(saved, sub, options, gradebook, save=False, log=log)
+            results.append(saved)
             reused += 1
-        else:
-            todo.append(sub)
     if reused:
         log(f"{reused} submissions already graded and unchanged (use --force to grade them "
             "again)")
