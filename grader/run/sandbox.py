@@ -80,8 +80,10 @@ class Sandbox:
         python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
         env.update(ONE_BLAS_THREAD)
         env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                   PYTHONPATH=python_path, MPLCONFIGDIR=self.matplotlib, IPYTHONDIR=f"{self.home}/.ipython")
+                   PYTHONPATH=python_path, MPLCONFIGDIR=self.matplotlib,
+                   IPYTHONDIR=f"{self.home}/.ipython")
         return env
+
 
 NO_DEBUGGER = '''"""Left out while grading."""
 raise ImportError("the debugger (debugpy) is not available while grading")
