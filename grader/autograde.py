@@ -221,12 +221,13 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
 def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
                  gradebook: Gradebook, executor: Executor, batch: str, workdir: Path,
                  log) -> list[SubmissionResult]:
-    _log_workers(executor, log)
     for entry in skipped:
         log(f"  skipped: {entry.reason}")
     materials = Materials()
     decided = [(sub, _previous(sub, options, materials)) for sub in submissions]
     todo = [sub for sub, saved in decided if not sub.problem and saved is None]
+    if todo:                            # where and how they are graded, if any is
+        _log_workers(executor, log)
     # the workers start (half a second each) while the gradebook is made ready
     executor.warm_up(len(todo), grade_task.__module__)
     for assignment in sorted({sub.assignment for sub in submissions} & set(course.ASSIGNMENTS)):
