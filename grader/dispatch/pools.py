@@ -242,6 +242,10 @@ class LocalPool(Executor):
         imports (half a second) then overlap the coordinator's work on the gradebook."""
         for _ in range(min(tasks, self.jobs)):
             self._pool.submit(_import, module)
+        self._track_processes()
+
+    def _track_processes(self) -> None:
+        """Note the pool's processes as it starts them (it forgets them when it shuts down)."""
         self._processes.update(getattr(self._pool, "_processes", None) or {})
 
     def _start(self, task: _Task) -> None:
@@ -253,7 +257,7 @@ class LocalPool(Executor):
         except BrokenProcessPool:            # it broke since the last look: a new one takes it
             task.running = Future()
             task.running.set_exception(BrokenProcessPool("the pool broke before the task"))
-        self._processes.update(getattr(self._pool, "_processes", None) or {})
+        self._track_processes()
         task.running.add_done_callback(functools.partial(self._on_end, self._generation,
                                                          self._processes))
 

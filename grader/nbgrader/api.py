@@ -16,14 +16,13 @@ def prepare_environment() -> None:
     """What nbgrader and the kernels it starts need from this process's environment.
 
     nbgrader starts ``alembic`` as a program to create a gradebook, so the venv's ``bin`` must be
-    on PATH; kernels use one BLAS thread each (see nbgrader_config.py), and find the course (for
-    the hidden tests' expected results) through ``$NN_COURSE_DIR`` wherever they run.
+    on PATH; kernels find the course (for the hidden tests' expected results) through
+    ``$NN_COURSE_DIR`` wherever they run. (They use one BLAS thread each: the ``grader`` package
+    sets that for every grader process; see nbgrader_config.py.)
     """
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
     os.environ[course.COURSE_VARIABLE] = str(course.ROOT)
 
 

@@ -62,6 +62,11 @@ raise ImportError("course_lib.{name} is not available while grading {assignment}
 '''
 
 
+def kept_variables(parent) -> dict:
+    """What a kernel (or the grader's helper for kernels) keeps of an environment."""
+    return {key: parent[key] for key in KEPT_VARIABLES if key in parent}
+
+
 @dataclass
 class Sandbox:
     description: str
@@ -76,7 +81,7 @@ class Sandbox:
         return Path(self.home)
 
     def environment(self, parent: dict) -> dict:
-        env = {key: parent[key] for key in KEPT_VARIABLES if key in parent}
+        env = kept_variables(parent)
         python_path = SEALED_MOUNT if self.prefix else str(self.sealed)
         env.update(ONE_BLAS_THREAD)
         env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
@@ -175,7 +180,7 @@ def font_list() -> Path | None:
 def _make_font_list(folder: Path, kept: Path) -> None:
     """matplotlib's font list made in ``folder``, which then becomes ``kept`` (whole or not at
     all, if two workers make it at once); ``folder`` is removed if that fails."""
-    env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
+    env = kept_variables(os.environ)
     env.update(HOME=str(folder), MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
     try:
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
