@@ -74,10 +74,10 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
                       for gid, copies in matched.answers.items() if copies}
     nonce = uuid.uuid4().hex
     stored = expected_of(material)
-    nb, roles = grading_notebook(plan, matched, nonce, stored)
+    nb, roles, cases = grading_notebook(plan, matched, nonce, stored)
     scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
     try:
-        run = execute(nb, scratch, limits, assignment, batch=batch)
+        run = execute(nb, scratch, limits, assignment, batch=batch, cases=cases)
     finally:
         remove_tree(scratch)               # whatever the run left there; never raises
     result.sandbox = run.sandbox

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from ..checks import HIDDEN, VISIBLE, AnswerFormatError, CheckFailed
 from .course import COURSE_VARIABLE, NoCourseError, expected_path, find_course, is_course
-from .harvesting import HARVEST_MIME, harvest
+from .harvesting import CASES_VARIABLE, HARVEST_MIME, harvest
 from .model import ASSIGNMENTS, VISIBLE_SEED, Exercise, load
 from .redaction import redact
 
 __all__ = ["Exercise", "ASSIGNMENTS", "load", "find_course", "is_course", "NoCourseError",
            "COURSE_VARIABLE", "harvest", "redact", "CheckFailed", "HIDDEN",
-           "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME", "AnswerFormatError"]
+           "VISIBLE", "VISIBLE_SEED", "HARVEST_MIME", "CASES_VARIABLE", "AnswerFormatError"]

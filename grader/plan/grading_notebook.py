@@ -2,8 +2,6 @@
 in their places, and each test cell replaced by a cell that harvests the student's results."""
 from __future__ import annotations
 
-import json
-
 from grader.nbgrader.notebooks import nbgrader_meta
 from grader.plan.blueprint import SKIP_TAG, Blueprint, TestCell
 from grader.plan.matching import Matched
@@ -16,27 +14,33 @@ def _kernel_case(case: dict) -> list:
         [case["fallbacks"]] if "fallbacks" in case else [])]
 
 
-def harvest_source(plan: Blueprint, test: TestCell, nonce: str, stored: dict) -> str:
-    """The cell that replaces a test cell: it runs the student's objects on each case (made from
-    the case's own seed, never the course's hidden seed) and hands the records over."""
-    cases = [[_kernel_case(case) for case in stored["checks"][name][variant]]
-             for name, variant, _ in test.calls]
-    calls = ",\n    ".join(f"({name!r}, {variant!r}, _grader_cases[{i}], lambda: ({expression}))"
-                           for i, (name, variant, expression) in enumerate(test.calls))
-    return (f"import json as _grader_json\n"
-            f"from course_lib.exercises import harvest as _grader_harvest\n"
-            f"_grader_cases = _grader_json.loads({json.dumps(cases)!r})\n"
-            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, [\n    {calls},\n])\n"
-            f"del _grader_cases")
+def harvest_source(plan: Blueprint, test: TestCell, nonce: str, index: int) -> str:
+    """The cell that replaces a test cell: it runs the student's objects on each case of the
+    ``index``-th harvest cell's cases (made from the case's own seed, never the course's hidden
+    seed) and hands the records over."""
+    calls = ",\n    ".join(f"({name!r}, {variant!r}, lambda: ({expression}))"
+                           for name, variant, expression in test.calls)
+    return (f"from course_lib.exercises import harvest as _grader_harvest\n"
+            f"_grader_harvest({plan.assignment!r}, {nonce!r}, {test.grade_id!r}, {index}, [\n"
+            f"    {calls},\n])")
+
+
+def harvest_cases(test: TestCell, stored: dict) -> list:
+    """What the kernel gets for one harvest cell: per call, its stored cases."""
+    return [[_kernel_case(case) for case in stored["checks"][name][variant]]
+            for name, variant, _ in test.calls]
 
 
 def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict
-                     ) -> tuple[nbformat.NotebookNode, list[dict]]:
-    """The notebook to execute, and for each of its cells what it is (for error reports)."""
+                     ) -> tuple[nbformat.NotebookNode, list[dict], list[list]]:
+    """The notebook to execute; for each of its cells what it is (for error reports); and the
+    cases of each harvest cell, in order, which the kernel reads from files
+    (``course_lib.exercises.CASES_VARIABLE``) rather than from the cells' source."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     roles = []
+    cases = []
 
     def add(source: str, role: dict):
         nb.cells.append(nbformat.v4.new_code_cell(source))
@@ -50,8 +54,9 @@ def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict
             tags = cell.get("metadata", {}).get("tags", [])
             if cell["cell_type"] == "code" and SKIP_TAG not in tags:
                 if gid in plan.tests:
-                    add(harvest_source(plan, plan.tests[gid], nonce, stored),
+                    add(harvest_source(plan, plan.tests[gid], nonce, len(cases)),
                         {"kind": "test", "grade_id": gid, "position": slot + 1})
+                    cases.append(harvest_cases(plan.tests[gid], stored))
                 elif gid in plan.answers:
                     for source, position in matched.answers[gid]:
                         add(source, {"kind": "answer", "grade_id": gid, "position": position})
@@ -62,4 +67,4 @@ def grading_notebook(plan: Blueprint, matched: Matched, nonce: str, stored: dict
             add(source, {"kind": "extra", "grade_id": None, "position": position})
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    return nb, roles
+    return nb, roles, cases

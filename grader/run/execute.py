@@ -65,14 +65,17 @@ def _log_tail(log, size: int = 300) -> str:
 
 
 def execute(nb, scratch: Path, limits: Limits, assignment: str,
-            budget: Budget | None = None, batch: str | None = None) -> Execution:
-    """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is in ``scratch``.
+            budget: Budget | None = None, batch: str | None = None,
+            cases: list = ()) -> Execution:
+    """Run ``nb`` in a fresh limited, sandboxed kernel whose working directory is in ``scratch``,
+    with the harvest cells' ``cases`` readable by the kernel (``sandbox.write_cases``).
 
     Only errors and harvest payloads come back (see ``grader.run.traffic``); the notebook's outputs
     are not kept. The kernel's processes and control groups carry the ``batch`` tag (default:
     this process's batch, ``$NN_COURSE_GRADER_BATCH``), so that the batch's clean-up finds them.
     A kernel that fails before the first cell is started again (``KERNEL_STARTS`` tries).
     """
+    sandbox.write_cases(scratch, cases)
     for _ in range(KERNEL_STARTS):
         result, started = _execute_once(nb, scratch, limits, assignment, budget, batch)
         if started:

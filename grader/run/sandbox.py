@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_lib
-from course_lib.exercises import load
+from course_lib.exercises import CASES_VARIABLE, load
 
 from grader import course
 
@@ -73,6 +73,7 @@ class Sandbox:
     home: str                                    # the kernel's working folder and HOME
     sealed: Path
     matplotlib: str                              # matplotlib's config and cache folder
+    cases: str                                   # the harvest cells' cases (read-only)
     prefix: list = field(default_factory=list)   # command put in front of the kernel command
     transport: str = "tcp"
 
@@ -86,7 +87,7 @@ class Sandbox:
         env.update(ONE_BLAS_THREAD)
         env.update(HOME=self.home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                    PYTHONPATH=python_path, MPLCONFIGDIR=self.matplotlib,
-                   IPYTHONDIR=f"{self.home}/.ipython")
+                   IPYTHONDIR=f"{self.home}/.ipython", **{CASES_VARIABLE: self.cases})
         return env
 
 
@@ -241,6 +242,18 @@ def _hide_installed_packages(roots: list[str], sealed: Path) -> list[str]:
 
 
 WORK = "work"                      # the kernel's working folder, inside the run's scratch
+CASES = "cases"                    # the harvest cells' cases, inside the run's scratch
+
+
+def write_cases(scratch: Path, cases: list) -> None:
+    """Leave each harvest cell's cases for the kernel, as ``<index>.json`` in the run's cases
+    folder (read-only inside bubblewrap; without it, in the run's private scratch folder)."""
+    import json
+
+    folder = scratch / CASES
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, data in enumerate(cases):
+        (folder / f"{index}.json").write_text(json.dumps(data), encoding="utf-8")
 DISK_BYTES = 512 * 2**20           # size of each of the run's file systems: work, /tmp, /dev/shm
 
 
@@ -270,7 +283,8 @@ def bubblewrap_prefix(scratch: Path, sealed: Path, disk_bytes: int = DISK_BYTES)
     work = scratch / WORK
     args += ["--ro-bind", str(sealed), SEALED_MOUNT,
              "--ro-bind", str(COURSE_LIB / "data"), f"{SEALED_MOUNT}/course_lib/data",
-             "--bind", str(scratch), str(scratch), *size, "--tmpfs", str(work),
+             "--bind", str(scratch), str(scratch), "--ro-bind", *[str(scratch / CASES)] * 2,
+             *size, "--tmpfs", str(work),
              "--chdir", str(work), "--"]
     return args
 
@@ -280,6 +294,7 @@ def choose(scratch: Path, assignment: str, disk_bytes: int = DISK_BYTES) -> Sand
     sealed = sealed_course_lib(assignment, scratch.parent)
     work = scratch / WORK
     work.mkdir(parents=True, exist_ok=True)      # a mount point, or the folder itself
+    (scratch / CASES).mkdir(exist_ok=True)       # see write_cases
     matplotlib = scratch / MATPLOTLIB
     matplotlib.mkdir(exist_ok=True)
     fonts = font_list()
@@ -288,9 +303,9 @@ def choose(scratch: Path, assignment: str, disk_bytes: int = DISK_BYTES) -> Sand
     if bubblewrap_works():
         return Sandbox("bubblewrap: no network, only the run's folder is visible and writable",
                        home=str(work), sealed=sealed, matplotlib=str(matplotlib),
-                       prefix=bubblewrap_prefix(scratch, sealed, disk_bytes), transport="ipc")
+                       cases=str(scratch / CASES), prefix=bubblewrap_prefix(scratch, sealed, disk_bytes), transport="ipc")
     return Sandbox("rlimits only (no isolation from the grader's files)", home=str(work),
-                   sealed=sealed, matplotlib=str(matplotlib))
+                   sealed=sealed, matplotlib=str(matplotlib), cases=str(scratch / CASES))
 
 
 def describe() -> tuple[str, str]:
