@@ -114,7 +114,7 @@ def _record(result: SubmissionResult, sub: Submission, options: Options, gradebo
                                "run the same command again")
     try:
         if result.assignment in course.ASSIGNMENTS:
-            write_autograded(options.tree, result, sub)
+            write_autograded(options.tree, result, sub, code_version())
     except OSError as error:
         result.notes.insert(0, f"the autograded notebook for the Formgrader could not be "
                                f"written ({error.strerror or error}); run the same command again")

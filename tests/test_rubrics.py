@@ -191,3 +191,31 @@ def test_plain_nbgrader_feedback_drops_the_rubric_cells():
     kept, _ = first(config=config).preprocess(nb, {})
     assert not any(map(is_instructor_only, kept.cells))
     assert shows_a_rubric(nbformat.writes(kept)) == []
+
+
+def test_an_autograded_notebook_is_made_again_only_when_what_it_is_made_from_changes(tmp_path):
+    """A rerun over an unchanged class leaves each autograded notebook as it is (its stamp says
+    what it was made from); another result or another grader version makes it again."""
+    from grader.course import OutputTree
+    from grader.intake.discover import Submission
+
+    tree = OutputTree(tmp_path / "course")
+    result = SubmissionResult("ann", ASSIGNMENT, "ann.ipynb", "0" * 64, GRADED, score=0.0,
+                              max_score=15.0, answers={})
+    sub = Submission("ann", ASSIGNMENT, tmp_path / "ann.ipynb", timestamp="2026-12-07 10:00:00")
+    path = write_autograded(tree, result, sub, "v1") / f"{ASSIGNMENT}.ipynb"
+    made = nbformat.read(path, as_version=4)
+    assert len(made.metadata["grader"]["made_from"]) == 64
+    # a mark only a rebuild would remove: the same result and version leave the file alone
+    path.write_text(path.read_text().replace("Autograded by the course", "KEPT by the course"))
+    write_autograded(tree, result, sub, "v1")
+    assert "KEPT by the course" in path.read_text()
+    write_autograded(tree, result, sub, "v2")                   # another grader version
+    assert "KEPT" not in path.read_text() and "Autograded by the course" in path.read_text()
+    path.write_text(path.read_text().replace("Autograded by the course", "KEPT by the course"))
+    result.notes.append("a new note")                           # another result
+    write_autograded(tree, result, sub, "v2")
+    assert "KEPT" not in path.read_text() and "a new note" in path.read_text()
+    path.unlink()                                               # a notebook removed by hand
+    write_autograded(tree, result, sub, "v2")
+    assert "a new note" in path.read_text()

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
 import re
 import secrets
 import textwrap
@@ -46,7 +48,8 @@ from course_lib.checks import Outcome
 from grader.course import SECRET_FILE, TIMESTAMP_FILE, OutputTree
 from grader.intake.discover import Submission, read_secret
 from grader.text import readable
-from grader.nbgrader.notebooks import nbgrader_meta, release_notebook, stored_rubrics
+from grader.nbgrader.notebooks import (nbgrader_meta, release_notebook, release_path,
+                                       stored_rubrics)
 from grader.record.atomic import replace_file
 from grader.results import GRADED, CellResult, SubmissionResult
 
@@ -219,18 +222,57 @@ def update_file(path: Path, data: bytes) -> None:
     replace_file(path, data)
 
 
-def write_autograded(tree: OutputTree, result: SubmissionResult, sub: Submission) -> Path:
+def write_autograded(tree: OutputTree, result: SubmissionResult, sub: Submission,
+                     made_by: str = "") -> Path:
     """Write (or bring up to date) the submission's autograded folder, with the time and secret
     read at intake; returns the folder. The notebook needs a result graded by this version of
-    the grader (one that kept the answers); an older result keeps whatever notebook is there."""
+    the grader (one that kept the answers); an older result keeps whatever notebook is there.
+    A notebook made from the same result, release and rubrics by the same grader code
+    (``made_by``, its version) is left as it is, unread and unbuilt."""
     folder = tree.autograded(result.student, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     update_file(folder / TIMESTAMP_FILE, sub.timestamp.encode())
     update_file(folder / SECRET_FILE, _secret(sub, folder))
     if result.status == GRADED and result.answers is not None:
+        path = folder / f"{result.assignment}.ipynb"
+        stamp = _made_from(result, made_by)
+        if _stamped(path, stamp):
+            return folder
         import nbformat
 
         nb = autograded_notebook(result, _release(result.assignment),
                                  stored_rubrics(result.assignment))
-        update_file(folder / f"{result.assignment}.ipynb", nbformat.writes(nb).encode("utf-8"))
+        nb.metadata.setdefault("grader", {})[MADE_FROM] = stamp
+        update_file(path, nbformat.writes(nb).encode("utf-8"))
     return folder
+
+
+MADE_FROM = "made_from"            # the notebook's metadata.grader key holding its stamp
+
+
+def _made_from(result: SubmissionResult, made_by: str) -> str:
+    """A digest of everything an autograded notebook is made from."""
+    digest = hashlib.sha256()
+    for part in (made_by, result.to_json(), _assignment_inputs(result.assignment)):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _assignment_inputs(assignment: str) -> str:
+    """A digest of the assignment's release notebook and stored rubrics."""
+    digest = hashlib.sha256()
+    try:
+        digest.update(release_path(assignment).read_bytes())
+    except OSError:
+        pass
+    digest.update(json.dumps(stored_rubrics(assignment), sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _stamped(path: Path, stamp: str) -> bool:
+    """Whether the notebook at ``path`` carries ``stamp`` (a digest: no other text holds it)."""
+    try:
+        return stamp.encode("ascii") in path.read_bytes()
+    except OSError:
+        return False

@@ -125,15 +125,19 @@ class Gradebook:
             new = submission.timestamp != when
             submission.timestamp = when
 
-            def find(kind, gid):
-                return kind(gid, result.assignment, result.assignment, result.student)
+            grades, comments = _grades_and_comments(gb, submission, result.assignment)
+
+            def find(kind, found, gid):
+                return found.get(gid) or kind(gid, result.assignment, result.assignment,
+                                              result.student)
 
             for cell in result.cells:
-                _set_auto_score(find(gb.find_grade, cell.grade_id), cell.score, new)
+                _set_auto_score(find(gb.find_grade, grades, cell.grade_id), cell.score, new)
             for gid, manual in result.manual.items():
                 answered = bool(manual.get("answered"))
-                _set_auto_score(find(gb.find_grade, gid), None if answered else 0.0, new)
-                find(gb.find_comment, gid).auto_comment = None if answered else NO_RESPONSE
+                _set_auto_score(find(gb.find_grade, grades, gid), None if answered else 0.0, new)
+                find(gb.find_comment, comments, gid).auto_comment = \
+                    None if answered else NO_RESPONSE
             gb.db.commit()
 
     def marks(self, results: list[SubmissionResult]) -> dict[tuple, Marks]:
@@ -180,6 +184,17 @@ def _held_cells(notebook) -> dict:
                        for cell in notebook.source_cells}}
 
 
+def _grades_and_comments(gb, submission, notebook: str | None) -> tuple[dict, dict]:
+    """A submission's grades and comments by cell name, in its notebook named ``notebook`` (or
+    in all of them), read in two queries (nbgrader's objects load each one's cell on its own)."""
+    from nbgrader.api import Comment, Grade
+    from sqlalchemy.orm import joinedload
+
+    ids = [nb.id for nb in submission.notebooks if notebook in (None, nb.name)]
+    return tuple({row.name: row for row in gb.db.query(kind).options(joinedload(kind.cell))
+                  .filter(kind.notebook_id.in_(ids))} for kind in (Grade, Comment))
+
+
 def _set_auto_score(grade, score: float | None, new_submission: bool) -> None:
     """Set a grade's auto score; it needs a person when it has no score at all, or when a
     manual score given earlier belongs to an older submission."""
@@ -195,9 +210,8 @@ def _marks(gb, result: SubmissionResult) -> Marks:
     if result.status != GRADED:
         return Marks(max_score=gb.find_assignment(result.assignment).max_score)
     submission = gb.find_submission(result.assignment, result.student)
-    grades = {g.name: g for notebook in submission.notebooks for g in notebook.grades}
-    comments = {c.name: c.manual_comment for notebook in submission.notebooks
-                for c in notebook.comments if c.manual_comment}
+    grades, comments = _grades_and_comments(gb, submission, None)
+    comments = {name: c.manual_comment for name, c in comments.items() if c.manual_comment}
     written = [grades[gid] for gid in result.manual if gid in grades]
     penalty = sum(n.late_submission_penalty or 0.0 for n in submission.notebooks)
     return Marks(
