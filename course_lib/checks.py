@@ -394,18 +394,35 @@ def compare_values(name: str, tested: str, expected: dict, got: dict, args=(), *
     (for a fixed question, whose expected value is the answer) is shown in place of the
     expected value; ``variable`` says the answer is a variable named ``name``, not a function.
     """
-    outcome = _compare(name, tested, expected, got, args, rtol=rtol, atol=atol, hints=hints,
-                       hidden=hidden, shape_note=shape_note, variable=variable)
+    outcome = _summarized(_compare(name, tested, expected, got, args, rtol=rtol, atol=atol,
+                                   hints=hints, hidden=hidden, shape_note=shape_note,
+                                   variable=variable), expected, got)
     if answer_kind and not outcome.passed:
         outcome.expected = answer_kind
+    return outcome
+
+
+# An outcome's expected or got value still to be summarised (``_summarized``): summaries are
+# made only for the outcomes that are kept, not for each item of a dict or list that matches.
+_PENDING = object()
+
+
+def _summarized(outcome: Outcome, expected: dict, got: dict) -> Outcome:
+    """``outcome`` with the summaries of ``expected`` and ``got`` where ``_compare`` left them
+    pending."""
+    if outcome.expected is _PENDING:
+        outcome.expected = summarize(expected)
+    if outcome.got is _PENDING:
+        outcome.got = summarize(got)
     return outcome
 
 
 def _compare(name: str, tested: str, expected: dict, got: dict, args=(), *, rtol: float,
              atol: float, hints: Sequence[Hint], hidden: bool, shape_note: str,
              variable: bool = False) -> Outcome:
+    """``compare_values`` with the values' summaries left pending (see ``_summarized``)."""
     args = args if isinstance(args, _Args) else _Args(args)
-    outcome = Outcome(name, False, tested, expected=summarize(expected), got=summarize(got))
+    outcome = Outcome(name, False, tested, expected=_PENDING, got=_PENDING)
     kind = got.get("kind")
     if kind == "error":
         outcome.hint = next((h.message for h in hints if got["type"] in h.errors), "") or \
@@ -486,9 +503,9 @@ def _compare_dicts(name, tested, expected, got, args, **options) -> Outcome:
         return Outcome(name, False, tested, expected=f"keys {sorted(expected['items'])}",
                        got=f"keys {sorted(got['items'])}", hint=f"missing {', '.join(missing)}")
     for key, exp in expected["items"].items():
-        outcome = compare_values(f"{name}[{key!r}]", tested, exp, got["items"][key], args,
-                                 **options)
+        outcome = _compare(f"{name}[{key!r}]", tested, exp, got["items"][key], args, **options)
         if not outcome.passed:
+            _summarized(outcome, exp, got["items"][key])
             outcome.check = name
             outcome.detail = f"in {key!r}: {outcome.detail}".rstrip(": ")
             return outcome
@@ -505,8 +522,9 @@ def _compare_lists(name, tested, expected, got, args, **options) -> Outcome:
                        got=f"{len(got['items'])} items",
                        hint=_custom_hint(options["hints"], expected, got, args))
     for i, (exp, item) in enumerate(zip(expected["items"], got["items"])):
-        outcome = compare_values(name, tested, exp, item, args, **options)
+        outcome = _compare(name, tested, exp, item, args, **options)
         if not outcome.passed:
+            _summarized(outcome, exp, item)
             outcome.detail = f"item {i}: {outcome.detail}".rstrip(": ")
             return outcome
     return Outcome(name, True, tested, detail="all items match")
