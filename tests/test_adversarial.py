@@ -135,3 +135,28 @@ def test_the_docs_table_is_generated_from_the_corpus():
     assert table is not None, f"{corpus.TABLE_PAGE} lacks its corpus-table markers"
     assert table.strip() == corpus.markdown_table().strip(), \
         "the table is out of date: run `python tests/corpora/adversarial.py`"
+
+
+def test_kernels_read_the_course_data_from_the_graders_uncompressed_copy(tmp_path, monkeypatch):
+    """The grader keeps the course's data uncompressed in its cache for kernels (the same
+    bytes as the shipped files, decompressed); without a usable cache, the course's own folder."""
+    import gzip
+
+    shipped = sandbox.COURSE_LIB / "data"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sandbox.course_data.cache_clear()
+    try:
+        copy = sandbox.course_data()
+        assert copy.is_relative_to(tmp_path / "cache")
+        compressed = sorted(shipped.rglob("*.gz"))
+        assert compressed
+        for path in compressed:
+            plain = copy / path.relative_to(shipped).with_suffix("")
+            assert plain.read_bytes() == gzip.decompress(path.read_bytes())
+            assert not plain.with_name(path.name).exists()
+        (tmp_path / "not-a-folder").write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
+        sandbox.course_data.cache_clear()
+        assert sandbox.course_data() == shipped
+    finally:
+        sandbox.course_data.cache_clear()

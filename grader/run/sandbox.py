@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import compileall
 import functools
+import gzip
 import hashlib
 import os
 import shutil
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,9 +103,9 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
     """A copy of course_lib without the assignment's sealed modules (one per process), compiled,
     beside a stand-in for the debugger (``debugpy``) that cannot be imported, in
     ``base`` (the batch's scratch folder, which the coordinating process removes). Its ``data``
-    folder is where bubblewrap binds the course's data read-only; without bubblewrap it is a
-    link to the course's data, so that every assignment grades the same on either kind of
-    machine."""
+    folder is where bubblewrap binds the course's data (``course_data``) read-only; without
+    bubblewrap it is a link to that folder, so that every assignment grades the same on either
+    kind of machine."""
     package = COURSE_LIB
     root = Path(tempfile.mkdtemp(prefix=f"sealed-{assignment}-", dir=base))
     sealed = set(load(assignment).sealed)
@@ -124,7 +126,7 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
     if bubblewrap_works():
         (root / "course_lib" / "data").mkdir()       # where bubblewrap binds the data read-only
     else:                                            # no mounts: the kernel reads the data in place
-        (root / "course_lib" / "data").symlink_to(COURSE_LIB / "data", target_is_directory=True)
+        (root / "course_lib" / "data").symlink_to(course_data(), target_is_directory=True)
     # the kernel's debugger is of no use while grading; ipykernel goes without it when it
     # cannot be imported, and importing it was a fifth of a kernel's start-up
     (root / "debugpy").mkdir()
@@ -159,6 +161,27 @@ def _fonts_key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _cached(name: str, make) -> Path | None:
+    """The folder ``name`` in the grader's cache (``~/.cache/nn-course-grader``), made once:
+    ``make(folder)`` fills a new folder that then becomes it, whole or not at all (when two
+    workers make it at once, one of theirs is kept). None where it cannot be made."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nn-course-grader"
+    kept = cache / name
+    if kept.is_dir():
+        return kept
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=".making-", dir=cache))
+    except OSError:
+        return None
+    try:
+        make(folder)
+        folder.rename(kept)
+    except (OSError, EOFError, zlib.error, subprocess.SubprocessError):
+        shutil.rmtree(folder, ignore_errors=True)
+    return kept if kept.is_dir() else None
+
+
 @functools.lru_cache(maxsize=None)
 def font_list() -> Path | None:
     """matplotlib's list of the system's fonts, made by the grader with a Python of the kernels'
@@ -166,29 +189,45 @@ def font_list() -> Path | None:
     cache folder until the Python, matplotlib or the fonts change; None where it cannot be made
     (no matplotlib, no writable cache). Each run gets its own copy (``choose``): without one,
     every kernel that imports matplotlib scanned the fonts again (a quarter of a second)."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nn-course-grader"
-    kept = cache / f"fonts-{_fonts_key()}"
-    if not kept.is_dir():
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            _make_font_list(Path(tempfile.mkdtemp(prefix=".making-", dir=cache)), kept)
-        except OSError:
-            return None
-    made = list(kept.glob("fontlist-*.json"))
+    kept = _cached(f"fonts-{_fonts_key()}", _make_font_list)
+    made = list(kept.glob("fontlist-*.json")) if kept else []
     return made[0] if len(made) == 1 else None
 
 
-def _make_font_list(folder: Path, kept: Path) -> None:
-    """matplotlib's font list made in ``folder``, which then becomes ``kept`` (whole or not at
-    all, if two workers make it at once); ``folder`` is removed if that fails."""
+def _make_font_list(folder: Path) -> None:
+    """matplotlib's font list, made in ``folder``."""
     env = kept_variables(os.environ)
     env.update(HOME=str(folder), MPLCONFIGDIR=str(folder), MPLBACKEND="Agg")
-    try:
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
-                       cwd=folder, capture_output=True, timeout=120, check=True)
-        folder.rename(kept)
-    except (OSError, subprocess.SubprocessError):
-        shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                   cwd=folder, capture_output=True, timeout=120, check=True)
+
+
+@functools.lru_cache(maxsize=None)
+def course_data() -> Path:
+    """The course's data folder as kernels see it (read-only): a copy in the grader's cache with
+    the gzip'd files stored uncompressed, made once until the course's files change (course_lib
+    reads either kind, and decompressing MNIST's training images cost every ex3 and ex4 kernel
+    a seventh of a second or more); the course's own folder where the copy cannot be made."""
+    source = COURSE_LIB / "data"
+    files = sorted(path for path in source.rglob("*") if path.is_file())
+    key = repr([(str(path.relative_to(source)), path.stat().st_size, path.stat().st_mtime_ns)
+                for path in files])
+    made = _cached(f"data-{hashlib.sha256(key.encode()).hexdigest()[:16]}",
+                   functools.partial(_uncompressed_copy, source, files))
+    return made or source
+
+
+def _uncompressed_copy(source: Path, files: list[Path], folder: Path) -> None:
+    """``files`` of ``source`` copied into ``folder``, each gzip'd one uncompressed (and
+    without its ``.gz``)."""
+    for path in files:
+        target = folder / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".gz":
+            with gzip.open(path) as compressed, open(target.with_suffix(""), "wb") as plain:
+                shutil.copyfileobj(compressed, plain, 2**20)
+        else:
+            shutil.copyfile(path, target)
 
 
 @functools.lru_cache(maxsize=None)
@@ -235,7 +274,7 @@ def _hide_installed_packages(roots: list[str], sealed: Path) -> list[str]:
     args = []
     if inside(COURSE_LIB):
         args += ["--ro-bind", str(sealed / "course_lib"), str(COURSE_LIB),
-                 "--ro-bind", str(COURSE_LIB / "data"), str(COURSE_LIB / "data")]
+                 "--ro-bind", str(course_data()), str(COURSE_LIB / "data")]
     if inside(GRADER):
         args += ["--tmpfs", str(GRADER), "--remount-ro", str(GRADER)]
     return args
@@ -282,7 +321,7 @@ def bubblewrap_prefix(scratch: Path, sealed: Path, disk_bytes: int = DISK_BYTES)
     args += _hide_installed_packages(roots, sealed)
     work = scratch / WORK
     args += ["--ro-bind", str(sealed), SEALED_MOUNT,
-             "--ro-bind", str(COURSE_LIB / "data"), f"{SEALED_MOUNT}/course_lib/data",
+             "--ro-bind", str(course_data()), f"{SEALED_MOUNT}/course_lib/data",
              "--bind", str(scratch), str(scratch), "--ro-bind", *[str(scratch / CASES)] * 2,
              *size, "--tmpfs", str(work),
              "--chdir", str(work), "--"]
