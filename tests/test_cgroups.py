@@ -43,12 +43,10 @@ def test_cgroup_v2_without_a_writable_root_or_delegation(tmp_path, monkeypatch):
 def test_cgroup_v1(tmp_path):
     for controller in ("pids", "memory", "cpu"):
         write(tmp_path / controller / "cgroup.procs", "")
-    write(tmp_path / "autogroup", "0")
-    host = cgroups.detect(tmp_path, autogroup=tmp_path / "autogroup")
-    assert host.kind == "v1" and host.cpu
+    host = cgroups.detect(tmp_path)
+    assert host.kind == "v1"
     groups = cgroups.create(host, "nn-grader-b-r", 64, 2**30, root=tmp_path)
     assert [g.parent.name for g in groups] == ["pids", "memory", "cpu"]
-    assert (tmp_path / "cpu" / "nn-grader-b-r" / "cpu.cfs_quota_us").read_text() == "100000"
     assert (tmp_path / "pids" / "nn-grader-b-r" / "pids.max").read_text() == "64"
     assert (tmp_path / "memory" / "nn-grader-b-r" / "memory.limit_in_bytes").read_text() == \
         str(2**30)
@@ -58,16 +56,3 @@ def test_cgroup_v1(tmp_path):
 def test_no_cgroups_at_all(tmp_path):
     host = cgroups.detect(tmp_path)
     assert host.kind == "" and cgroups.create(host, "x", 1, 1, root=tmp_path) == []
-
-
-def test_cgroup_v1_without_a_cpu_group_where_the_scheduler_groups_sessions(tmp_path):
-    """With autogroup on, a run's cpu group got almost no CPU beside busy processes outside it;
-    the run then has its pids and memory groups only (its kernel is a session of its own)."""
-    for controller in ("pids", "memory", "cpu"):
-        write(tmp_path / controller / "cgroup.procs", "")
-    write(tmp_path / "autogroup", "1\n")
-    host = cgroups.detect(tmp_path, autogroup=tmp_path / "autogroup")
-    assert host.kind == "v1" and not host.cpu
-    groups = cgroups.create(host, "nn-grader-b-r", 64, 2**30, root=tmp_path)
-    assert [g.parent.name for g in groups] == ["pids", "memory"]
-    assert "one CPU core" not in cgroups.describe(host)

@@ -4,13 +4,7 @@ core's worth of time, so that a fork bomb or a spinning submission cannot hurt t
 Three kinds of host are handled:
 
 * **cgroup v1** (separate hierarchies under /sys/fs/cgroup/<controller>): a group per run in
-  each of the pids, memory and cpu hierarchies, where this process may create one (root). Not
-  in the cpu hierarchy where the scheduler groups processes by session
-  (``kernel.sched_autogroup_enabled``, on by default in Debian's and Ubuntu's kernels): there a
-  run's cpu group, a sibling of the sessions' groups, got almost no CPU while any process
-  outside it was busy (measured: 0.1 % of a core beside two spinning processes, which got
-  80 % each; 27 % with autogroup off). Each kernel is started in a session of its own, so the
-  scheduler gives it a share like any other session's, and the CPU time limits still hold;
+  each of the pids, memory and cpu hierarchies, where this process may create one (root);
 * **cgroup v2** (one unified hierarchy, /sys/fs/cgroup/cgroup.controllers exists): a group per
   run below a parent this process may write, with pids, memory and cpu enabled for it. The
   parent is ``nn-grader`` under the hierarchy's root when running as root, or under the
@@ -33,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
-AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 PREFIX = "nn-grader-"
 V2_CONTROLLERS = ("pids", "memory", "cpu")
 
@@ -45,7 +38,6 @@ class Host:
     kind: str
     parent: Path | None = None
     reason: str = ""
-    cpu: bool = True                # a cpu group per run (v1: not where sessions are grouped)
 
 
 def _writable(path: Path) -> bool:
@@ -101,21 +93,13 @@ def _v2_parent(root: Path) -> tuple[Path | None, str]:
     return own, ""
 
 
-def _sessions_grouped(flag: Path) -> bool:
-    """Whether the scheduler groups processes by session (autogroup)."""
-    try:
-        return flag.read_text().strip() == "1"
-    except OSError:
-        return False
-
-
-def detect(root: Path = ROOT, autogroup: Path = AUTOGROUP) -> Host:
+def detect(root: Path = ROOT) -> Host:
     """The kind of control groups this process can use."""
     if (root / "cgroup.controllers").exists():
         parent, reason = _v2_parent(root)
         return Host("v2", parent) if parent else Host("", reason=reason)
     if _writable(root / "pids") and (root / "pids" / "cgroup.procs").exists():
-        return Host("v1", cpu=not _sessions_grouped(autogroup))
+        return Host("v1")
     return Host("", reason="no writable cgroup hierarchy (cgroup v1 needs root)")
 
 
@@ -127,11 +111,10 @@ def create(host: Host, name: str, processes: int, memory_bytes: int,
                     "memory.swap.max": 0, "cpu.max": "100000 100000"}
         return _make([(host.parent / name, settings)])
     if host.kind == "v1":
-        cpu = [(root / "cpu" / name, {"cpu.cfs_period_us": 100_000,
-                                      "cpu.cfs_quota_us": 100_000})] if host.cpu else []
         return _make([(root / "pids" / name, {"pids.max": processes}),
                       (root / "memory" / name, {"memory.limit_in_bytes": memory_bytes}),
-                      *cpu])
+                      (root / "cpu" / name, {"cpu.cfs_period_us": 100_000,
+                                             "cpu.cfs_quota_us": 100_000})])
     return []
 
 
@@ -201,9 +184,7 @@ def batch_groups(host: Host, batch: str, root: Path = ROOT) -> list[Path]:
 def describe(host: Host) -> str:
     """One line for the README-style "what is isolated" statement of a run."""
     if host.kind == "v1":
-        return "cgroup v1: processes, memory" + (" and one CPU core" if host.cpu else "") + \
-            " per run" + ("" if host.cpu else " (CPU: a session per run, which the scheduler "
-                                              "shares out like any other)")
+        return "cgroup v1: processes, memory and one CPU core per run"
     if host.kind == "v2":
         return f"cgroup v2 (under {host.parent}): processes, memory and one CPU core per run"
     return f"no cgroups ({host.reason}): the grader counts each run's processes itself"
