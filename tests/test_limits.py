@@ -271,6 +271,40 @@ def test_a_kernel_that_never_answers_is_reported_after_its_tries(scratch_root, m
     assert not ran(execution, 1)
 
 
+def _kernel_info_unanswered(monkeypatch, rounds: int) -> None:
+    """Each client's first ``rounds`` kernel_info requests are not sent, so the kernel stays
+    silent for that many rounds of the start-up handshake (as a kernel with no CPU would)."""
+    from grader.run.traffic import BoundedKernelClient
+
+    real = BoundedKernelClient.kernel_info
+
+    def kernel_info(self, *args, **kwargs):
+        self._withheld = getattr(self, "_withheld", 0) + 1
+        return None if self._withheld <= rounds else real(self, *args, **kwargs)
+
+    monkeypatch.setattr(BoundedKernelClient, "kernel_info", kernel_info)
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_the_start_up_timeout_counts_only_the_time_the_kernel_waits(
+        scratch_root, monkeypatch, active):
+    """A starting kernel that stays runnable (on a busy machine it can get almost no CPU for
+    minutes) is waited for, however short the timeout; one whose processes wait is given up on
+    (and started again, up to its tries)."""
+    from grader.run import execute as executing
+    from grader.run.traffic import BoundedKernelClient
+
+    monkeypatch.setattr(executing, "STARTUP_SECONDS", 0)
+    monkeypatch.setattr(BoundedKernelClient, "_kernel_active", lambda self: active)
+    _kernel_info_unanswered(monkeypatch, 2)
+    execution, _ = run(scratch_root, ["x = 1", AFTER], Limits(**IDLE))
+    if active:
+        assert execution.stopped_at is None, execution.stop_reason
+        assert ran(execution, 1)
+    else:
+        assert "respond" in execution.stop_reason and not ran(execution, 1)
+
+
 def test_time_runnable_never_counts_towards_the_wall_clock_backstop(scratch_root):
     """The backstop counts waiting only: a cell that computes for 3 s, always runnable, passes a
     1 s backstop (on a very busy machine such a cell gets little CPU per second, and only its

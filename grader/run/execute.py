@@ -37,7 +37,7 @@ from grader.run.traffic import BoundedClient, BoundedKernelClient, Budget, Traff
 
 
 KERNEL_STARTS = 3                # tries at a kernel that answers before the notebook's first cell
-STARTUP_SECONDS = 120            # per try; nothing of the student's runs before it answers
+STARTUP_SECONDS = 120            # per try, of waiting (BoundedKernelClient.wait_for_ready)
 
 
 @dataclass

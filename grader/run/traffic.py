@@ -27,11 +27,15 @@ from nbclient import NotebookClient
 
 from course_lib.exercises import HARVEST_MIME
 
+from grader.run.cputime import CpuMeter, kernel_pid
+from grader.run.idle import is_active, tree_states
 from grader.text import exception_text, readable
 
 MAX_MESSAGE_BYTES = 64 * 2**20
 MAX_PAYLOADS_PER_CELL = 3
 MAX_ERROR_TEXT = 400
+# The longest a starting kernel is waited for, however busy it is (see ``wait_for_ready``).
+STARTUP_CEILING_SECONDS = 1200
 
 
 @dataclass
@@ -118,8 +122,16 @@ class BoundedKernelClient(AsyncKernelClient):
         """jupyter_client's start-up handshake (a kernel_info request answered on the shell
         channel, with the output channel connected) without its last step, a wait of 0.2 s for
         more output messages to throw away: every notebook waited that long for nothing, since
-        nbclient reads only the messages that answer its own requests."""
-        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        nbclient reads only the messages that answer its own requests.
+
+        ``timeout`` counts the time the kernel's processes were waiting, not the time they were
+        running or runnable: on a busy machine a starting kernel can get almost no CPU for
+        minutes, and a kernel that had no chance to answer is not one that does not answer
+        (whose student would lose every test). ``STARTUP_CEILING_SECONDS`` ends the wait in
+        any case."""
+        limit = math.inf if timeout is None else timeout
+        start = last = time.monotonic()
+        waited = 0.0
         while True:
             self.kernel_info()
             try:
@@ -136,8 +148,22 @@ class BoundedKernelClient(AsyncKernelClient):
                     return
             if not await self._async_is_alive():
                 raise RuntimeError("Kernel died before replying to kernel_info")
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if not self._kernel_active():
+                waited += now - last
+            last = now
+            if waited > limit or now - start > STARTUP_CEILING_SECONDS:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    def _kernel_active(self) -> bool:
+        """Whether a thread of the kernel's processes is running, runnable or reading the disk
+        now (False when that cannot be known: the wait then counts, as it always did)."""
+        try:
+            meter = CpuMeter(kernel_pid(self.parent))
+            meter.seconds()
+            return is_active(tree_states(meter.pids))
+        except Exception:  # noqa: BLE001 - no kernel process (yet), or none to read
+            return False
 
 
 class BoundedClient(NotebookClient):
