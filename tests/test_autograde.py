@@ -97,6 +97,20 @@ def test_gradebook_holds_the_scores(demo):
             assert submission.score == pytest.approx(result.score)
 
 
+def test_new_gradebook_is_at_nbgraders_schema_head(demo):
+    """The grader stamps a new gradebook with the schema revision in this process; it must be
+    the one nbgrader's own `alembic heads` gives, so that `nbgrader db upgrade` has nothing to
+    do on it."""
+    output, _, _ = demo
+    from nbgrader.dbutil import _temp_alembic_ini
+    with _temp_alembic_ini(f"sqlite:///{output / 'gradebook.db'}") as ini:
+        heads = subprocess.run([str(Path(sys.executable).parent / "alembic"), "-c", ini, "heads"],
+                               capture_output=True, text=True, check=True).stdout.split()
+        current = subprocess.run([str(Path(sys.executable).parent / "alembic"), "-c", ini,
+                                  "current"], capture_output=True, text=True, check=True).stdout
+    assert heads and current.split()[0] == heads[0]
+
+
 def _formgrader_view(output: Path, student: str, assignment: str):
     """(autograded notebook, its timestamp.txt, the gradebook's timestamp of the submission)."""
     from nbgrader.api import Gradebook

@@ -11,7 +11,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from grader.nbgrader.api import nbgrader_api
+from grader.nbgrader.api import nbgrader_api, nbgrader_gradebook
 from grader.nbgrader.notebooks import nbgrader_meta, source_cells
 from grader.record import database
 from grader.record.marks import Marks
@@ -52,20 +52,18 @@ class Gradebook:
     @contextmanager
     def _session(self):
         """nbgrader's gradebook, quiet (its own SQLAlchemy session warnings are noise)."""
-        from nbgrader.api import Gradebook as NbGradebook
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if self._keep:
                 if self._open is None:
-                    self._open = NbGradebook(self.db_url)
+                    self._open = nbgrader_gradebook(self.db_url)
                 try:
                     yield self._open
                 except BaseException:
                     self._open.db.rollback()      # the next call starts clean
                     raise
                 return
-            with NbGradebook(self.db_url) as gb:
+            with nbgrader_gradebook(self.db_url) as gb:
                 yield gb
 
     def describe(self, error: BaseException) -> str:
