@@ -20,8 +20,8 @@ This is a script, not a test. It prints figures and the machine's load; it asser
    nbgrader does), with the course's configuration in a scratch course; ``nbgrader
    generate_assignment`` runs first and is not timed. This grader: ``python -m grader autograde
    <folder> --jobs 2 --force`` into a new output folder (the whole command, registering the
-   assignments in its new gradebook included). Wall-clock seconds and CPU seconds (of the command
-   and every process it started) for both; then the same grader command again without
+   assignments in its new gradebook included). Wall-clock seconds and CPU seconds (the machine's busy
+   time while the command ran, on Linux; see ``command_cpu``) for both; then the same grader command again without
    ``--force`` (an unchanged class: nothing to grade).
 3. **Per notebook.** For each assignment: nbgrader's command time divided by its notebooks (its
    start-up included), and this grader's wall-clock and kernel CPU seconds per notebook (the
@@ -99,7 +99,7 @@ class Item:
 @dataclass
 class Timed:
     wall: float                   # seconds
-    cpu: float                    # CPU seconds of the command and every process it started
+    cpu: float                    # CPU seconds of the command and its processes (command_cpu)
 
 
 # --- the batch --------------------------------------------------------------------------------
@@ -196,17 +196,41 @@ def own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def machine_busy() -> float | None:
+    """CPU seconds all cores of this machine have spent busy since it started (Linux's
+    /proc/stat: every state but idle and waiting for the disk), None elsewhere."""
+    try:
+        with open("/proc/stat") as handle:
+            ticks = [int(field) for field in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def command_cpu(reaped: float, busy_before: float | None) -> float:
+    """The CPU of a command that ran since ``busy_before``: the machine's busy time where it can
+    be read, else the CPU of the processes it started that were reaped here (``reaped``).
+    A sandboxed kernel killed together with its bubblewrap is never reaped with its CPU time
+    (Linux adds a process's time to its parent's children only when the parent waits for it;
+    measured: a kernel that spun for 0.5 s added 0.0 s here, or 0.53 s when it exited before its
+    bubblewrap), so the reaped processes' time leaves out nearly all of this grader's kernels.
+    The machine's busy time counts them, and also anything else that ran meanwhile (the load
+    average is printed beside it)."""
+    busy = machine_busy()
+    return busy - busy_before if busy is not None and busy_before is not None else reaped
+
+
 def run(command: list[str], log: Path, cwd: Path = ROOT) -> Timed:
     """Run ``command`` (from the project root, so nbgrader reads the course's configuration),
     output to ``log``. Exits with the log's tail if it fails."""
-    cpu = children_cpu()
+    cpu, busy = children_cpu(), machine_busy()
     start = time.perf_counter()
     with open(log, "a") as handle:
         handle.write(f"$ {' '.join(command)}\n")
         handle.flush()
         code = subprocess.run(command, cwd=cwd, env=environment(), stdout=handle,
                               stderr=subprocess.STDOUT).returncode
-    timed = Timed(time.perf_counter() - start, children_cpu() - cpu)
+    timed = Timed(time.perf_counter() - start, command_cpu(children_cpu() - cpu, busy))
     if code != 0:
         tail = log.read_text().splitlines()[-40:]
         sys.exit(f"command failed (exit {code}): {' '.join(command)}\n" + "\n".join(tail))
@@ -368,7 +392,7 @@ def main() -> int:
         parser.error("--rerun-class must be 0 or more")
 
     started = time.perf_counter()
-    counted = become_subreaper()
+    become_subreaper()
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     import nbgrader
@@ -379,8 +403,9 @@ def main() -> int:
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
           f"nbgrader {nbgrader.__version__}, sandbox of our kernels: {kind}, "
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
-    if not counted:
-        print("(not Linux: the CPU time of kernels killed with their sandbox may be missing)")
+    if machine_busy() is None:
+        print("(no /proc/stat: CPU seconds are those of reaped processes, which leave out "
+              "kernels killed with their sandbox)")
 
     n = args.n
     batch = build_batch(n)
