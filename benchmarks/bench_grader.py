@@ -19,10 +19,11 @@ This is a script, not a test. It prints figures and the machine's load; it asser
    --force``, one command per assignment (each grades its students one after the other, as
    nbgrader does), with the course's configuration in a scratch course; ``nbgrader
    generate_assignment`` runs first and is not timed. This grader: ``python -m grader autograde
-   <folder> --jobs 2 --force`` into a new output folder (the whole command, registering the
-   assignments in its new gradebook included). Wall-clock seconds and CPU seconds (the machine's busy
-   time while the command ran, on Linux; see ``command_cpu``) for both; then the same grader command again without
-   ``--force`` (an unchanged class: nothing to grade).
+   <folder> --force`` with its default ``--jobs`` (one more than the cores) into a new output
+   folder (the whole command, registering the assignments in its new gradebook included), then
+   the same command again without ``--force`` (an unchanged class: nothing to grade); and, for
+   comparison, the batch with ``--jobs`` = the cores. Wall-clock seconds and CPU seconds (the
+   machine's busy time while the command ran, on Linux; see ``command_cpu``) for each.
 3. **Per notebook.** For each assignment: nbgrader's command time divided by its notebooks (its
    start-up included), and this grader's wall-clock and kernel CPU seconds per notebook (the
    ``seconds`` and ``cpu_seconds`` every result records).
@@ -75,6 +76,7 @@ import numpy as np  # noqa: E402
 
 from grader import course as course_paths  # noqa: E402
 from grader.build.mutants import Mutant, mutants_of  # noqa: E402
+from grader.cli.common import default_jobs  # noqa: E402
 from grader.build.submissions import filled_release, release_notebook, write  # noqa: E402
 from grader.course import OutputTree  # noqa: E402
 from grader.record.store import load_results  # noqa: E402
@@ -83,7 +85,8 @@ from grader.run import sandbox  # noqa: E402
 TARGET_RATIO = 10.0          # notebooks per minute, ours / nbgrader's, on 2 cores
 TARGET_FIXED = 1.5           # one ex1 notebook: grading / running it with nbconvert
 TARGET_RERUN = 5.0           # seconds: a rerun over an unchanged class of --rerun-class
-JOBS = 2
+JOBS = default_jobs()           # what `autograde` uses by default: one more than the cores
+CORES = JOBS - 1                # also measured: one notebook per core
 KINDS = ("solution", "mutant", "blank", "mutant")
 FIXED_ASSIGNMENT = "ex1_softmax"
 
@@ -286,13 +289,13 @@ def grader_command(folder: Path, output: Path, jobs: int, force: bool = True) ->
              "--output", str(output)] + (["--force"] if force else []))
 
 
-def run_ours(batch, scratch: Path) -> tuple[Timed, Timed, dict]:
+def run_ours(batch, scratch: Path, jobs: int = JOBS) -> tuple[Timed, Timed, dict]:
     """(the graded batch, the unchanged rerun, {(student, assignment): SubmissionResult})."""
     folder, output = scratch / "submissions", scratch / "output"
     write_batch(batch, folder)
     log = scratch / "grader.log"
-    graded = run(grader_command(folder, output, JOBS), log)
-    rerun = run(grader_command(folder, output, JOBS, force=False), log)
+    graded = run(grader_command(folder, output, jobs), log)
+    rerun = run(grader_command(folder, output, jobs, force=False), log)
     results, _ = load_results(OutputTree(output).results)
     return graded, rerun, {(r.student, r.assignment): r for r in results}
 
@@ -423,6 +426,8 @@ def main() -> int:
         print(f"python -m grader autograde --jobs {JOBS} --force, then again unchanged ...",
               flush=True)
         ours, rerun, results = run_ours(batch, scratch / "ours")
+        print(f"python -m grader autograde --jobs {CORES} --force (one per core) ...", flush=True)
+        per_core, _, _ = run_ours(batch, scratch / "ours-per-core", jobs=CORES)
         print(f"fixed cost: one {FIXED_ASSIGNMENT} notebook, {args.fixed_runs} interleaved runs "
               "of each ...", flush=True)
         grader_times, nbconvert_times, first = fixed_cost(scratch, args.fixed_runs)
@@ -445,6 +450,8 @@ def main() -> int:
         print(f"{'nbgrader autograde (serial)':<38}{nb_wall:>9.1f}{nb_cpu:>9.1f}{nb_rate:>15.2f}")
         print(f"{f'python -m grader autograde -j {JOBS}':<38}{ours.wall:>9.1f}{ours.cpu:>9.1f}"
               f"{our_rate:>15.2f}")
+        print(f"{f'python -m grader autograde -j {CORES}':<38}{per_core.wall:>9.1f}"
+              f"{per_core.cpu:>9.1f}{per_minute(n, per_core.wall):>15.2f}")
         print(f"throughput ratio (ours / nbgrader): {ratio:.2f}x   target >= {TARGET_RATIO:g}x   "
               f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'}")
         print(f"rerun over the unchanged {n} notebooks (no --force): {rerun.wall:.1f} s wall, "

@@ -21,9 +21,22 @@ def positive(kind):
     return parse
 
 
+def default_jobs() -> int:
+    """One notebook more than the cores this process may use. Each run leaves its core idle for
+    moments (its kernel starting, the hand-overs between kernel and worker, judging); a further
+    notebook fills them. Measured on 2 cores, 30 notebooks of the four assignments: 74 and 76
+    notebooks a minute with 2 at once, 82 and 83 with 3, 78 and 76 with 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:                     # not Linux
+        cores = os.cpu_count() or 1
+    return cores + 1
+
+
 def add_jobs(command) -> None:
-    command.add_argument("--jobs", "-j", type=positive(int), default=os.cpu_count() or 1,
-                         help="notebooks graded at once (default: the number of cores)")
+    command.add_argument("--jobs", "-j", type=positive(int), default=default_jobs(),
+                         help="notebooks graded at once (default: one more than the cores, "
+                              f"{default_jobs()} here)")
 
 
 def add_graded_output(command) -> None:
