@@ -8,6 +8,7 @@ machine give the same results.
 """
 import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,7 @@ from grader.build import submissions
 from grader.autograde import Options, autograde
 from grader.build.demo_class import DEMO_LIMITS
 from grader.run.execute import execute
+from grader.run.traffic import HARVEST_MIME
 from grader.run.limits import Limits
 from grader.grade import blueprint, grade_submission
 from grader.run.idle import IdleWatch
@@ -323,3 +325,52 @@ def test_a_cell_runnable_without_end_meets_its_ceiling(scratch_root):
     assert (execution.stopped_at, execution.stop_reason) == (0, "wall-clock time limit 4 s exceeded")
     assert "too busy" in execution.stop_detail
     assert not ran(execution, 1)
+
+
+def _output_sent_late(seconds: float) -> str:
+    """Code that makes the kernel's output thread compute for ``seconds`` of CPU time before it
+    sends a display, as on a machine so busy that the thread waits that long for a CPU. The
+    kernel holds the cell's reply until its output is sent, but for at most 10 s (ipykernel's
+    flush timeout): after that, the reply comes first and the output later."""
+    return textwrap.dedent(f"""
+        import time
+        thread = get_ipython().kernel.iopub_thread
+        send = thread._really_send
+        def late(msg, *args, **kwargs):
+            if any(b'"display_data"' in bytes(part) for part in msg[:6]):
+                t0 = time.process_time()
+                while time.process_time() - t0 < {seconds}:
+                    pass
+            return send(msg, *args, **kwargs)
+        thread._really_send = late
+    """)
+
+
+HARVESTED = ("from IPython.display import display\n"
+             f"display({{{HARVEST_MIME!r}: {{'kept': True}}}}, raw=True)")
+
+
+def test_output_that_comes_after_its_cells_reply_is_kept(scratch_root):
+    """The harvested results come on the kernel's output channel, which may lag behind the
+    cell's reply (here by 3 s of CPU time, or more than 10 s on a busy machine, when the reply
+    comes first): the grader waits for them as long as for the cell itself."""
+    execution, _ = run(scratch_root, [_output_sent_late(3), HARVESTED, AFTER],
+                       Limits(cell_cpu_seconds=60, notebook_cpu_seconds=120, cell_wall_seconds=1,
+                              ceiling_factor=600))
+    assert execution.stopped_at is None, execution.stop_reason
+    assert execution.harvests[1] == [{"kept": True}]
+    assert ran(execution, 2)
+
+
+def test_output_later_than_its_cells_ceiling_stops_the_run_with_a_reason(scratch_root):
+    """Not graded without its results: when the output has not come by the cell's ceiling, the
+    run stops there, saying the machine was too busy. Here the reply comes after ipykernel's two
+    10 s flush timeouts and the output only after 100 s of CPU time: the run stops 35 s after the
+    reply at the latest (or at the reply's own 35 s ceiling), long before. (nbclient's default
+    waited a fixed 60 s after the reply, then dropped the output with a warning and went on.)"""
+    execution, _ = run(scratch_root, [_output_sent_late(100), HARVESTED, AFTER],
+                       Limits(cell_cpu_seconds=600, notebook_cpu_seconds=600, cell_wall_seconds=1,
+                              ceiling_factor=35))
+    assert (execution.stopped_at, execution.stop_reason) == (1, "wall-clock time limit 35 s exceeded")
+    assert "too busy" in execution.stop_detail
+    assert 1 not in execution.harvests and not ran(execution, 2)

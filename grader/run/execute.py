@@ -124,11 +124,15 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
         keeper.attach(kernel_pid(km))
         client.watch()
 
-    # iopub_timeout: how long to wait, after a cell's reply, for the rest of its output (the
-    # harvested results among it); generous, so that a busy machine loses no output.
-    client = BoundedClient(nb, km=km,
-                           timeout=math.ceil(limits.ceiling_factor * limits.cell_wall_seconds),
-                           iopub_timeout=60, allow_errors=True, startup_timeout=STARTUP_SECONDS,
+    # After a cell's reply, nbclient waits for the rest of its output (the harvested results
+    # among it: the kernel sends output from another thread, which can come later) up to
+    # iopub_timeout. The time keeper's rules still apply then (a kernel that sends nothing and
+    # sleeps is idle), so the wait has the cell's own ceiling; past it, the cell is stopped
+    # for that reason rather than graded without its output (nbclient's default would drop it).
+    ceiling = math.ceil(limits.ceiling_factor * limits.cell_wall_seconds)
+    client = BoundedClient(nb, km=km, timeout=ceiling, iopub_timeout=ceiling,
+                           raise_on_iopub_timeout=True, allow_errors=True,
+                           startup_timeout=STARTUP_SECONDS,
                            record_timing=False, shutdown_kernel="immediate",
                            store_widget_state=False, on_notebook_start=on_notebook_start,
                            on_cell_start=on_cell_start, on_cell_execute=keeper.cell_started,
