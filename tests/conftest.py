@@ -1,5 +1,14 @@
 """Fixtures shared by several test modules."""
-import matplotlib
+import os
+
+# One BLAS thread in the test processes, set before NumPy is first imported (matplotlib imports
+# it below), as `python3 course.py test` sets it and the grader's own processes do: the expected
+# results that the demo's `build --check` compares include float32 training whose sums come out
+# otherwise with more threads, so a plain `pytest` run found ex3's expected results "out of date".
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
