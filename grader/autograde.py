@@ -228,8 +228,30 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     todo = [sub for sub, saved in decided if not sub.problem and saved is None]
     if todo:                            # where and how they are graded, if any is
         _log_workers(executor, log)
-    # the workers start (half a second each) while the gradebook is made ready
+    # the workers start (half a second each) while the tasks are prepared
     executor.warm_up(len(todo), grade_task.__module__)
+    shared = {}
+    for assignment in sorted({sub.assignment for sub in todo}):
+        material = materials[assignment]
+        shared[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
+    version, total = code_version(), len(todo)
+    waiting, running = iter(todo), {}
+
+    def top_up() -> None:
+        """Keep ``executor.window()`` tasks submitted; each reads its file only now."""
+        while len(running) < executor.window():
+            sub = next(waiting, None)
+            if sub is None:
+                return
+            future = executor.submit(
+                f"grade-{sub.assignment}-{sub.student}-{batch}", grade_task,
+                shared[sub.assignment], sub.student, Submitted.read(sub.path), options.limits,
+                batch, version, executor.isolated, str(workdir) if executor.shares_files else None)
+            running[future] = sub
+
+    # The first tasks run while the gradebook is made ready (a new one takes a second or two):
+    # only recording needs it.
+    top_up()
     for assignment in sorted({sub.assignment for sub in submissions} & set(course.ASSIGNMENTS)):
         _register(gradebook, assignment, options)
     results: list[SubmissionResult] = []
@@ -247,28 +269,8 @@ def _grade_batch(submissions: list[Submission], skipped: list, options: Options,
     if reused:
         log(f"{reused} submissions already graded and unchanged (use --force to grade them "
             "again)")
-    shared = {}
-    for assignment in sorted({sub.assignment for sub in todo}):
-        material = materials[assignment]
-        shared[assignment] = executor.share(material, f"course-{assignment}-{material.digest}")
-    version, total = code_version(), len(todo)
-    waiting, running = iter(todo), {}
     progress = Progress(total, log)
-
-    def top_up() -> None:
-        """Keep ``executor.window()`` tasks submitted; each reads its file only now."""
-        while len(running) < executor.window():
-            sub = next(waiting, None)
-            if sub is None:
-                return
-            future = executor.submit(
-                f"grade-{sub.assignment}-{sub.student}-{batch}", grade_task,
-                shared[sub.assignment], sub.student, Submitted.read(sub.path), options.limits,
-                batch, version, executor.isolated, str(workdir) if executor.shares_files else None)
-            running[future] = sub
-
     try:
-        top_up()
         for done, future in enumerate(executor.completed(), start=1):
             sub = running.pop(future)
             result = _result_of_task(executor, future, sub, options, log)
