@@ -34,9 +34,10 @@ def default_jobs() -> int:
 
 
 def add_jobs(command) -> None:
-    command.add_argument("--jobs", "-j", type=positive(int), default=default_jobs(),
-                         help="notebooks graded at once (default: one more than the cores, "
-                              f"{default_jobs()} here)")
+    jobs = default_jobs()
+    command.add_argument("--jobs", "-j", type=positive(int), default=jobs,
+                         help=f"notebooks graded at once (default: one more than the cores, "
+                              f"{jobs} here)")
 
 
 def add_graded_output(command) -> None:

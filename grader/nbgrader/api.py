@@ -58,8 +58,7 @@ def _head_in_process() -> None:
     for every new gradebook. This process asks alembic directly instead (a few milliseconds)."""
     import nbgrader.api
 
-    if nbgrader.api.get_alembic_version is not _alembic_head:
-        nbgrader.api.get_alembic_version = _alembic_head
+    nbgrader.api.get_alembic_version = _alembic_head
 
 
 def nbgrader_gradebook(db_url: str):
