@@ -16,7 +16,9 @@ button, and the student fetches it from the Assignment List and finds the points
 Also each start-up error of the command: one line, nothing left behind.
 
 Skipped, with the reason, only where this is not root or ``useradd`` is missing (no system
-users can be made). No step depends on timing: every wait is for an answer or a line.
+users can be made); the term, and the check run as ``nobody``, also where the checkout sits in a
+folder other users cannot pass through (``mktemp -d`` makes one): the hub then refuses to start,
+saying so (tests/test_hub_environment.py), as its users could not import the kit. No step depends on timing: every wait is for an answer or a line.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ from grader import course
 from grader.build import submissions
 from grader.build.mutants import mutants_of
 from grader.hub import port_is_free
+from grader.hub.environment import kit_out_of_reach
 from jupyter_helpers import Server
 from corpora.points import auto_points, hand_points
 from jupyter_helpers import token_request
@@ -53,6 +56,9 @@ from grader.record.formgrader_tree import INSTRUCTOR_ONLY  # noqa: E402
 from test_jupyterlab import _disabled, _page_config  # noqa: E402 - a page's JupyterLab settings
 
 ROOT = course.ROOT
+# The hub's users (and `nobody`, below) run the kit from this checkout.
+OTHER_USERS_REACH_KIT = pytest.mark.skipif(bool(kit_out_of_reach()),
+                                           reason=kit_out_of_reach() or "-")
 ASSIGNMENT = "ex1_softmax"
 COURSE_ID = "nn-course"
 START_TIMEOUT = 600                  # seconds: JupyterHub, its proxy and services on a busy machine
@@ -266,6 +272,7 @@ def _grade_written_answers(page, hub: Hub, service: Server, submission_id: str, 
     wait_for(saved, COMMAND_TIMEOUT, "the Manual Grading page did not save the grades")
 
 
+@OTHER_USERS_REACH_KIT
 def test_a_term_on_the_hub(hub, browser, shots):
     """The term, clicked through in Chromium as each person would (only filling the notebook
     goes through the student's contents API, and the grader's commands are typed as the grader
@@ -432,6 +439,7 @@ def test_a_missing_proxy_is_named(tmp_path):
     assert "configurable-http-proxy is missing: npm install -g configurable-http-proxy" in error
 
 
+@OTHER_USERS_REACH_KIT
 def test_not_root_is_named(tmp_path):
     error = _run_hub(tmp_path, GOOD, user="nobody")
     assert "run it as root" in error

@@ -56,3 +56,20 @@ def test_the_kits_own_venv_is_used_when_everyone_can_run_it(monkeypatch):
     monkeypatch.setattr(environment, "folder_hiding_own_venv", lambda: None)
     made = environment.users_python(say=pytest.fail)
     assert made.bin == Path(sys.executable).parent and made.built_from is None
+
+
+def test_a_kit_other_users_cannot_reach_is_one_line_naming_the_fix(open_folder, monkeypatch):
+    """A checkout inside a private folder (``mktemp -d`` makes one): the users' servers could not
+    import the kit, so the hub says so before it creates anything."""
+    private = open_folder / "private"
+    kit = private / "kit"
+    kit.mkdir(parents=True)
+    os.chmod(private, 0o700)
+    monkeypatch.setattr(environment, "KIT", kit)
+    monkeypatch.setattr(environment, "folder_hiding_own_venv", lambda: None)
+    with pytest.raises(environment.UsersEnvironmentError) as raised:
+        environment.users_python(say=pytest.fail)
+    message = str(raised.value)
+    assert "\n" not in message and str(private.resolve()) in message and "chmod o+x" in message
+    os.chmod(private, 0o711)
+    assert environment.kit_out_of_reach() == ""

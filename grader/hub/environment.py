@@ -56,6 +56,16 @@ def hidden_folder(path: Path) -> Path | None:
     return None
 
 
+def kit_out_of_reach() -> str:
+    """Why the hub's users cannot run the kit's code (they import it from this checkout, through
+    their environment), in one line naming the fix; empty when they can."""
+    hidden = hidden_folder(KIT)
+    if hidden is None:
+        return ""
+    return (f"the kit is in {hidden}, which other users cannot pass through, and the hub's users "
+            f"run its code: clone it where they can (e.g. under /srv), or chmod o+x {hidden}")
+
+
 def folder_hiding_own_venv() -> Path | None:
     """None when every user can run the kit's venv; else the folder that hides its Python."""
     return hidden_folder(Path(sys.base_prefix)) or hidden_folder(Path(sys.executable).parent)
@@ -116,6 +126,9 @@ def users_python(say=print, target: Path = TARGET) -> UsersPython:
     """The environment the users' servers run in: the kit's venv when everyone can run it, else
     ``target``, made (or remade after a change) from a Python everyone can run. ``say`` gets one
     line before a build. Raises UsersEnvironmentError naming the fix."""
+    unreachable = kit_out_of_reach()
+    if unreachable:
+        raise UsersEnvironmentError(unreachable)
     hidden = folder_hiding_own_venv()
     if hidden is None:
         return UsersPython(Path(sys.executable).parent)
