@@ -16,9 +16,10 @@ button, and the student fetches it from the Assignment List and finds the points
 Also each start-up error of the command: one line, nothing left behind.
 
 Skipped, with the reason, only where this is not root or ``useradd`` is missing (no system
-users can be made); the term, and the check run as ``nobody``, also where the checkout sits in a
-folder other users cannot pass through (``mktemp -d`` makes one): the hub then refuses to start,
-saying so (tests/test_hub_environment.py), as its users could not import the kit. No step depends on timing: every wait is for an answer or a line.
+users can be made); the term, the check run as ``nobody`` and the hub that stops during
+start-up, also where the checkout sits in a folder other users cannot pass through (``mktemp -d``
+makes one): the hub then refuses to start, saying so (tests/test_hub_environment.py), as its
+users could not import the kit. No step depends on timing: every wait is for an answer or a line.
 """
 from __future__ import annotations
 
@@ -445,6 +446,7 @@ def test_not_root_is_named(tmp_path):
     assert "run it as root" in error
 
 
+@OTHER_USERS_REACH_KIT
 def test_a_hub_that_stops_during_start_up_takes_back_its_users(tmp_path):
     copy = _course_copy(tmp_path)
     (tmp_path / "state" / "jupyterhub.sqlite").mkdir(parents=True)   # no database can open

@@ -53,6 +53,7 @@ def test_a_python_too_old_or_without_venv_is_not_taken(open_folder, monkeypatch)
 
 
 def test_the_kits_own_venv_is_used_when_everyone_can_run_it(monkeypatch):
+    monkeypatch.setattr(environment, "kit_out_of_reach", lambda: "")
     monkeypatch.setattr(environment, "folder_hiding_own_venv", lambda: None)
     made = environment.users_python(say=pytest.fail)
     assert made.bin == Path(sys.executable).parent and made.built_from is None
