@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +35,11 @@ from grader.plan.material import Material, Submitted, file_sha256
 from grader.record.gradebook import Gradebook
 from grader.record.grades_csv import write_csv
 from grader.record.store import load_result, save_result
+from grader.run.scratch import make_folder
 from grader.report.table import Progress
 from grader.results import FAILED, SubmissionResult
-from grader.dispatch.worker import clean_up_batch, code_version, grade_task, report
+from grader.dispatch.worker import (BATCH_DIGITS, SCRATCH_PREFIX, clean_up_abandoned,
+                                    clean_up_batch, code_version, grade_task, report)
 
 
 @dataclass
@@ -202,9 +203,10 @@ def autograde(folder: Path, options: Options, log=print) -> list[SubmissionResul
     # Opened before the batch's tag is set in this process's environment, so that a
     # LocalCluster's workers do not carry it (the clean-up kills whatever carries it).
     executor = open_executor(options.cluster, options.jobs)
-    batch = uuid.uuid4().hex
+    batch = uuid.uuid4().hex[:BATCH_DIGITS]
     os.environ[BATCH_VARIABLE] = batch            # inherited by local workers, given to kernels
-    workdir = Path(tempfile.mkdtemp(prefix="grader-scratch-"))
+    clean_up_abandoned()                          # what killed graders left here
+    workdir = make_folder(f"{SCRATCH_PREFIX}{batch}-")
     options.stats["scratch"] = str(workdir)
     try:
         with Gradebook(options.db_url) as gradebook:          # opened once for the batch

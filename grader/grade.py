@@ -75,7 +75,8 @@ def grade(material: Material, student: str, submitted: Submitted, workdir: Path,
     nonce = uuid.uuid4().hex
     stored = expected_of(material)
     nb, roles, cases = grading_notebook(plan, matched, nonce, stored)
-    scratch = workdir / f"{student}-{assignment}-{nonce[:8]}"
+    # bounded, as the kernel's sockets are in it (a socket's path has at most 107 bytes)
+    scratch = workdir / f"{student[:12]}-{assignment[:12]}-{nonce[:8]}"
     try:
         run = execute(nb, scratch, limits, assignment, batch=batch, cases=cases)
     finally:

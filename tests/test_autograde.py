@@ -5,9 +5,12 @@ scores as plain nbgrader gives them."""
 import copy
 import csv
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +23,9 @@ from grader import course
 from grader.build import submissions
 from grader.autograde import Options, autograde
 from grader.build.demo_class import run_demo
+from grader.run.launch import BATCH_VARIABLE
 from grader.run.limits import Limits
+from grader.run.processes import _tagged_processes
 from grader.build.mutants import mutants_of
 from grader.record.store import load_result
 from corpora.points import auto_points, hand_points
@@ -212,6 +217,51 @@ def test_interrupted_run_resumes_without_losing_grades(tmp_path):
     rows = list(csv.DictReader(open(output / "grades.csv")))
     assert sorted(r["student"] for r in rows) == students
     assert all(r["status"] == "graded" for r in rows)
+
+
+def test_what_a_killed_run_leaves_is_removed_by_the_next_and_long_names_are_graded(tmp_path):
+    """SIGKILL (no clean-up is possible) while a student with a 55-character name is graded:
+    the next run removes the scratch folders the killed one left in the temporary folder, and
+    grades that student (the kernel's sockets live in the run's folder, whose path must stay
+    short whatever the name)."""
+    long_name = "z" + "_student_whose_name_is_long" * 2          # graded after ann's
+    folder = tmp_path / "subs"
+    made = {student: submissions.filled_release("ex1_softmax", mutants_of("ex1_softmax")[i].overrides)
+            for i, student in enumerate(["ann", long_name])}
+    for student, nb in made.items():
+        submissions.write(_asleep(nb, 900) if student == long_name else nb,
+                          folder / student / "ex1_softmax" / "ex1_softmax.ipynb")
+    temporary = Path(tempfile.mkdtemp(prefix="nnk-"))      # its own, and short: sockets live there
+    env = dict(os.environ, TMPDIR=str(temporary))
+    output = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "autograde", str(folder), "--jobs", "1",
+               "--output", str(output)]
+    try:
+        process = subprocess.Popen(command + ["--idle-timeout", "1200", "--wall-factor", "30"],
+                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
+        results_dir = output / "results" / "ex1_softmax"
+        deadline = time.monotonic() + 1200                  # bounds a hang only
+        while time.monotonic() < deadline and not (results_dir / "ann.json").exists():
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=600)
+        left = sorted(temporary.iterdir())
+        assert any(p.name.startswith("grader-scratch-") for p in left), left
+        killed_batch = next(p.name.split("-")[2] for p in left if p.name.startswith("grader-scratch-"))
+
+        submissions.write(made[long_name], folder / long_name / "ex1_softmax" / "ex1_softmax.ipynb")
+        again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=1200)
+        assert again.returncode == 0, again.stderr
+        assert sorted(temporary.iterdir()) == [], "the killed run's folders (or the new run's) are left"
+        assert _tagged_processes(killed_batch, BATCH_VARIABLE) == []
+        rows = {r["student"]: r for r in csv.DictReader(open(output / "grades.csv"))}
+        assert rows[long_name]["status"] == "graded", rows[long_name]
+        graded = load_result(results_dir / f"{long_name}.json")
+        assert graded.score > 0 and not graded.reason, graded.reason
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def test_same_scores_as_plain_nbgrader(tmp_path):

@@ -21,9 +21,7 @@ import logging
 import multiprocessing
 import os
 import pickle
-import shutil
 import signal
-import tempfile
 import threading
 import time
 import warnings
@@ -34,10 +32,12 @@ from multiprocessing.connection import wait as connection_wait
 from typing import Iterator
 
 from grader.run.processes import kill_tagged
+from grader.run.scratch import IN_USE, abandoned, make_folder, remove_tree
 from grader.run.launch import BATCH_VARIABLE
 from grader.text import error_text
 
 LOCAL_PREFIX = "local:"
+POOL_PREFIX = "grader-pool-"        # the local pool's folder of start files, in the temporary folder
 CONNECT_SECONDS = 20
 STOP_SECONDS = 15
 FRUITLESS_BREAKS = 2        # local pools that may break in a row before any task started
@@ -212,7 +212,9 @@ class LocalPool(Executor):
     def __init__(self, jobs: int, allowed_failures: int = SCHEDULER_SETTINGS["allowed_failures"]):
         self.jobs = max(1, jobs)
         self.allowed_failures = allowed_failures
-        self._starts = tempfile.mkdtemp(prefix="grader-pool-")
+        for folder in abandoned(POOL_PREFIX):         # left by a pool that was killed
+            remove_tree(folder)
+        self._starts = str(make_folder(POOL_PREFIX))
         self._generation = 0
         self._pool = self._new_pool()
         self._processes: dict = {}           # pid -> multiprocessing.Process of this pool
@@ -314,6 +316,8 @@ class LocalPool(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
         started = {}
         for entry in os.listdir(self._starts):
+            if entry == IN_USE:                     # the folder's own mark, not a start file
+                continue
             name, _, pid = entry.rpartition(".")
             started[name] = int(pid)
         with self._lock:
@@ -370,7 +374,7 @@ class LocalPool(Executor):
     def close(self, clean_up=None) -> None:
         if not self._stopped:
             self._pool.shutdown()
-        shutil.rmtree(self._starts, ignore_errors=True)
+        remove_tree(self._starts)
         if clean_up is not None:
             clean_up()
 

@@ -12,6 +12,7 @@ import functools
 import gc
 import hashlib
 import os
+import re
 import resource
 import socket
 import sys
@@ -30,9 +31,11 @@ from grader.grade import grade
 from grader.run.launch import BATCH_VARIABLE
 from grader.plan.material import Material, Submitted, blueprint_of
 from grader.results import FAILED, SubmissionResult
-from grader.run.scratch import remove_tree
+from grader.run.scratch import abandoned, make_folder, remove_tree
 
 SCRATCH_PREFIX = "grader-scratch-"      # + batch: a worker's scratch folder for one batch
+BATCH_DIGITS = 12                       # hex digits of a batch's id: short, as its kernels'
+                                        # sockets are in its folders (at most 107 bytes a path)
 NO_SANDBOX = ("cannot isolate submissions: bubblewrap (bwrap) is missing or does not work "
               "there. Install it on every worker (Debian/Ubuntu: apt-get install bubblewrap); "
               "not graded, so that the submission never runs unprotected")
@@ -74,8 +77,10 @@ def refusal(version: str, isolated: bool) -> str:
 
 @functools.lru_cache(maxsize=None)
 def batch_scratch(batch: str) -> Path:
-    """This process's scratch folder for the batch (run folders and sealed copies)."""
-    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{batch}-"))
+    """This process's scratch folder for the batch (run folders and sealed copies), made after
+    removing what killed graders left on this machine."""
+    clean_up_abandoned()
+    return make_folder(f"{SCRATCH_PREFIX}{batch}-")
 
 
 def peak_memory() -> int:
@@ -122,14 +127,37 @@ def clean_up_batch(batch: str, workdir: str | None = None) -> None:
     """Remove everything the batch made on this machine, even what a killed worker left: its
     processes, its control groups, the scratch folders with every run's folder and the sealed
     copies."""
+    _remove_batch(batch, [Path(workdir)] if workdir else [])
+    batch_scratch.cache_clear()
+
+
+def _remove_batch(batch: str, folders: list[Path]) -> None:
     kill_batch(batch)
     groups = cgroups.batch_groups(cgroup_host(), batch)
     cgroups.kill_members(groups)
     cgroups.remove(groups)
-    folders = list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{batch}-*"))
-    for folder in folders + ([Path(workdir)] if workdir else []):
+    for folder in _batch_folders(batch) + folders:
         remove_tree(folder)
-    batch_scratch.cache_clear()
+
+
+def _batch_folders(batch: str) -> list[Path]:
+    return list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{batch}-*"))
+
+
+def clean_up_abandoned() -> None:
+    """Remove what graders that were killed left on this machine: their scratch folders and,
+    for a batch none of whose folders is still in use, its processes and control groups."""
+    by_batch: dict[str, list[Path]] = {}
+    for folder in abandoned(SCRATCH_PREFIX):
+        batch = folder.name[len(SCRATCH_PREFIX):].partition("-")[0]
+        by_batch.setdefault(batch if re.fullmatch(f"[0-9a-f]{{{BATCH_DIGITS}}}", batch) else "",
+                            []).append(folder)
+    for batch, folders in by_batch.items():
+        if batch and set(_batch_folders(batch)) <= set(folders):
+            _remove_batch(batch, folders)
+        else:
+            for folder in folders:
+                remove_tree(folder)
 
 
 def report() -> dict:

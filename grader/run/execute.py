@@ -38,6 +38,8 @@ from grader.run.traffic import BoundedClient, BoundedKernelClient, Budget, Traff
 
 KERNEL_STARTS = 3                # tries at a kernel that answers before the notebook's first cell
 STARTUP_SECONDS = 120            # per try, of waiting (BoundedKernelClient.wait_for_ready)
+SOCKET_PATH_BYTES = 107          # the longest path a Unix socket may have (the kernel's, in the
+SOCKET_NAME = ".kernel"          # sandbox, are ``<run folder>/.kernel-<n>``)
 
 
 @dataclass
@@ -75,12 +77,30 @@ def execute(nb, scratch: Path, limits: Limits, assignment: str,
     this process's batch, ``$NN_COURSE_GRADER_BATCH``), so that the batch's clean-up finds them.
     A kernel that fails before the first cell is started again (``KERNEL_STARTS`` tries).
     """
+    longest = len(os.fsencode(scratch / f"{SOCKET_NAME}-99"))
+    if sandbox.bubblewrap_works() and longest > SOCKET_PATH_BYTES:
+        return Execution(stopped_at=0, stop_reason=(
+            f"the kernel cannot start: the paths of its sockets in {scratch} would be {longest} "
+            f"bytes long, and at most {SOCKET_PATH_BYTES} work; set TMPDIR to a shorter folder "
+            "(for example /tmp)"))
     sandbox.write_cases(scratch, cases)
     for _ in range(KERNEL_STARTS):
         result, started = _execute_once(nb, scratch, limits, assignment, budget, batch)
         if started:
             break
     return result
+
+
+def _close_sockets(client, km) -> None:
+    """Stop the client's channels and close the kernel manager's sockets, however the run
+    ended. After a kernel that never answered, nobody else does: its context was then closed
+    when garbage collected, which waited for ever on a socket still open, and the worker with
+    it."""
+    kc = getattr(client, "kc", None)
+    if kc is not None:
+        kc.stop_channels()
+    if not km.context.closed:
+        km.context.destroy(linger=0)
 
 
 def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execution, bool]:
@@ -107,7 +127,7 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
             return [sys.executable, "-m", "grader.run.launch", json.dumps(settings), "--", *command]
 
     km = LimitedKernelManager(kernel_name="python3", transport=box.transport,
-                              **({"ip": str(scratch / ".kernel")} if box.transport == "ipc" else {}))
+                              **({"ip": str(scratch / SOCKET_NAME)} if box.transport == "ipc" else {}))
     km.client_factory = BoundedKernelClient
     km.connection_file = str(scratch / ".kernel-connection.json")
     result = Execution(sandbox=box.description)
@@ -164,6 +184,7 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
         # nbclient asks to shut its kernel down at exit; done here (and, after a kernel that
         # never answered, its kernel manager is gone: the call at exit would fail noisily)
         atexit.unregister(client._cleanup_kernel)
+        _close_sockets(client, km)
         keeper.stop()
         kill_tagged(tag)
         cgroups.kill_members(groups)
