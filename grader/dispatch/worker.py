@@ -154,7 +154,7 @@ def clean_up_abandoned() -> None:
                             []).append(folder)
     for batch, folders in by_batch.items():
         if batch and set(_batch_folders(batch)) <= set(folders):
-            _remove_batch(batch, folders)
+            _remove_batch(batch, [])              # its folders are all of these
         else:
             for folder in folders:
                 remove_tree(folder)
