@@ -123,7 +123,8 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
 
     class LimitedKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
-            command = super().format_kernel_cmd(extra_arguments)
+            command = [*super().format_kernel_cmd(extra_arguments),
+                       f"--IPKernelApp.extensions={sandbox.KERNEL_EXTENSION}"]
             return [sys.executable, "-m", "grader.run.launch", json.dumps(settings), "--", *command]
 
     km = LimitedKernelManager(kernel_name="python3", transport=box.transport,

@@ -53,6 +53,8 @@ SEALED_MOUNT = "/opt/nn-course"
 ANSWERS = "answers"             # course_lib's package of reference answers: never in the sandbox
 COURSE_LIB = Path(course_lib.__file__).resolve().parent    # as installed (or the checkout's)
 GRADER = Path(__file__).resolve().parents[1]
+# the extension every kernel loads (grader.run.kernel_extension), under this name on its path
+KERNEL_EXTENSION = "_grader_kernel_extension"
 FALLBACK_WARNING = ("WARNING: bubblewrap (bwrap) is not available, so submissions are not "
                     "isolated: they run with resource limits in a private folder, but they can "
                     "read the grader's files, including the expected results. Install it "
@@ -102,7 +104,8 @@ raise ImportError("the debugger (debugpy) is not available while grading")
 def sealed_course_lib(assignment: str, base: Path) -> Path:
     """A copy of course_lib without the assignment's sealed modules (one per process), compiled,
     beside a stand-in for the debugger (``debugpy``) that cannot be imported, in
-    ``base`` (the batch's scratch folder, which the coordinating process removes). Its ``data``
+    ``base`` (the batch's scratch folder, which the coordinating process removes), with the
+    kernels' IPython extension (``grader.run.kernel_extension``). Its ``data``
     folder is where bubblewrap binds the course's data (``course_data``) read-only; without
     bubblewrap it is a link to that folder, so that every assignment grades the same on either
     kind of machine."""
@@ -131,6 +134,7 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
     # cannot be imported, and importing it was a fifth of a kernel's start-up
     (root / "debugpy").mkdir()
     (root / "debugpy" / "__init__.py").write_text(NO_DEBUGGER)
+    shutil.copyfile(Path(__file__).with_name("kernel_extension.py"), root / f"{KERNEL_EXTENSION}.py")
     # compiled here, by the grader, once: kernels may not write bytecode, and compiling the
     # copy's sources in every kernel cost each notebook a tenth of a second of its CPU time
     compileall.compile_dir(root, quiet=2)

@@ -1,0 +1,81 @@
+"""The grading kernels' extension: pyplot is run on its first use, and is then the usual pyplot."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.run.execute import execute
+from grader.run.limits import Limits
+
+# Run in a new interpreter, so that nothing this test process imported counts.
+DEFERRED = """
+import json, sys, types
+from grader.run import kernel_extension
+kernel_extension.install()
+import matplotlib.pyplot as plt
+import matplotlib.pyplot as again                 # as course_lib.plots imports it a second time
+from matplotlib import pyplot
+before = {"deferred": type(plt).__name__, "figure_module": "matplotlib.figure" in sys.modules,
+          "same": plt is again is pyplot is sys.modules["matplotlib.pyplot"]}
+from matplotlib.pyplot import subplots
+fig, ax = subplots()
+ax.plot([0, 1], [1, 0])
+fig.savefig(sys.argv[1])
+print(json.dumps({"before": before, "after": type(plt).__name__, "backend": plt.get_backend(),
+                  "figures": plt.get_fignums(), "names": sorted(dir(plt))}))
+"""
+PLAIN = """
+import json, matplotlib.pyplot as plt
+print(json.dumps(sorted(dir(plt))))
+"""
+
+
+def _python(code: str, *args: str) -> str:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def test_pyplot_is_not_run_until_used_and_is_then_the_usual_pyplot(tmp_path):
+    picture = tmp_path / "drawn.png"
+    seen = json.loads(_python(DEFERRED, str(picture)))
+    assert seen["before"] == {"deferred": "DeferredModule", "figure_module": False, "same": True}
+    assert seen["after"] == "module"
+    assert seen["backend"].lower() == "agg" and seen["figures"] == [1]
+    assert picture.stat().st_size > 1000
+    assert seen["names"] == json.loads(_python(PLAIN))
+
+
+def test_other_modules_are_imported_as_usual():
+    code = ("import sys\nfrom grader.run import kernel_extension\nkernel_extension.install()\n"
+            "import matplotlib, json\nprint(type(matplotlib).__name__, type(json).__name__)")
+    assert _python(code).split() == ["module", "module"]
+
+
+@pytest.fixture
+def scratch_root():
+    """A short folder for the run: the kernel's sockets live in it (at most 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="nnk-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_grading_kernel_defers_pyplot_and_draws_with_it(scratch_root):
+    """In the sandbox, with the kernel's command line naming the extension: pyplot is not run by
+    the import, and a cell that draws gets the real thing (the grader keeps each cell's error, which
+    carries what the cell saw)."""
+    sources = ["import sys, matplotlib.pyplot as plt\n"
+               "raise RuntimeError(f\"seen {type(plt).__name__} {'matplotlib.figure' in sys.modules}\")",
+               "fig, ax = plt.subplots()\nax.plot([0, 1])\nfig.savefig('drawn.png')\n"
+               "import os\nraise RuntimeError(f'seen {type(plt).__name__} {plt.get_backend()} '\n"
+               "                   f'{os.path.getsize(\"drawn.png\") > 1000}')"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    execution = execute(nb, scratch_root / "scratch", Limits(), "ex1_softmax")
+    assert "seen DeferredModule False" in execution.errors[0]
+    assert "seen module agg True" in execution.errors[1].replace("Agg", "agg")
