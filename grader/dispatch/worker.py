@@ -102,7 +102,9 @@ def grade_task(material: Material, student: str, submitted: Submitted, limits: L
                workdir: str | None = None) -> TaskReply:
     """Grade one submission here. ``workdir`` is the coordinator's scratch folder where the
     worker shares its files, else the worker makes its own. Nothing of one submission stays in
-    memory for the next (cycles are collected at once)."""
+    memory for the next (cycles are collected at once; what survives a collection, the modules
+    and caches of a worker, is then left out of the next ones, which otherwise scanned every
+    object of numpy, nbformat and jupyter_client again after every notebook)."""
     try:
         reason = refusal(version, isolated)
         if reason:        # no fingerprint: a later run grades it again rather than reuse this
@@ -116,6 +118,7 @@ def grade_task(material: Material, student: str, submitted: Submitted, limits: L
         return TaskReply(result.to_json(), peak_memory(), worker_name(), bool(reason))
     finally:
         gc.collect()
+        gc.freeze()
 
 
 def kill_batch(batch: str) -> int:
