@@ -21,9 +21,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import matplotlib.pyplot as plt
-from matplotlib.patches import Circle
-from matplotlib.ticker import LogFormatter, MaxNLocator
+import matplotlib.pyplot as plt        # the rest of matplotlib is imported where it draws
 
 from ._validate import ShapeError, as_float_array, check_columns
 
@@ -98,15 +96,22 @@ def _as_percent(values):
     return values
 
 
-class _PlainLogFormatter(LogFormatter):
-    """Tick labels like 0.3 instead of 3e-01 on a log axis; LogFormatter still decides which
-    ticks get a label (minor ticks only when the axis spans about a decade or less)."""
+def _plain_log_formatter(**options):
+    """Tick labels like 0.3 instead of 3e-01 on a log axis; matplotlib's LogFormatter (made with
+    ``options``) still decides which ticks get a label (minor ticks only when the axis spans
+    about a decade or less)."""
+    from matplotlib.ticker import LogFormatter
 
-    def __call__(self, x, pos=None):
-        return f"{x:g}" if super().__call__(x, pos) else ""
+    class PlainLogFormatter(LogFormatter):
+        def __call__(self, x, pos=None):
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    return PlainLogFormatter(**options)
 
 
 def _epoch_locator():
+    from matplotlib.ticker import MaxNLocator
+
     return MaxNLocator(integer=True, steps=[1, 2, 5, 10])
 
 
@@ -258,8 +263,8 @@ def compare_histories(histories, metric="train_loss", ax=None, log=False):
     if log:
         ax.set_yscale("log")
         # plain numbers (0.3, 0.5, 1) rather than 3 x 10^-1 on the tick labels
-        ax.yaxis.set_major_formatter(_PlainLogFormatter())
-        ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False,
+        ax.yaxis.set_major_formatter(_plain_log_formatter())
+        ax.yaxis.set_minor_formatter(_plain_log_formatter(labelOnlyBase=False,
                                                         minor_thresholds=(1, 0.4)))
     pretty = metric.replace("_", " ").replace("acc", "accuracy")
     ax.set_xlabel("epoch")
@@ -651,6 +656,8 @@ def draw_network(layer_sizes, ax=None, labels=None, max_units=12, weight_labels=
     y_low = y_bottom - caption_height - (0.9 if any(
         s > max_units for s in sizes[1:-1]) else 0.2)
     y_high = y_top + (1.0 if weight_labels else 0.3)
+
+    from matplotlib.patches import Circle
 
     if ax is None:
         scale = 0.42  # inches per data unit
