@@ -142,6 +142,7 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
 
     def on_notebook_start(**_):
         current["started"] = True
+        current["process"] = km.provisioner.process
         keeper.attach(kernel_pid(km))
         client.watch()
 
@@ -190,6 +191,11 @@ def _execute_once(nb, scratch, limits, assignment, budget, batch) -> tuple[Execu
         kill_tagged(tag)
         cgroups.kill_members(groups)
         reap_children()
+        # the kernel's Popen learns that its process ended (reaped above, or now); otherwise it
+        # warns "still running" whenever it is collected, in a test that has nothing to do with it
+        provisioner = getattr(km, "provisioner", None)
+        for process in {current.get("process"), getattr(provisioner, "process", None)} - {None}:
+            process.poll()
         cgroups.remove(groups)
         result.seconds = time.monotonic() - start
         result.cpu_seconds = keeper.cpu_seconds()
