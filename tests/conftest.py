@@ -1,5 +1,8 @@
 """Fixtures shared by several test modules."""
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # One BLAS thread in the test processes, set before NumPy is first imported (matplotlib imports
 # it below), as `python3 course.py test` sets it and the grader's own processes do: the expected
@@ -14,6 +17,16 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+
+
+@pytest.fixture
+def scratch_root():
+    """A short folder for the runs' scratch space: a kernel's sockets live in its run folder, and
+    a socket's path may not exceed 107 bytes, which pytest's folders (deeper still under
+    pytest-xdist) can."""
+    folder = Path(tempfile.mkdtemp(prefix="nnl-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

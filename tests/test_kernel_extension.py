@@ -2,10 +2,8 @@
 then the usual modules."""
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
@@ -102,14 +100,6 @@ def test_modules_not_deferred_are_imported_as_usual():
     code = ("from grader.run import kernel_extension\nkernel_extension.install()\n"
             "import json, numpy\nprint(type(json).__name__, type(numpy).__name__)")
     assert _python(code).split() == ["module", "module"]
-
-
-@pytest.fixture
-def scratch_root():
-    """A short folder for the run: the kernel's sockets live in it (at most 107 bytes)."""
-    folder = Path(tempfile.mkdtemp(prefix="nnk-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_a_grading_kernel_defers_pyplot_and_draws_with_it(scratch_root):

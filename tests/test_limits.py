@@ -6,7 +6,6 @@ inside every limit, and the CPU counts of the cells are fixed by the code itself
 given amount of CPU time, measured by the kernel's own clock), so an idle and a heavily loaded
 machine give the same results.
 """
-import shutil
 import tempfile
 import textwrap
 from pathlib import Path
@@ -40,16 +39,6 @@ def burn(seconds: float) -> str:
     """Code that uses ``seconds`` of CPU time, counted by the process's own clock."""
     return (f"import time\nt0 = time.process_time()\n"
             f"while time.process_time() - t0 < {seconds}:\n    pass")
-
-
-@pytest.fixture
-def scratch_root():
-    """A short folder for the runs' scratch space: a kernel's sockets live in its run folder, and
-    a socket's path may not exceed 107 bytes, which pytest's folders (deeper still under
-    pytest-xdist) can."""
-    folder = Path(tempfile.mkdtemp(prefix="nnl-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(scratch_root, sources, limits):

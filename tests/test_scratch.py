@@ -4,7 +4,6 @@ folders and removed, with the killed batch's leftover processes, by the next gra
 folder too deep for the kernel's sockets is refused with what to do, without leaving a socket
 open."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -161,7 +160,7 @@ def test_a_kernel_that_cannot_be_reached_leaves_no_socket_open(tmp):
     assert "collected" in run.stdout
 
 
-def test_a_finished_run_leaves_no_kernel_process_unaccounted_for(monkeypatch):
+def test_a_finished_run_leaves_no_kernel_process_unaccounted_for(monkeypatch, scratch_root):
     """The kernel's Popen learns that its process ended. Otherwise, collected later, it warns
     "subprocess ... is still running" in whatever test is then running (it failed one)."""
     from grader.run.execute import execute
@@ -174,12 +173,8 @@ def test_a_finished_run_leaves_no_kernel_process_unaccounted_for(monkeypatch):
         started.append(self)
 
     monkeypatch.setattr(subprocess.Popen, "__init__", recording)
-    folder = Path(tempfile.mkdtemp(prefix="nns-"))        # short: the kernel's sockets live in it
-    try:
-        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-        result = execute(nb, folder / "run", Limits(), "ex1_softmax")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    result = execute(nb, scratch_root / "run", Limits(), "ex1_softmax")
     assert result.stopped_at is None, result.stop_reason
     kernels = [p for p in started if "grader.run.launch" in p.args]
     assert kernels and all(p.returncode is not None for p in kernels)

@@ -1,7 +1,7 @@
-"""The IPython extension every grading kernel loads: ``import matplotlib.pyplot`` gives modules (pyplot
-and the matplotlib package) whose code runs when one of their names is first used, so a notebook
-that imports pyplot and draws nothing while it is graded does not pay for the import (0.3-0.4 s of
-CPU, a good part of a small notebook's own work).
+"""The IPython extension every grading kernel loads: ``import matplotlib.pyplot`` gives modules
+(pyplot and the matplotlib package) whose code runs when one of their names is first used, so a
+notebook that imports pyplot and draws nothing while it is graded does not pay for the import
+(0.3-0.4 s of CPU, a good part of a small notebook's own work).
 
 It is copied into the sealed folder on the kernel's path (``grader.run.sandbox``) and named on the
 kernel's command line (``grader.run.execute``). It imports only the standard library. A notebook

@@ -134,7 +134,8 @@ def sealed_course_lib(assignment: str, base: Path) -> Path:
     # cannot be imported, and importing it was a fifth of a kernel's start-up
     (root / "debugpy").mkdir()
     (root / "debugpy" / "__init__.py").write_text(NO_DEBUGGER)
-    shutil.copyfile(Path(__file__).with_name("kernel_extension.py"), root / f"{KERNEL_EXTENSION}.py")
+    extension = Path(__file__).with_name("kernel_extension.py")
+    shutil.copyfile(extension, root / f"{KERNEL_EXTENSION}.py")
     # compiled here, by the grader, once: kernels may not write bytecode, and compiling the
     # copy's sources in every kernel cost each notebook a tenth of a second of its CPU time
     compileall.compile_dir(root, quiet=2)
